@@ -1,0 +1,95 @@
+"""Question maths on posterior draws: quantiles, probabilities and CDFs with Monte Carlo error.
+
+Draws are arrival times in decimal years, with ``inf`` for "not before the horizon end". Monte
+Carlo standard errors use an effective sample size ``n_eff`` (from the draws' chains):
+
+- a probability p: sqrt(p (1 - p) / n_eff);
+- a mean of per-draw values v: sd(v) / sqrt(n_eff);
+- a quantile q: half the distance between the quantiles at q -/+ sqrt(q (1 - q) / n_eff)
+  (the order-statistic interval of one standard error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+ARRIVAL_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+
+
+def effective_size(values: np.ndarray, chains: int) -> float:
+    """Bulk ESS of draws laid out chain after chain (rank-normalised, so ``inf`` is fine)."""
+    from arviz_stats.base import array_stats
+
+    values = np.asarray(values, dtype=float)
+    n = values.size
+    if chains < 1 or n % chains:
+        return float(n)
+    ok = np.isfinite(values)
+    if not ok.any():
+        return float(n)
+    finite = np.where(ok, values, values[ok].max() + 1.0)
+    if np.ptp(finite) == 0:
+        return float(n)
+    ess = float(
+        array_stats.ess(finite.reshape(chains, -1), chain_axis=0, draw_axis=1, method="bulk")
+    )
+    return float(np.clip(ess, 1.0, n)) if np.isfinite(ess) else float(n)
+
+
+def probability(indicator: np.ndarray, n_eff: float) -> tuple[float, float]:
+    """Mean of a 0/1 indicator and its Monte Carlo standard error."""
+    p = float(np.mean(indicator))
+    return p, float(np.sqrt(max(p * (1.0 - p), 0.0) / max(n_eff, 1.0)))
+
+
+def mean_with_mcse(values: np.ndarray, n_eff: float) -> tuple[float, float]:
+    """Mean of per-draw values and its Monte Carlo standard error."""
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()), float(values.std(ddof=1) / np.sqrt(max(n_eff, 1.0)))
+
+
+def quantile(draws: np.ndarray, q: float) -> float:
+    """The q-quantile of draws that may contain +/-inf (returned as inf when it falls there)."""
+    ordered = np.sort(np.asarray(draws, dtype=float))
+    n = ordered.size
+    pos = q * (n - 1)
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, n - 1)
+    a, b = ordered[lo], ordered[hi]
+    if not (np.isfinite(a) and np.isfinite(b)):
+        return float(a if pos - lo < 0.5 else b) if a != b else float(a)
+    return float(a + (pos - lo) * (b - a))
+
+
+def quantile_with_mcse(draws: np.ndarray, q: float, n_eff: float) -> tuple[float, float]:
+    """The q-quantile and its Monte Carlo standard error (inf where it is not finite)."""
+    value = quantile(draws, q)
+    se_p = np.sqrt(q * (1.0 - q) / max(n_eff, 1.0))
+    lo = quantile(draws, max(q - se_p, 0.0))
+    hi = quantile(draws, min(q + se_p, 1.0))
+    mcse = (hi - lo) / 2.0 if np.isfinite(lo) and np.isfinite(hi) else np.inf
+    return value, float(mcse)
+
+
+def cdf(draws: np.ndarray, grid: Sequence[float] | np.ndarray, n_eff: float) -> np.ndarray:
+    """P(draw <= t) at each grid time, with its MCSE: an array of shape (len(grid), 2)."""
+    ordered = np.sort(np.asarray(draws, dtype=float))
+    p = np.searchsorted(ordered, np.asarray(grid, dtype=float), side="right") / ordered.size
+    se = np.sqrt(p * (1.0 - p) / max(n_eff, 1.0))
+    return np.stack([p, se], axis=1)
+
+
+def quarterly_grid(start: float, end: float) -> np.ndarray:
+    """Quarter boundaries (decimal years) from the first at or after ``start`` to ``end``."""
+    first = np.ceil(start * 4.0 - 1e-9) / 4.0
+    return np.arange(first, end + 1e-9, 0.25)
+
+
+def gap_years(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """second - first per draw, in years; +inf when only ``second`` never arrives, nan if both."""
+    with np.errstate(invalid="ignore"):
+        gap = second - first
+    both_late = ~np.isfinite(first) & ~np.isfinite(second)
+    return np.where(both_late, np.nan, gap)

@@ -1,0 +1,277 @@
+"""Per-country observation series for the model, built from the curated tables.
+
+Everything here turns validated tables (``forecast.datasets``) into plain numpy arrays, with the
+choices a forecaster may change read from the prior set's ``[settings]``:
+
+- chip stock: quarterly *additions* per country (the source series is cumulative from 2022Q1,
+  so its levels are not independent observations), in H100e per year;
+- frontier training compute: each country's record-setting training runs (a new largest run),
+  in FLOP, with the noise of Epoch's confidence label;
+- capability: ECI records (a new best by at least ``eci_record_step`` points), the ECI/compute
+  cross-section, and METR 50% horizon records per suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ForecastError, UsageError
+from forecast.timeutil import decimal_year
+
+COUNTRIES: tuple[str, ...] = ("US", "CN")
+SUITES: tuple[str, ...] = ("v1.1", "v1.0")
+NAMED_US_HOLDERS = ("google", "microsoft", "meta", "amazon", "oracle", "coreweave", "xai")
+CN_LEGAL_HOLDERS = ("china_nvidia", "china_huawei", "china_cambricon", "china_amd")
+QUARTER_YEARS = 0.25
+# Frontier training runs are language or multimodal models: the capability scales (ECI, METR)
+# measure those, and vision, biology or game models can hold compute records without moving them.
+FRONTIER_DOMAINS = ("Language", "Multimodal")
+
+
+class UnknownCountryError(UsageError):
+    """A country code that the model does not cover."""
+
+
+def country_index(country: str) -> int:
+    """Index of a country code in ``COUNTRIES``; raises a clear error for unknown codes."""
+    code = country.strip().upper()
+    if code not in COUNTRIES:
+        raise UnknownCountryError(
+            f"unknown country {country!r}; known countries: {', '.join(COUNTRIES)}"
+        )
+    return COUNTRIES.index(code)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One observation block: times (decimal years), values, country index and extras."""
+
+    t: np.ndarray
+    value: np.ndarray
+    country: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+    label: tuple[str, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return int(self.t.size)
+
+
+@dataclass(frozen=True)
+class Observations:
+    """All observation blocks the model is fitted to."""
+
+    stock: Series  # value: ln(additions, H100e/yr); extra: prev (index or -1)
+    stock_levels: pd.DataFrame  # quarter, date, country, h100e (cumulative, for reports)
+    compute: Series  # value: ln(training FLOP); extra: sd (ln, from confidence label)
+    eci_records: Series  # value: ECI
+    eci_cross: Series  # value: ECI; extra: log10_flop
+    horizon: Series  # value: log2(p50 minutes); extra: se (log2), suite (index in SUITES)
+    data_end: float  # decimal year of the last observation period (end of vintage)
+
+    def counts(self) -> dict[str, int]:
+        """Number of observations per block."""
+        return {
+            "stock_additions": self.stock.n,
+            "compute_records": self.compute.n,
+            "eci_records": self.eci_records.n,
+            "eci_cross_section": self.eci_cross.n,
+            "horizon_records": self.horizon.n,
+        }
+
+
+def country_stock(stock: pd.DataFrame, settings: Mapping[str, float]) -> pd.DataFrame:
+    """Cumulative H100e per country and quarter from the holder-level table.
+
+    US = the named US companies + ``us_share_of_other_stock`` x Other;
+    CN = China's legal stock + ``cn_smuggled_weight`` x the speculative smuggled stock.
+    Returns columns quarter, date, country, h100e (cumulative since 2022Q1).
+    """
+    wide = stock.pivot_table(index=["quarter", "date"], columns="holder", values="h100e")
+    wide = wide.sort_index().fillna(0.0)
+    us = wide[[h for h in NAMED_US_HOLDERS if h in wide]].sum(axis=1)
+    us = us + float(settings["us_share_of_other_stock"]) * wide.get("other", 0.0)
+    cn = wide[[h for h in CN_LEGAL_HOLDERS if h in wide]].sum(axis=1)
+    cn = cn + float(settings["cn_smuggled_weight"]) * wide.get("china_smuggled", 0.0)
+    frames = []
+    for code, series in (("US", us), ("CN", cn)):
+        frame = series.rename("h100e").reset_index()
+        frame["country"] = code
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)[["quarter", "date", "country", "h100e"]]
+
+
+def stock_additions(levels: pd.DataFrame) -> Series:
+    """Quarterly additions per country as ln(H100e per year), at mid-quarter times.
+
+    The first quarter's cumulative value is its own addition (the series counts from zero at
+    the start of 2022Q1). An addition that is not positive cannot be logged and is an error.
+    """
+    ts, ys, cs, prev = [], [], [], []
+    for ci, code in enumerate(COUNTRIES):
+        rows = levels[levels["country"] == code].sort_values("date")
+        if rows.empty:
+            continue
+        cum = rows["h100e"].to_numpy(dtype=float)
+        added = np.diff(cum, prepend=0.0)
+        if np.any(added <= 0):
+            bad = rows["quarter"].to_numpy()[added <= 0]
+            raise ForecastError(
+                f"compute stock for {code} does not grow in {', '.join(map(str, bad))}: "
+                "quarterly additions must be positive to be modelled on a log scale"
+            )
+        t_mid = decimal_year(rows["date"]) - QUARTER_YEARS / 2
+        start = len(ts)
+        ts.extend(t_mid)
+        ys.extend(np.log(added / QUARTER_YEARS))
+        cs.extend([ci] * len(added))
+        prev.extend([-1, *range(start, start + len(added) - 1)])
+    return Series(
+        t=np.asarray(ts, dtype=float),
+        value=np.asarray(ys, dtype=float),
+        country=np.asarray(cs, dtype=np.int64),
+        extra={"prev": np.asarray(prev, dtype=np.int64)},
+    )
+
+
+def running_records(
+    frame: pd.DataFrame,
+    value: str,
+    step: float = 0.0,
+    group: str = "country",
+    warmup_years: float = 0.0,
+) -> pd.DataFrame:
+    """Rows that set a new record of ``value`` within each group, in date order.
+
+    A row is a record when it beats the group's previous best by more than ``step`` (in the
+    value's own unit). The first ``warmup_years`` of each group's data only set the starting
+    bar: their best row is the group's first record (a series that starts in the middle of the
+    history would otherwise count its first small models as records).
+    """
+    keep = []
+    for _, rows in frame.sort_values(["date", value]).groupby(group, sort=False):
+        years = decimal_year(rows["date"])
+        values = rows[value].to_numpy(dtype=float)
+        early = years < years.min() + warmup_years
+        best = -np.inf
+        if early.any():
+            first = int(np.argmax(np.where(early, values, -np.inf)))
+            keep.append(rows.index[first])
+            best = values[first]
+        for idx, val, is_early in zip(rows.index, values, early, strict=True):
+            if not is_early and val > best + step:
+                keep.append(idx)
+                best = val
+    return frame.loc[keep].sort_values([group, "date"])
+
+
+def compute_records(models: pd.DataFrame, settings: Mapping[str, float]) -> Series:
+    """Record-setting training runs per country, from ``fit_start_year`` to the vintage end."""
+    noise = {
+        "Confident": settings["compute_noise_confident"],
+        "Likely": settings["compute_noise_likely"],
+        "Speculative": settings["compute_noise_speculative"],
+    }
+    known = models[models["country"].isin(COUNTRIES) & models["domain"].isin(FRONTIER_DOMAINS)]
+    known = known[decimal_year(known["date"]) >= settings["fit_start_year"]]
+    records = running_records(
+        known, "training_flop", warmup_years=float(settings["record_warmup_years"])
+    )
+    sd = [
+        float(noise.get(str(c), settings["compute_noise_speculative"]))
+        for c in records["confidence"]
+    ]
+    return Series(
+        t=decimal_year(records["date"]),
+        value=np.log(records["training_flop"].to_numpy(dtype=float)),
+        country=np.asarray([country_index(c) for c in records["country"]], dtype=np.int64),
+        extra={"sd": np.asarray(sd, dtype=float)},
+        label=tuple(str(m) for m in records["model"]),
+    )
+
+
+def eci_records(eci: pd.DataFrame, settings: Mapping[str, float]) -> Series:
+    """ECI records per country: each model that beat its country's best by the record step."""
+    known = eci[eci["country"].isin(COUNTRIES)]
+    records = running_records(
+        known,
+        "eci",
+        step=float(settings["eci_record_step"]),
+        warmup_years=float(settings["record_warmup_years"]),
+    )
+    return Series(
+        t=decimal_year(records["date"]),
+        value=records["eci"].to_numpy(dtype=float),
+        country=np.asarray([country_index(c) for c in records["country"]], dtype=np.int64),
+        label=tuple(str(m) for m in records["model"]),
+    )
+
+
+def eci_cross_section(eci: pd.DataFrame) -> Series:
+    """Every model with both an ECI score and a training-compute estimate."""
+    rows = eci[eci["country"].isin(COUNTRIES) & eci["training_flop"].notna()]
+    rows = rows.sort_values("date")
+    return Series(
+        t=decimal_year(rows["date"]),
+        value=rows["eci"].to_numpy(dtype=float),
+        country=np.asarray([country_index(c) for c in rows["country"]], dtype=np.int64),
+        extra={"log10_flop": np.log10(rows["training_flop"].to_numpy(dtype=float))},
+        label=tuple(str(m) for m in rows["model"]),
+    )
+
+
+def horizon_se_log2(p50: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Standard error of log2(p50) from METR's 95% interval (minutes).
+
+    Uses half the width of the log2 interval over 2 x 1.96; where the lower bound is zero or
+    missing (the interval is asymmetric and open at the bottom), the upper half alone.
+    """
+    lo_ok = np.isfinite(low) & (low > 0)
+    upper = (np.log2(high) - np.log2(p50)) / 1.959964
+    both = (np.log2(high) - np.log2(np.where(lo_ok, low, 1.0))) / (2 * 1.959964)
+    return np.where(lo_ok, both, upper)
+
+
+def horizon_records(metr: pd.DataFrame, settings: Mapping[str, float]) -> Series:
+    """METR 50%-horizon records per (country, suite): each model that beat the previous best."""
+    known = metr[metr["country"].isin(COUNTRIES)].copy()
+    known["group"] = known["country"].astype(str) + "|" + known["suite"].astype(str)
+    records = running_records(
+        known, "p50_minutes", group="group", warmup_years=float(settings["record_warmup_years"])
+    )
+    p50 = records["p50_minutes"].to_numpy(dtype=float)
+    se = horizon_se_log2(
+        p50,
+        records["p50_low"].to_numpy(dtype=float, na_value=np.nan),
+        records["p50_high"].to_numpy(dtype=float, na_value=np.nan),
+    )
+    return Series(
+        t=decimal_year(records["date"]),
+        value=np.log2(p50),
+        country=np.asarray([country_index(c) for c in records["country"]], dtype=np.int64),
+        extra={
+            "se": se,
+            "suite": np.asarray([SUITES.index(str(s)) for s in records["suite"]], dtype=np.int64),
+        },
+        label=tuple(f"{m} ({s})" for m, s in zip(records["model"], records["suite"], strict=True)),
+    )
+
+
+def build_observations(
+    tables: Mapping[str, pd.DataFrame], settings: Mapping[str, float], data_end: float
+) -> Observations:
+    """All observation blocks from the loaded tables (see ``forecast.datasets.load_all``)."""
+    levels = country_stock(tables["compute_stock"], settings)
+    return Observations(
+        stock=stock_additions(levels),
+        stock_levels=levels,
+        compute=compute_records(tables["models"], settings),
+        eci_records=eci_records(tables["capability_eci"], settings),
+        eci_cross=eci_cross_section(tables["capability_eci"]),
+        horizon=horizon_records(tables["capability_metr"], settings),
+        data_end=float(data_end),
+    )

@@ -1,0 +1,289 @@
+"""Fitting: sample the model, check the diagnostics gate, store the run.
+
+The sampler is always named explicitly (``pm.sample`` would pick nutpie silently when it is
+installed). A run that fails the gate (any divergence, max R-hat above 1.01, or min bulk ESS
+below 400, on any parameter) is stored with status ``failed`` and never becomes current.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from forecast import datasets
+from forecast.country import Observations, build_observations
+from forecast.model import MODEL_TYPE, MODEL_VERSION, TimelineModel, parameter_names
+from forecast.priors import PriorSet, load_prior_set
+from forecast.store import RunStore
+from forecast.timeutil import decimal_year
+
+SAMPLERS = ("nutpie", "pymc")
+LIBRARIES = ("pymc", "pytensor", "nutpie", "arviz", "xarray", "numpy", "pandas")
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """NUTS settings. Defaults pass the gate on the bundled data (see ``bench/fit.py``)."""
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    cores: int = 2
+    seed: int = 20251231
+    sampler: str = "nutpie"
+    target_accept: float = 0.9
+
+
+QUICK = SamplerConfig(draws=150, tune=300, chains=2)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The diagnostics gate a run must pass to become current."""
+
+    max_rhat: float = 1.01
+    min_ess_bulk: float = 400.0
+    max_divergences: int = 0
+
+    def check(self, diagnostics: dict[str, Any]) -> list[str]:
+        """Reasons the diagnostics fail the gate (empty when they pass)."""
+        reasons = []
+        if diagnostics["divergences"] > self.max_divergences:
+            reasons.append(f"{diagnostics['divergences']} divergent transitions")
+        if not diagnostics["max_rhat"] <= self.max_rhat:
+            reasons.append(f"max R-hat {diagnostics['max_rhat']:.4f} > {self.max_rhat}")
+        if not diagnostics["min_ess_bulk"] >= self.min_ess_bulk:
+            reasons.append(
+                f"min bulk ESS {diagnostics['min_ess_bulk']:.0f} < {self.min_ess_bulk:.0f}"
+            )
+        return reasons
+
+
+@dataclass
+class FitResult:
+    """What a fit produced: the stored run's id and its summary."""
+
+    run_id: str
+    status: str
+    meta: dict[str, Any]
+    tree: xr.DataTree = field(repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary printed by ``forecast fit --json``."""
+        m = self.meta
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "current": m.get("current", False),
+            "gate_failures": m["gate_failures"],
+            "diagnostics": m["diagnostics"],
+            "wall_seconds": m["wall_seconds"],
+            "compile_seconds": m["compile_seconds"],
+            "sampling_seconds": m["sampling_seconds"],
+            "sampler": m["sampler"],
+            "prior_set": m["prior_set"],
+            "data_hash": m["data_hash"],
+            "observations": m["observations"],
+        }
+
+
+def data_end_year(tables: dict[str, Any]) -> float:
+    """Decimal year at the end of the data: the vintage end, or later if users added data."""
+    ends = [datasets.VINTAGE + np.timedelta64(1, "D")]
+    for name in ("models", "capability_eci", "capability_metr"):
+        ends.append(tables[name]["date"].max())
+    return float(decimal_year(max(ends)))
+
+
+def library_versions() -> dict[str, str]:
+    out = {}
+    for lib in LIBRARIES:
+        try:
+            out[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            out[lib] = "not installed"
+    return out
+
+
+def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
+    """Max R-hat, min bulk and tail ESS over every parameter, and the divergence count."""
+    import arviz_stats as azs
+
+    post = tree["posterior"].to_dataset()
+    rhat = azs.rhat(post)
+    ess_bulk = azs.ess(post, method="bulk")
+    ess_tail = azs.ess(post, method="tail")
+    stats = tree["sample_stats"].to_dataset()
+    div_name = "diverging" if "diverging" in stats else "divergences"
+    per_param = {
+        name: {
+            "rhat": float(rhat[name].max()),
+            "ess_bulk": float(ess_bulk[name].min()),
+            "ess_tail": float(ess_tail[name].min()),
+        }
+        for name in post.data_vars
+    }
+    return {
+        "max_rhat": max(v["rhat"] for v in per_param.values()),
+        "min_ess_bulk": min(v["ess_bulk"] for v in per_param.values()),
+        "min_ess_tail": min(v["ess_tail"] for v in per_param.values()),
+        "divergences": int(np.asarray(stats[div_name].values).sum()),
+        "parameters": per_param,
+    }
+
+
+def sample(model: Any, config: SamplerConfig, progress: bool) -> tuple[xr.DataTree, float, float]:
+    """Sample with the named sampler; returns the tree, compile seconds and sampling seconds."""
+    if config.sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {config.sampler!r}; choose one of {', '.join(SAMPLERS)}")
+    if config.sampler == "nutpie":
+        import nutpie
+
+        t0 = time.perf_counter()
+        compiled = nutpie.compile_pymc_model(model, var_names=parameter_names())
+        t1 = time.perf_counter()
+        tree = nutpie.sample(
+            compiled,
+            draws=config.draws,
+            tune=config.tune,
+            chains=config.chains,
+            cores=config.cores,
+            seed=config.seed,
+            save_warmup=False,
+            progress_bar=progress,
+            target_accept=config.target_accept,
+        )
+        return tree, t1 - t0, time.perf_counter() - t1
+
+    import pymc as pm
+
+    t0 = time.perf_counter()
+    with model:
+        tree = pm.sample(
+            draws=config.draws,
+            tune=config.tune,
+            chains=config.chains,
+            cores=config.cores,
+            random_seed=config.seed,
+            nuts_sampler="pymc",
+            progressbar=progress,
+            target_accept=config.target_accept,
+            compute_convergence_checks=False,
+        )
+    total = time.perf_counter() - t0
+    sampling = float(tree["posterior"].attrs.get("sampling_time", total))
+    return tree, max(total - sampling, 0.0), sampling
+
+
+def slim_tree(tree: xr.DataTree) -> xr.DataTree:
+    """Only the groups a run needs: posterior and sample stats."""
+    return xr.DataTree.from_dict(
+        {
+            "posterior": tree["posterior"].to_dataset(),
+            "sample_stats": tree["sample_stats"].to_dataset(),
+        }
+    )
+
+
+def run_id_for(
+    created: datetime, prior_set: PriorSet, data_hash: str, config: SamplerConfig
+) -> str:
+    """A readable, unique run id: creation time plus a hash of what went into the fit."""
+    digest = hashlib.sha256(
+        json.dumps(
+            [created.isoformat(), prior_set.hash, data_hash, asdict(config)], sort_keys=True
+        ).encode()
+    ).hexdigest()
+    return f"{created:%Y%m%dT%H%M%S}-{digest[:8]}"
+
+
+def prepare(
+    priors: str | Path | PriorSet, extra: Sequence[Path] = ()
+) -> tuple[PriorSet, Observations, str]:
+    """Load the prior set and the data (bundled plus extra files) into model observations."""
+    prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
+    tables = datasets.load_all(extra)
+    obs = build_observations(tables, prior_set.settings, data_end_year(tables))
+    return prior_set, obs, datasets.data_hash(extra)
+
+
+def fit(
+    priors: str | Path | PriorSet = "default",
+    extra: Sequence[Path] = (),
+    config: SamplerConfig | None = None,
+    store: RunStore | None = None,
+    gate: Gate | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+    make_current: bool = True,
+) -> FitResult:
+    """Fit the model, store the run, and make it current if it passes the gate."""
+    config = config or SamplerConfig()
+    gate = gate or Gate()
+    store = store or RunStore()
+    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    started = time.perf_counter()
+    prior_set, obs, data_hash = prepare(priors, extra)
+    say(f"data: {obs.counts()} (hash {data_hash[:12]})")
+    say(f"priors: {prior_set.name} (hash {prior_set.hash[:12]})")
+    model = TimelineModel(obs, prior_set).build()
+    say(
+        f"sampling with {config.sampler}: {config.chains} chains x {config.draws} draws "
+        f"({config.tune} tuning), seed {config.seed}"
+    )
+    tree, compile_s, sampling_s = sample(model, config, progress)
+    diag = diagnostics(tree)
+    failures = gate.check(diag)
+    status = "passed" if not failures else "failed"
+    created = datetime.now(UTC)
+    run_id = run_id_for(created, prior_set, data_hash, config)
+    meta = {
+        "id": run_id,
+        "model_type": MODEL_TYPE,
+        "model_version": MODEL_VERSION,
+        "created": created.isoformat(timespec="seconds"),
+        "status": status,
+        "gate": asdict(gate),
+        "gate_failures": failures,
+        "prior_set": {"name": prior_set.name, "hash": prior_set.hash, "path": prior_set.path.name},
+        "settings": dict(prior_set.settings),
+        "data_hash": data_hash,
+        "extra_data": [Path(p).name for p in extra],
+        "data_end": obs.data_end,
+        "observations": obs.counts(),
+        "sampler": asdict(config),
+        "libraries": library_versions(),
+        "diagnostics": diag,
+        "compile_seconds": round(compile_s, 3),
+        "sampling_seconds": round(sampling_s, 3),
+    }
+    meta["wall_seconds"] = round(time.perf_counter() - started, 3)
+    run_tree = slim_tree(tree)
+    run_tree.attrs = {"id": run_id, "model_type": MODEL_TYPE, "model_version": MODEL_VERSION}
+    current = make_current and status == "passed"
+    meta["current"] = current
+    store.save(run_tree, meta, make_current=current)
+    say(
+        f"run {run_id}: {status} (max R-hat {diag['max_rhat']:.3f}, min bulk ESS "
+        f"{diag['min_ess_bulk']:.0f}, {diag['divergences']} divergences) "
+        f"in {meta['wall_seconds']:.1f} s"
+    )
+    for reason in failures:
+        say(f"  gate: {reason}")
+    return FitResult(run_id=run_id, status=status, meta=meta, tree=run_tree)
+
+
+def with_overrides(config: SamplerConfig, **overrides: Any) -> SamplerConfig:
+    """A copy of ``config`` with the non-None overrides applied."""
+    return replace(config, **{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,263 @@
+"""The Bayesian timeline model: chips -> frontier compute -> effective compute -> capability.
+
+Notation (t in decimal years, c a country, t_ref = ``reference_year``):
+
+- additions of AI accelerators, H100e/yr: ln A_c(t) = ln A_c + g_c (t - t_ref), observed per
+  quarter with AR(1) errors;
+- stock, H100e: S_c(t) = integral of A_c from ``stock_origin_year`` to t;
+- frontier training compute, FLOP: ln F_c(t) = ln k_c + ln S_c(t) + d_c (min(t, t_end) - t_ref);
+- effective compute, log10 FLOP: log10 E_c(t) = log10 F_c(t) + lambda (t - t_ref - lag_c);
+- frontier capability, ECI:
+  C_c(t) = c_f + beta [eps (log10 F_c(t) - 26) + lambda (t - t_ref - lag_c)];
+- cross-section of models: ECI_i = c_x + beta [(log10 FLOP_i - 26) + lambda (t_i - t_ref - lag_c)];
+- METR 50% horizon, log2 minutes: log2 H = log2 h_s + m_s (C - 150) (+ offset for Chinese models).
+
+Every prior comes from the prior set (``forecast.priors``); this module holds only the structure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from forecast.country import COUNTRIES, SUITES, Observations
+from forecast.priors import Prior, PriorSet
+
+MODEL_TYPE = "ai-timelines"
+MODEL_VERSION = "1.0"
+REFERENCE_LOG10_FLOP = 26.0  # centre of the compute axis: priors state levels at 1e26 FLOP
+REFERENCE_ECI = 150.0  # centre of the ECI axis: horizon priors are stated at ECI 150
+LN10 = float(np.log(10.0))
+
+PER_COUNTRY = (
+    "stock_additions_2025",
+    "stock_growth",
+    "stock_noise",
+    "frontier_flop_per_h100e",
+    "frontier_share_drift",
+)
+SHARED = (
+    "stock_ar1",
+    "stock_growth_longrun",
+    "stock_slowdown_years",
+    "frontier_noise",
+    "efficiency_rate",
+    "capability_per_oom",
+    "compute_elasticity",
+    "frontier_eci_2025",
+    "cross_section_eci_2025",
+    "eci_record_noise",
+    "eci_model_noise",
+    "horizon_at_eci150_v11",
+    "horizon_at_eci150_v10",
+    "horizon_doublings_per_eci_v11",
+    "horizon_doublings_per_eci_v10",
+    "horizon_offset_cn",
+    "horizon_noise",
+    "threshold_horizon_minutes",
+    "capability_slope_volatility",
+    "capability_slope_common_share",
+)
+
+
+def country_key(base: str, country: str) -> str:
+    """Prior key of a per-country parameter, e.g. ``stock_growth_us``."""
+    return f"{base}_{country.lower()}"
+
+
+def lag_keys() -> list[str]:
+    """Efficiency-lag prior keys: every country but the first (the reference) has one."""
+    return [country_key("efficiency_lag", c) for c in COUNTRIES[1:]]
+
+
+def parameter_names() -> list[str]:
+    """Every free parameter of the model, named as its prior."""
+    names = [country_key(b, c) for b in PER_COUNTRY for c in COUNTRIES]
+    return names + lag_keys() + list(SHARED)
+
+
+def random_variable(prior: Prior, name: str) -> pt.TensorVariable:
+    """A PyMC random variable from a validated prior (an allow-listed distribution)."""
+    p = prior.params
+    match prior.dist:
+        case "normal":
+            return pm.Normal(name, mu=p["mu"], sigma=p["sigma"])
+        case "lognormal":
+            return pm.LogNormal(name, mu=p["mu"], sigma=p["sigma"])
+        case "halfnormal":
+            return pm.HalfNormal(name, sigma=p["sigma"])
+        case "beta":
+            return pm.Beta(name, alpha=p["alpha"], beta=p["beta"])
+        case "gamma":
+            return pm.Gamma(name, alpha=p["alpha"], beta=p["beta"])
+        case "uniform":
+            return pm.Uniform(name, lower=p["lower"], upper=p["upper"])
+    raise ValueError(f"prior {name}: unsupported distribution {prior.dist!r}")
+
+
+@dataclass(frozen=True)
+class Axes:
+    """The fixed time settings of a model (decimal years)."""
+
+    reference: float
+    origin: float
+    data_end: float
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, float], data_end: float) -> Axes:
+        return cls(
+            reference=float(settings["reference_year"]),
+            origin=float(settings["stock_origin_year"]),
+            data_end=float(data_end),
+        )
+
+
+def log_stock(xp: ModuleType, t: Any, ln_a: Any, g: Any, axes: Axes) -> Any:
+    """ln of the accelerator stock (H100e) at t: additions integrated from the origin year.
+
+    S(t) = A exp(g (t0 - t_ref)) (exp(g (t - t0)) - 1) / g, with A the additions rate
+    (H100e/yr) at t_ref and g its growth rate (ln/yr); g near 0 is handled smoothly.
+    """
+    g_safe = xp.where(abs(g) < 1e-6, 1e-6, g)
+    span = xp.maximum(t - axes.origin, 1e-6)
+    return ln_a + g_safe * (axes.origin - axes.reference) + xp.log(xp.expm1(g_safe * span) / g_safe)
+
+
+def log_frontier_flop(
+    xp: ModuleType, t: Any, ln_a: Any, g: Any, ln_k: Any, drift: Any, axes: Axes
+) -> Any:
+    """ln of the frontier training run (FLOP) at t; the share drift stops at the data end."""
+    held = xp.minimum(t, axes.data_end) - axes.reference
+    return ln_k + log_stock(xp, t, ln_a, g, axes) + drift * held
+
+
+def frontier_capability(
+    log10_flop: Any, t: Any, lag: Any, p: Mapping[str, Any], reference: float
+) -> Any:
+    """Frontier ECI of a country whose largest run is ``10**log10_flop`` FLOP at time t."""
+    compute = p["compute_elasticity"] * (log10_flop - REFERENCE_LOG10_FLOP)
+    algorithms = p["efficiency_rate"] * (t - reference - lag)
+    return p["frontier_eci_2025"] + p["capability_per_oom"] * (compute + algorithms)
+
+
+def horizon_log2(capability: Any, suite: int | Any, p: Mapping[str, Any], xp: ModuleType) -> Any:
+    """log2 of the METR 50% horizon (minutes) of a model with the given ECI, per suite."""
+    h0 = xp.stack(
+        [xp.log(p["horizon_at_eci150_v11"]), xp.log(p["horizon_at_eci150_v10"])]
+    ) / np.log(2)
+    h1 = xp.stack([p["horizon_doublings_per_eci_v11"], p["horizon_doublings_per_eci_v10"]])
+    return h0[suite] + h1[suite] * (capability - REFERENCE_ECI)
+
+
+class TimelineModel:
+    """Builds the PyMC model from observations and a prior set (one model per fit)."""
+
+    model_type = MODEL_TYPE
+    version = MODEL_VERSION
+
+    def __init__(self, observations: Observations, prior_set: PriorSet) -> None:
+        self.obs = observations
+        self.priors = prior_set
+        self.axes = Axes.from_settings(prior_set.settings, observations.data_end)
+
+    def _country_vector(self, base: str) -> pt.TensorVariable:
+        rvs = [
+            random_variable(self.priors[country_key(base, c)], country_key(base, c))
+            for c in COUNTRIES
+        ]
+        return pt.stack(rvs)
+
+    def build(self) -> pm.Model:
+        """The PyMC model, with every observation block as ``pm.Data`` (refits swap data)."""
+        with pm.Model(coords={"country": list(COUNTRIES), "suite": list(SUITES)}) as model:
+            p: dict[str, Any] = {}
+            for base in PER_COUNTRY:
+                p[base] = self._country_vector(base)
+            lags = [pt.constant(0.0)] + [random_variable(self.priors[k], k) for k in lag_keys()]
+            p["efficiency_lag"] = pt.stack(lags)
+            for key in SHARED:
+                p[key] = random_variable(self.priors[key], key)
+            p["ln_a"] = pt.log(p["stock_additions_2025"])
+            p["ln_k"] = pt.log(p["frontier_flop_per_h100e"])
+            self._stock_likelihood(p)
+            self._frontier_likelihoods(p)
+            self._cross_section_likelihood(p)
+        return model
+
+    def _stock_likelihood(self, p: dict[str, Any]) -> None:
+        s = self.obs.stock
+        t = pm.Data("stock_t", s.t)
+        y = pm.Data("stock_y", s.value)
+        c = pm.Data("stock_country", s.country)
+        prev = pm.Data("stock_prev", s.extra["prev"])
+        mu = p["ln_a"][c] + p["stock_growth"][c] * (t - self.axes.reference)
+        has_prev = pt.ge(prev, 0)
+        prev_i = pt.maximum(prev, 0)
+        rho = p["stock_ar1"]
+        cond_mu = mu + rho * pt.switch(has_prev, y[prev_i] - mu[prev_i], 0.0)
+        sd = pt.switch(has_prev, 1.0, 1.0 / pt.sqrt(1.0 - rho**2)) * p["stock_noise"][c]
+        pm.Normal("stock_obs", mu=cond_mu, sigma=sd, observed=y)
+
+    def _frontier_likelihoods(self, p: dict[str, Any]) -> None:
+        """Compute, ECI and METR records: one frontier evaluation over all their dates."""
+        f, r, h = self.obs.compute, self.obs.eci_records, self.obs.horizon
+        blocks = {"compute": f, "eci_record": r, "horizon": h}
+        times = [pm.Data(f"{name}_t", b.t) for name, b in blocks.items()]
+        countries = [pm.Data(f"{name}_country", b.country) for name, b in blocks.items()]
+        t, c = pt.concatenate(times), pt.concatenate(countries)
+        ln_f = log_frontier_flop(
+            pt,
+            t,
+            p["ln_a"][c],
+            p["stock_growth"][c],
+            p["ln_k"][c],
+            p["frontier_share_drift"][c],
+            self.axes,
+        )
+        capability = frontier_capability(
+            ln_f / LN10, t, p["efficiency_lag"][c], p, self.axes.reference
+        )
+        n_f, n_r = times[0].shape[0], times[1].shape[0]
+
+        sd_label = pm.Data("compute_sd", f.extra["sd"])
+        pm.Normal(
+            "compute_obs",
+            mu=ln_f[:n_f],
+            sigma=pt.sqrt(sd_label**2 + p["frontier_noise"] ** 2),
+            observed=pm.Data("compute_y", f.value),
+        )
+        pm.Normal(
+            "eci_record_obs",
+            mu=capability[n_f : n_f + n_r],
+            sigma=p["eci_record_noise"],
+            observed=pm.Data("eci_record_y", r.value),
+        )
+        suite = pm.Data("horizon_suite", h.extra["suite"])
+        se = pm.Data("horizon_se", h.extra["se"])
+        offset = pt.switch(pt.eq(countries[2], COUNTRIES.index("CN")), p["horizon_offset_cn"], 0.0)
+        pm.Normal(
+            "horizon_obs",
+            mu=horizon_log2(capability[n_f + n_r :], suite, p, pt) + offset,
+            sigma=pt.sqrt(se**2 + p["horizon_noise"] ** 2),
+            observed=pm.Data("horizon_y", h.value),
+        )
+
+    def _cross_section_likelihood(self, p: dict[str, Any]) -> None:
+        x = self.obs.eci_cross
+        xt, xc = pm.Data("eci_cross_t", x.t), pm.Data("eci_cross_country", x.country)
+        log10_flop = pm.Data("eci_cross_log10_flop", x.extra["log10_flop"])
+        effective = (log10_flop - REFERENCE_LOG10_FLOP) + p["efficiency_rate"] * (
+            xt - self.axes.reference - p["efficiency_lag"][xc]
+        )
+        pm.Normal(
+            "eci_cross_obs",
+            mu=p["cross_section_eci_2025"] + p["capability_per_oom"] * effective,
+            sigma=p["eci_model_noise"],
+            observed=pm.Data("eci_cross_y", x.value),
+        )

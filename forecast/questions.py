@@ -1,0 +1,404 @@
+"""Timeline questions answered from a stored run, under any scenario, with Monte Carlo errors.
+
+``Forecaster`` wraps one loaded run. Every answer is a plain dict (the same fields the CLI prints
+with ``--json`` and the API returns). Dates are ISO strings with the decimal year beside them;
+an arrival that does not happen before the horizon end is reported as ``later``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from forecast import arrival as am
+from forecast.country import COUNTRIES, country_index
+from forecast.errors import UsageError
+from forecast.projection import QUANTITIES, CountryPaths, Projector
+from forecast.scenario import Scenario, get_scenario, load_scenarios
+from forecast.store import LoadedRun, RunStore
+from forecast.timeutil import decimal_year, from_decimal_year
+
+TRAJECTORY_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+BASELINE = "status_quo"
+MAX_QUANTILES = 99
+
+
+def iso(year: float) -> str | None:
+    """ISO date of a decimal year (None for inf)."""
+    if not np.isfinite(year):
+        return None
+    return from_decimal_year(float(year)).date().isoformat()
+
+
+def parse_date(value: str | date | float, what: str = "date") -> float:
+    """A user date (ISO string, date, or decimal year) as a decimal year; clear error if bad."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return float(decimal_year(value))
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from exc
+
+
+def check_quantiles(quantiles: Sequence[float]) -> tuple[float, ...]:
+    """Validated quantile levels: 1 to 99 values, each strictly between 0 and 1."""
+    qs = tuple(float(q) for q in quantiles)
+    if not 1 <= len(qs) <= MAX_QUANTILES:
+        raise UsageError(f"quantiles: give between 1 and {MAX_QUANTILES} levels, got {len(qs)}")
+    bad = [q for q in qs if not 0.0 < q < 1.0 or math.isnan(q)]
+    if bad:
+        raise UsageError(f"quantiles: every level must lie strictly between 0 and 1, got {bad[0]}")
+    return qs
+
+
+def check_quantity(quantity: str) -> str:
+    if quantity not in QUANTITIES:
+        raise UsageError(
+            f"unknown quantity {quantity!r}; known quantities: {', '.join(QUANTITIES)}"
+        )
+    return quantity
+
+
+def year_entry(year: float, mcse: float) -> dict[str, Any]:
+    """A date answer: ISO date, decimal year and MCSE in years (``later`` when beyond horizon)."""
+    finite = bool(np.isfinite(year))
+    return {
+        "date": iso(year),
+        "year": round(float(year), 4) if finite else None,
+        "later": not finite,
+        "mcse_years": round(float(mcse), 4) if np.isfinite(mcse) else None,
+    }
+
+
+@dataclass
+class ScenarioAnswer:
+    """Cached projection of every country under one scenario."""
+
+    scenario: Scenario
+    paths: dict[str, CountryPaths]
+    n_eff: dict[str, float]
+
+
+class Forecaster:
+    """Answers questions from one stored run."""
+
+    def __init__(self, run: LoadedRun, scenarios: Mapping[str, Scenario] | None = None) -> None:
+        self.run = run
+        self.scenarios = dict(scenarios) if scenarios is not None else load_scenarios()
+        self.projector = Projector(run.draws, run.settings, run.data_end, run.seed)
+        self._cache: dict[str, ScenarioAnswer] = {}
+
+    @classmethod
+    def from_store(cls, store: RunStore | None = None, run_id: str | None = None) -> Forecaster:
+        """The forecaster for a stored run (default: the current run)."""
+        return cls((store or RunStore()).load(run_id))
+
+    # -- projections --------------------------------------------------------------------------
+    def scenario(self, name: str | None) -> ScenarioAnswer:
+        """Projection under a named scenario (cached per forecaster)."""
+        name = name or BASELINE
+        if name not in self._cache:
+            scenario = get_scenario(name, self.scenarios)
+            paths = {c: self.projector.country(c, scenario) for c in COUNTRIES}
+            n_eff = {c: am.effective_size(paths[c].arrival, self.run.chains) for c in COUNTRIES}
+            self._cache[name] = ScenarioAnswer(scenario, paths, n_eff)
+        return self._cache[name]
+
+    def _header(self, scenario: str | None) -> dict[str, Any]:
+        return {
+            "run_id": self.run.id,
+            "scenario": scenario or BASELINE,
+            "draws": int(self.projector.n_draws),
+            "horizon_end": iso(self.projector.grid[-1]),
+        }
+
+    # -- questions ----------------------------------------------------------------------------
+    def arrival(
+        self,
+        country: str,
+        scenario: str | None = None,
+        quantiles: Sequence[float] = am.ARRIVAL_QUANTILES,
+        cdf: bool = True,
+    ) -> dict[str, Any]:
+        """Arrival of the breakthrough threshold: quantiles, quarterly CDF, P(later)."""
+        code = COUNTRIES[country_index(country)]
+        qs = check_quantiles(quantiles)
+        ans = self.scenario(scenario)
+        draws, n_eff = ans.paths[code].arrival, ans.n_eff[code]
+        later, later_se = am.probability(~np.isfinite(draws), n_eff)
+        out = self._header(scenario) | {
+            "question": "arrival",
+            "country": code,
+            "n_eff": round(n_eff, 1),
+            "quantiles": [
+                {"q": q} | year_entry(*am.quantile_with_mcse(draws, q, n_eff)) for q in qs
+            ],
+            "p_later": {"p": round(later, 4), "mcse": round(later_se, 4)},
+        }
+        if cdf:
+            grid = am.quarterly_grid(self.projector.grid[0], self.projector.grid[-1])
+            table = am.cdf(draws, grid, n_eff)
+            out["cdf"] = [
+                {"date": iso(t), "p": round(float(p), 4), "mcse": round(float(s), 4)}
+                for t, (p, s) in zip(grid, table, strict=True)
+            ]
+        return out
+
+    def probability(
+        self, country: str, by: str | date | float, scenario: str | None = None
+    ) -> dict[str, Any]:
+        """P(the country reaches the threshold on or before ``by``)."""
+        code = COUNTRIES[country_index(country)]
+        t = self._check_range(parse_date(by, "by"))
+        ans = self.scenario(scenario)
+        p, se = am.probability(ans.paths[code].arrival <= t, ans.n_eff[code])
+        return self._header(scenario) | {
+            "question": "probability",
+            "country": code,
+            "by": iso(t),
+            "p": round(p, 4),
+            "mcse": round(se, 4),
+        }
+
+    def race(
+        self,
+        scenario: str | None = None,
+        within_years: Sequence[float] = (1.0, 2.0, 5.0),
+        quantiles: Sequence[float] = am.ARRIVAL_QUANTILES,
+    ) -> dict[str, Any]:
+        """Who reaches the threshold first, and the gap (CN arrival minus US arrival, years)."""
+        qs = check_quantiles(quantiles)
+        ans = self.scenario(scenario)
+        us, cn = ans.paths["US"].arrival, ans.paths["CN"].arrival
+        n_eff = min(ans.n_eff.values())
+        gap = am.gap_years(us, cn)
+        cn_first, cn_se = am.probability(cn < us, n_eff)
+        us_first, us_se = am.probability(us < cn, n_eff)
+        neither, ne_se = am.probability(~np.isfinite(us) & ~np.isfinite(cn), n_eff)
+        within = []
+        for k in within_years:
+            if not k >= 0:
+                raise UsageError(f"within_years: {k} must be a non-negative number of years")
+            p, se = am.probability(np.abs(np.nan_to_num(gap, nan=np.inf)) <= k, n_eff)
+            within.append({"years": float(k), "p": round(p, 4), "mcse": round(se, 4)})
+        both = gap[~np.isnan(gap)]
+        gap_q = []
+        for q in qs:
+            value, mcse = am.quantile_with_mcse(both, q, n_eff) if both.size else (np.nan, np.nan)
+            gap_q.append(
+                {
+                    "q": q,
+                    "years": round(value, 4) if np.isfinite(value) else None,
+                    "side": None
+                    if np.isfinite(value)
+                    else ("cn_never" if value > 0 else "us_never"),
+                    "mcse_years": round(mcse, 4) if np.isfinite(mcse) else None,
+                }
+            )
+        return self._header(scenario) | {
+            "question": "race",
+            "n_eff": round(n_eff, 1),
+            "p_cn_first": {"p": round(cn_first, 4), "mcse": round(cn_se, 4)},
+            "p_us_first": {"p": round(us_first, 4), "mcse": round(us_se, 4)},
+            "p_neither_by_horizon": {"p": round(neither, 4), "mcse": round(ne_se, 4)},
+            "p_gap_within": within,
+            "gap_quantiles": gap_q,
+            "gap_definition": "CN arrival minus US arrival in years, over draws where either "
+            "arrives before the horizon end; a country that never arrives is infinitely late",
+        }
+
+    def values_at(
+        self, country: str, t: float, scenario: str | None = None, predictive: bool = True
+    ) -> dict[str, np.ndarray]:
+        """Every quantity at time t per draw: fitted before the data end, projected after.
+
+        With ``predictive`` the observable quantities carry their observation noise (a record
+        model's ECI, horizon and training FLOP scatter around the frontier).
+        """
+        code = COUNTRIES[country_index(country)]
+        if t <= self.projector.axes.data_end:
+            values = self.projector.history(code, t)
+        else:
+            values = self.projector.at(self.scenario(scenario).paths[code], t)
+        if not predictive:
+            return values
+        d = self.projector.draws
+        rng = np.random.default_rng([self.run.seed, 2, round(t * 1000), country_index(code)])
+        z = rng.standard_normal((3, self.projector.n_draws))
+        values = dict(values)
+        values["frontier_eci"] = values["frontier_eci"] + d["eci_record_noise"] * z[0]
+        values["frontier_horizon_minutes"] = values["frontier_horizon_minutes"] * np.exp2(
+            d["horizon_noise"] * z[1]
+        )
+        values["frontier_training_flop"] = values["frontier_training_flop"] * np.exp(
+            d["frontier_noise"] * z[2]
+        )
+        return values
+
+    def trajectory(
+        self,
+        quantity: str,
+        country: str,
+        at: Sequence[str | date | float],
+        scenario: str | None = None,
+        quantiles: Sequence[float] = TRAJECTORY_QUANTILES,
+    ) -> dict[str, Any]:
+        """Predictive quantiles of a quantity at each date, in its natural unit."""
+        check_quantity(quantity)
+        code = COUNTRIES[country_index(country)]
+        qs = check_quantiles(quantiles)
+        if not at:
+            raise UsageError("at: give at least one date")
+        n_eff = self.scenario(scenario).n_eff[code]
+        points = []
+        for raw in at:
+            t = self._check_range(parse_date(raw, "at"))
+            values = self.values_at(code, t, scenario)[quantity]
+            rows = []
+            for q in qs:
+                value, mcse = am.quantile_with_mcse(values, q, n_eff)
+                rows.append({"q": q, "value": float(f"{value:.6g}"), "mcse": float(f"{mcse:.3g}")})
+            points.append({"date": iso(t), "quantiles": rows})
+        return self._header(scenario) | {
+            "question": "trajectory",
+            "quantity": quantity,
+            "unit": QUANTITIES[quantity],
+            "country": code,
+            "n_eff": round(n_eff, 1),
+            "points": points,
+        }
+
+    def surprise(
+        self,
+        quantity: str,
+        when: str | date | float,
+        value: float,
+        countries: Sequence[str] = COUNTRIES,
+        label: str | None = None,
+        scenario: str | None = None,
+    ) -> dict[str, Any]:
+        """Posterior-predictive percentile of a new observation against each country's trend.
+
+        The percentile is P(a record model at that date would score at most ``value``), averaged
+        over draws of the predictive (trend plus observation noise): near 50 is on trend.
+        """
+        check_quantity(quantity)
+        if not value > 0 and quantity != "frontier_eci":
+            raise UsageError(f"value: {value} must be positive for {quantity}")
+        t = self._check_range(parse_date(when, "date"))
+        d = self.projector.draws
+        rows = []
+        for country in countries:
+            code = COUNTRIES[country_index(country)]
+            latent = self.values_at(code, t, scenario, predictive=False)[quantity]
+            if quantity == "frontier_eci":
+                z = (value - latent) / d["eci_record_noise"]
+            elif quantity == "frontier_horizon_minutes":
+                z = (np.log2(value) - np.log2(latent)) / d["horizon_noise"]
+            elif quantity == "frontier_training_flop":
+                z = (np.log(value) - np.log(latent)) / d["frontier_noise"]
+            else:
+                z = np.where(value >= latent, np.inf, -np.inf)
+            cdf = stats.norm.cdf(z)
+            n_eff = self.scenario(scenario).n_eff[code]
+            pct, se = am.mean_with_mcse(cdf, n_eff)
+            median = float(np.median(latent))
+            rows.append(
+                {
+                    "country": code,
+                    "percentile": round(100 * pct, 2),
+                    "mcse": round(100 * se, 2),
+                    "trend_median": float(f"{median:.6g}"),
+                    "log10_ratio_to_trend": round(float(np.log10(value / median)), 3)
+                    if value > 0 and median > 0
+                    else None,
+                }
+            )
+        return self._header(scenario) | {
+            "question": "surprise",
+            "observation": {
+                "label": label,
+                "quantity": quantity,
+                "unit": QUANTITIES[quantity],
+                "date": iso(t),
+                "value": value,
+            },
+            "against": rows,
+        }
+
+    def compare(
+        self, question: str, scenario: str, versus: str = BASELINE, **kwargs: Any
+    ) -> dict[str, Any]:
+        """The same question under two scenarios, and the difference (scenario minus versus)."""
+        if question not in ("arrival", "probability", "race"):
+            raise UsageError(
+                f"compare: question must be arrival, probability or race, not {question!r}"
+            )
+        method = getattr(self, question)
+        a, b = method(scenario=scenario, **kwargs), method(scenario=versus, **kwargs)
+        return {
+            "question": question,
+            "scenario": scenario,
+            "versus": versus,
+            "run_id": self.run.id,
+            "answers": {scenario: a, versus: b},
+            "difference": self._difference(question, scenario, versus, kwargs),
+        }
+
+    def _difference(
+        self, question: str, scenario: str, versus: str, kwargs: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        a, b = self.scenario(scenario), self.scenario(versus)
+        if question == "race":
+            ind_a = a.paths["CN"].arrival < a.paths["US"].arrival
+            ind_b = b.paths["CN"].arrival < b.paths["US"].arrival
+            n_eff = min(*a.n_eff.values(), *b.n_eff.values())
+            diff, se = am.mean_with_mcse(ind_a.astype(float) - ind_b, n_eff)
+            return {"p_cn_first": {"delta": round(diff, 4), "mcse": round(se, 4)}}
+        code = COUNTRIES[country_index(kwargs["country"])]
+        ta, tb = a.paths[code].arrival, b.paths[code].arrival
+        n_eff = min(a.n_eff[code], b.n_eff[code])
+        if question == "probability":
+            t = parse_date(kwargs["by"], "by")
+            diff, se = am.mean_with_mcse((ta <= t).astype(float) - (tb <= t), n_eff)
+            return {"p": {"delta": round(diff, 4), "mcse": round(se, 4)}}
+        shifts = []
+        for q in kwargs.get("quantiles", am.ARRIVAL_QUANTILES):
+            qa, sa = am.quantile_with_mcse(ta, q, n_eff)
+            qb, sb = am.quantile_with_mcse(tb, q, n_eff)
+            finite = np.isfinite(qa) and np.isfinite(qb)
+            shifts.append(
+                {
+                    "q": q,
+                    "delta_years": round(qa - qb, 4) if finite else None,
+                    "mcse_years": round(float(np.hypot(sa, sb)), 4) if finite else None,
+                }
+            )
+        both = np.isfinite(ta) & np.isfinite(tb)
+        paired = ta[both] - tb[both]
+        mean_shift, mean_se = (
+            am.mean_with_mcse(paired, n_eff) if paired.size > 1 else (np.nan, np.nan)
+        )
+        return {
+            "quantile_shift": shifts,
+            "mean_paired_shift_years": None
+            if not np.isfinite(mean_shift)
+            else round(mean_shift, 4),
+            "mean_paired_shift_mcse": None if not np.isfinite(mean_se) else round(mean_se, 4),
+        }
+
+    # -- validation ---------------------------------------------------------------------------
+    def _check_range(self, t: float) -> float:
+        start = float(self.run.settings["fit_start_year"])
+        end = float(self.projector.grid[-1])
+        if not start <= t <= end:
+            raise UsageError(
+                f"date {iso(t)} is outside the model's range {iso(start)} to {iso(end)}"
+            )
+        return t
