@@ -50,9 +50,12 @@ def mean_with_mcse(values: np.ndarray, n_eff: float) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(max(n_eff, 1.0)))
 
 
-def quantile(draws: np.ndarray, q: float) -> float:
-    """The q-quantile of draws that may contain +/-inf (returned as inf when it falls there)."""
-    ordered = np.sort(np.asarray(draws, dtype=float))
+def quantile(draws: np.ndarray, q: float, ordered: bool = False) -> float:
+    """The q-quantile of draws that may contain +/-inf (returned as inf when it falls there).
+
+    Pass ``ordered=True`` when the draws are already sorted.
+    """
+    ordered = np.asarray(draws, dtype=float) if ordered else np.sort(np.asarray(draws, dtype=float))
     n = ordered.size
     pos = q * (n - 1)
     lo = int(np.floor(pos))
@@ -63,19 +66,25 @@ def quantile(draws: np.ndarray, q: float) -> float:
     return float(a + (pos - lo) * (b - a))
 
 
-def quantile_with_mcse(draws: np.ndarray, q: float, n_eff: float) -> tuple[float, float]:
+def quantile_with_mcse(
+    draws: np.ndarray, q: float, n_eff: float, ordered: bool = False
+) -> tuple[float, float]:
     """The q-quantile and its Monte Carlo standard error (inf where it is not finite)."""
-    value = quantile(draws, q)
+    if not ordered:
+        draws = np.sort(np.asarray(draws, dtype=float))
+    value = quantile(draws, q, ordered=True)
     se_p = np.sqrt(q * (1.0 - q) / max(n_eff, 1.0))
-    lo = quantile(draws, max(q - se_p, 0.0))
-    hi = quantile(draws, min(q + se_p, 1.0))
+    lo = quantile(draws, max(q - se_p, 0.0), ordered=True)
+    hi = quantile(draws, min(q + se_p, 1.0), ordered=True)
     mcse = (hi - lo) / 2.0 if np.isfinite(lo) and np.isfinite(hi) else np.inf
     return value, float(mcse)
 
 
-def cdf(draws: np.ndarray, grid: Sequence[float] | np.ndarray, n_eff: float) -> np.ndarray:
+def cdf(
+    draws: np.ndarray, grid: Sequence[float] | np.ndarray, n_eff: float, ordered: bool = False
+) -> np.ndarray:
     """P(draw <= t) at each grid time, with its MCSE: an array of shape (len(grid), 2)."""
-    ordered = np.sort(np.asarray(draws, dtype=float))
+    ordered = np.asarray(draws, dtype=float) if ordered else np.sort(np.asarray(draws, dtype=float))
     p = np.searchsorted(ordered, np.asarray(grid, dtype=float), side="right") / ordered.size
     se = np.sqrt(p * (1.0 - p) / max(n_eff, 1.0))
     return np.stack([p, se], axis=1)

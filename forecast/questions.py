@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from forecast.errors import UsageError
 from forecast.projection import QUANTITIES, CountryPaths, Projector
 from forecast.scenario import Scenario, get_scenario, load_scenarios
 from forecast.store import LoadedRun, RunStore
-from forecast.timeutil import decimal_year, from_decimal_year
+from forecast.timeutil import date_to_year, year_to_date
 
 TRAJECTORY_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 BASELINE = "status_quo"
@@ -33,16 +34,22 @@ def iso(year: float) -> str | None:
     """ISO date of a decimal year (None for inf)."""
     if not np.isfinite(year):
         return None
-    return from_decimal_year(float(year)).date().isoformat()
+    return year_to_date(float(year)).isoformat()
 
 
 def parse_date(value: str | date | float, what: str = "date") -> float:
     """A user date (ISO string, date, or decimal year) as a decimal year; clear error if bad."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, bool):
+        raise UsageError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise UsageError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)")
         return float(value)
+    if isinstance(value, date):
+        return date_to_year(value)
     try:
-        return float(decimal_year(value))
-    except (ValueError, TypeError) as exc:
+        return date_to_year(date.fromisoformat(str(value).strip()))
+    except ValueError as exc:
         raise UsageError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from exc
 
 
@@ -83,6 +90,7 @@ class ScenarioAnswer:
     scenario: Scenario
     paths: dict[str, CountryPaths]
     n_eff: dict[str, float]
+    ordered: dict[str, np.ndarray]  # arrival draws sorted, per country
 
 
 class Forecaster:
@@ -99,6 +107,12 @@ class Forecaster:
         """The forecaster for a stored run (default: the current run)."""
         return cls((store or RunStore()).load(run_id))
 
+    @cached_property
+    def cdf_grid(self) -> tuple[np.ndarray, list[str]]:
+        """Quarter boundaries from the data end to the horizon end, and their ISO dates."""
+        grid = am.quarterly_grid(self.projector.grid[0], self.projector.grid[-1])
+        return grid, [iso(t) for t in grid]
+
     # -- projections --------------------------------------------------------------------------
     def scenario(self, name: str | None) -> ScenarioAnswer:
         """Projection under a named scenario (cached per forecaster)."""
@@ -107,7 +121,8 @@ class Forecaster:
             scenario = get_scenario(name, self.scenarios)
             paths = {c: self.projector.country(c, scenario) for c in COUNTRIES}
             n_eff = {c: am.effective_size(paths[c].arrival, self.run.chains) for c in COUNTRIES}
-            self._cache[name] = ScenarioAnswer(scenario, paths, n_eff)
+            ordered = {c: np.sort(paths[c].arrival) for c in COUNTRIES}
+            self._cache[name] = ScenarioAnswer(scenario, paths, n_eff, ordered)
         return self._cache[name]
 
     def _header(self, scenario: str | None) -> dict[str, Any]:
@@ -130,23 +145,24 @@ class Forecaster:
         code = COUNTRIES[country_index(country)]
         qs = check_quantiles(quantiles)
         ans = self.scenario(scenario)
-        draws, n_eff = ans.paths[code].arrival, ans.n_eff[code]
+        draws, n_eff = ans.ordered[code], ans.n_eff[code]
         later, later_se = am.probability(~np.isfinite(draws), n_eff)
         out = self._header(scenario) | {
             "question": "arrival",
             "country": code,
             "n_eff": round(n_eff, 1),
             "quantiles": [
-                {"q": q} | year_entry(*am.quantile_with_mcse(draws, q, n_eff)) for q in qs
+                {"q": q} | year_entry(*am.quantile_with_mcse(draws, q, n_eff, ordered=True))
+                for q in qs
             ],
             "p_later": {"p": round(later, 4), "mcse": round(later_se, 4)},
         }
         if cdf:
-            grid = am.quarterly_grid(self.projector.grid[0], self.projector.grid[-1])
-            table = am.cdf(draws, grid, n_eff)
+            grid, labels = self.cdf_grid
+            table = np.round(am.cdf(draws, grid, n_eff, ordered=True), 4).tolist()
             out["cdf"] = [
-                {"date": iso(t), "p": round(float(p), 4), "mcse": round(float(s), 4)}
-                for t, (p, s) in zip(grid, table, strict=True)
+                {"date": label, "p": p, "mcse": s}
+                for label, (p, s) in zip(labels, table, strict=True)
             ]
         return out
 
@@ -157,7 +173,9 @@ class Forecaster:
         code = COUNTRIES[country_index(country)]
         t = self._check_range(parse_date(by, "by"))
         ans = self.scenario(scenario)
-        p, se = am.probability(ans.paths[code].arrival <= t, ans.n_eff[code])
+        ordered = ans.ordered[code]
+        p = float(np.searchsorted(ordered, t, side="right") / ordered.size)
+        se = float(np.sqrt(p * (1 - p) / max(ans.n_eff[code], 1.0)))
         return self._header(scenario) | {
             "question": "probability",
             "country": code,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["decimal_year", "from_decimal_year", "quarter_end"]
+__all__ = ["date_to_year", "decimal_year", "from_decimal_year", "quarter_end", "year_to_date"]
 
 DateLike = str | dt.date | dt.datetime | np.datetime64 | pd.Timestamp
 DatesLike = DateLike | pd.Series | pd.DatetimeIndex | pd.Index | np.ndarray | Sequence[DateLike]
@@ -81,3 +81,30 @@ def quarter_end(q: str) -> pd.Timestamp:
     year, quarter = int(match.group(1)), int(match.group(2))
     first_of_next = pd.Timestamp(year=year, month=3 * quarter, day=1) + pd.offsets.MonthBegin(1)
     return (first_of_next - pd.Timedelta(days=1)).as_unit("s")
+
+
+def date_to_year(day: dt.date) -> float:
+    """Decimal year (unit: years) of a calendar date at midnight; the scalar fast path of
+    :func:`decimal_year` for request handling.
+
+    >>> date_to_year(dt.date(2025, 7, 2))
+    2025.4986301369863
+    """
+    start = dt.date(day.year, 1, 1).toordinal()
+    length = dt.date(day.year + 1, 1, 1).toordinal() - start
+    return day.year + (day.toordinal() - start) / length
+
+
+def year_to_date(x: float) -> dt.date:
+    """Calendar date of a decimal year (unit: years), rounded to the nearest day.
+
+    >>> year_to_date(2024.0)
+    datetime.date(2024, 1, 1)
+    """
+    value = float(x)
+    if not np.isfinite(value):
+        raise ValueError(f"decimal year must be a finite number, got {x!r}")
+    year = int(np.floor(value))
+    start = dt.date(year, 1, 1).toordinal()
+    length = dt.date(year + 1, 1, 1).toordinal() - start
+    return dt.date.fromordinal(start + round((value - year) * length))
