@@ -15,7 +15,10 @@ from typing import Any
 
 from forecast.errors import ForecastError, UsageError
 
-QUICK_HELP = "small, fast sampler settings for tests (not for forecasts: the gate may fail)"
+QUICK_HELP = (
+    "small sampler settings and a looser gate (R-hat <= 1.05, bulk ESS >= 100), "
+    "for tests and smoke checks, never for forecasts"
+)
 
 
 def positive_int(text: str) -> int:
@@ -77,7 +80,7 @@ def cmd_priors_check(args: argparse.Namespace) -> int:
 
 # -- fit and runs ------------------------------------------------------------------------------
 def cmd_fit(args: argparse.Namespace) -> int:
-    from forecast.fit import QUICK, SamplerConfig, fit, with_overrides
+    from forecast.fit import QUICK, QUICK_GATE, Gate, SamplerConfig, fit, with_overrides
 
     base = QUICK if args.quick else SamplerConfig()
     config = with_overrides(
@@ -96,6 +99,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         priors=Path(priors) if priors.endswith(".toml") else priors,
         extra=[Path(f) for f in args.data],
         config=config,
+        gate=QUICK_GATE if args.quick else Gate(),
         progress=args.progress and sys.stderr.isatty(),
     )
     emit(result.summary(), args.json, lambda s: f"{s['run_id']} {s['status']}")

@@ -17,9 +17,6 @@ Every prior comes from the prior set (``forecast.priors``); this module holds on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -27,13 +24,18 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from forecast.country import COUNTRIES, SUITES, Observations
+from forecast.equations import (
+    LN10,
+    MODEL_TYPE,
+    MODEL_VERSION,
+    REFERENCE_LOG10_FLOP,
+    Axes,
+    country_key,
+    frontier_capability,
+    horizon_log2,
+    log_frontier_flop,
+)
 from forecast.priors import Prior, PriorSet
-
-MODEL_TYPE = "ai-timelines"
-MODEL_VERSION = "1.0"
-REFERENCE_LOG10_FLOP = 26.0  # centre of the compute axis: priors state levels at 1e26 FLOP
-REFERENCE_ECI = 150.0  # centre of the ECI axis: horizon priors are stated at ECI 150
-LN10 = float(np.log(10.0))
 
 PER_COUNTRY = (
     "stock_additions_2025",
@@ -66,11 +68,6 @@ SHARED = (
 )
 
 
-def country_key(base: str, country: str) -> str:
-    """Prior key of a per-country parameter, e.g. ``stock_growth_us``."""
-    return f"{base}_{country.lower()}"
-
-
 def lag_keys() -> list[str]:
     """Efficiency-lag prior keys: every country but the first (the reference) has one."""
     return [country_key("efficiency_lag", c) for c in COUNTRIES[1:]]
@@ -101,58 +98,26 @@ def random_variable(prior: Prior, name: str) -> pt.TensorVariable:
     raise ValueError(f"prior {name}: unsupported distribution {prior.dist!r}")
 
 
-@dataclass(frozen=True)
-class Axes:
-    """The fixed time settings of a model (decimal years)."""
-
-    reference: float
-    origin: float
-    data_end: float
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, float], data_end: float) -> Axes:
-        return cls(
-            reference=float(settings["reference_year"]),
-            origin=float(settings["stock_origin_year"]),
-            data_end=float(data_end),
-        )
-
-
-def log_stock(xp: ModuleType, t: Any, ln_a: Any, g: Any, axes: Axes) -> Any:
-    """ln of the accelerator stock (H100e) at t: additions integrated from the origin year.
-
-    S(t) = A exp(g (t0 - t_ref)) (exp(g (t - t0)) - 1) / g, with A the additions rate
-    (H100e/yr) at t_ref and g its growth rate (ln/yr); g near 0 is handled smoothly.
-    """
-    g_safe = xp.where(abs(g) < 1e-6, 1e-6, g)
-    span = xp.maximum(t - axes.origin, 1e-6)
-    return ln_a + g_safe * (axes.origin - axes.reference) + xp.log(xp.expm1(g_safe * span) / g_safe)
-
-
-def log_frontier_flop(
-    xp: ModuleType, t: Any, ln_a: Any, g: Any, ln_k: Any, drift: Any, axes: Axes
-) -> Any:
-    """ln of the frontier training run (FLOP) at t; the share drift stops at the data end."""
-    held = xp.minimum(t, axes.data_end) - axes.reference
-    return ln_k + log_stock(xp, t, ln_a, g, axes) + drift * held
-
-
-def frontier_capability(
-    log10_flop: Any, t: Any, lag: Any, p: Mapping[str, Any], reference: float
-) -> Any:
-    """Frontier ECI of a country whose largest run is ``10**log10_flop`` FLOP at time t."""
-    compute = p["compute_elasticity"] * (log10_flop - REFERENCE_LOG10_FLOP)
-    algorithms = p["efficiency_rate"] * (t - reference - lag)
-    return p["frontier_eci_2025"] + p["capability_per_oom"] * (compute + algorithms)
-
-
-def horizon_log2(capability: Any, suite: int | Any, p: Mapping[str, Any], xp: ModuleType) -> Any:
-    """log2 of the METR 50% horizon (minutes) of a model with the given ECI, per suite."""
-    h0 = xp.stack(
-        [xp.log(p["horizon_at_eci150_v11"]), xp.log(p["horizon_at_eci150_v10"])]
-    ) / np.log(2)
-    h1 = xp.stack([p["horizon_doublings_per_eci_v11"], p["horizon_doublings_per_eci_v10"]])
-    return h0[suite] + h1[suite] * (capability - REFERENCE_ECI)
+def model_data(obs: Observations) -> dict[str, np.ndarray]:
+    """Every ``pm.Data`` array of the model, by name, for swapping data into a compiled model."""
+    blocks = {
+        "stock": obs.stock,
+        "compute": obs.compute,
+        "eci_record": obs.eci_records,
+        "horizon": obs.horizon,
+        "eci_cross": obs.eci_cross,
+    }
+    out: dict[str, np.ndarray] = {}
+    for name, block in blocks.items():
+        out[f"{name}_t"] = block.t
+        out[f"{name}_y"] = block.value
+        out[f"{name}_country"] = block.country
+    out["stock_prev"] = obs.stock.extra["prev"]
+    out["compute_sd"] = obs.compute.extra["sd"]
+    out["horizon_suite"] = obs.horizon.extra["suite"]
+    out["horizon_se"] = obs.horizon.extra["se"]
+    out["eci_cross_log10_flop"] = obs.eci_cross.extra["log10_flop"]
+    return out
 
 
 class TimelineModel:

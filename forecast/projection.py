@@ -23,7 +23,7 @@ from functools import cached_property
 import numpy as np
 
 from forecast.country import COUNTRIES
-from forecast.model import (
+from forecast.equations import (
     LN10,
     REFERENCE_ECI,
     REFERENCE_LOG10_FLOP,

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from forecast.equations import MODEL_TYPE, MODEL_VERSION
 from forecast.errors import ForecastError
-from forecast.model import MODEL_TYPE, MODEL_VERSION
 
 POSTERIOR_FILE = "posterior.nc"
 META_FILE = "meta.json"

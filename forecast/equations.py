@@ -1,0 +1,81 @@
+"""The model's equations as plain functions, shared by the PyMC graph and the projection.
+
+Each function takes an array namespace ``xp`` (numpy or pytensor.tensor) where it needs one, so
+the same equation runs inside the sampler and in the numpy forward projection; this module does
+not import PyMC, so answering questions from a stored run stays light. Units: t in decimal
+years, stock in H100e, compute in FLOP, capability in ECI points, horizons in minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+MODEL_TYPE = "ai-timelines"
+MODEL_VERSION = "1.0"
+REFERENCE_LOG10_FLOP = 26.0  # centre of the compute axis: priors state levels at 1e26 FLOP
+REFERENCE_ECI = 150.0  # centre of the ECI axis: horizon priors are stated at ECI 150
+LN10 = float(np.log(10.0))
+
+
+def country_key(base: str, country: str) -> str:
+    """Prior key of a per-country parameter, e.g. ``stock_growth_us``."""
+    return f"{base}_{country.lower()}"
+
+
+@dataclass(frozen=True)
+class Axes:
+    """The fixed time settings of a model (decimal years)."""
+
+    reference: float
+    origin: float
+    data_end: float
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, float], data_end: float) -> Axes:
+        return cls(
+            reference=float(settings["reference_year"]),
+            origin=float(settings["stock_origin_year"]),
+            data_end=float(data_end),
+        )
+
+
+def log_stock(xp: ModuleType, t: Any, ln_a: Any, g: Any, axes: Axes) -> Any:
+    """ln of the accelerator stock (H100e) at t: additions integrated from the origin year.
+
+    S(t) = A exp(g (t0 - t_ref)) (exp(g (t - t0)) - 1) / g, with A the additions rate
+    (H100e/yr) at t_ref and g its growth rate (ln/yr); g near 0 is handled smoothly.
+    """
+    g_safe = xp.where(abs(g) < 1e-6, 1e-6, g)
+    span = xp.maximum(t - axes.origin, 1e-6)
+    return ln_a + g_safe * (axes.origin - axes.reference) + xp.log(xp.expm1(g_safe * span) / g_safe)
+
+
+def log_frontier_flop(
+    xp: ModuleType, t: Any, ln_a: Any, g: Any, ln_k: Any, drift: Any, axes: Axes
+) -> Any:
+    """ln of the frontier training run (FLOP) at t; the share drift stops at the data end."""
+    held = xp.minimum(t, axes.data_end) - axes.reference
+    return ln_k + log_stock(xp, t, ln_a, g, axes) + drift * held
+
+
+def frontier_capability(
+    log10_flop: Any, t: Any, lag: Any, p: Mapping[str, Any], reference: float
+) -> Any:
+    """Frontier ECI of a country whose largest run is ``10**log10_flop`` FLOP at time t."""
+    compute = p["compute_elasticity"] * (log10_flop - REFERENCE_LOG10_FLOP)
+    algorithms = p["efficiency_rate"] * (t - reference - lag)
+    return p["frontier_eci_2025"] + p["capability_per_oom"] * (compute + algorithms)
+
+
+def horizon_log2(capability: Any, suite: int | Any, p: Mapping[str, Any], xp: ModuleType) -> Any:
+    """log2 of the METR 50% horizon (minutes) of a model with the given ECI, per suite."""
+    h0 = xp.stack(
+        [xp.log(p["horizon_at_eci150_v11"]), xp.log(p["horizon_at_eci150_v10"])]
+    ) / np.log(2)
+    h1 = xp.stack([p["horizon_doublings_per_eci_v11"], p["horizon_doublings_per_eci_v10"]])
+    return h0[suite] + h1[suite] * (capability - REFERENCE_ECI)

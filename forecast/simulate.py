@@ -1,0 +1,98 @@
+"""Simulate observations from the model at known parameters (for recovery and calibration).
+
+The simulated blocks keep the real data's design (dates, countries, suites, label noise) and
+replace only the observed values, so a compiled model can be refitted on them by swapping data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+
+from forecast.country import COUNTRIES, Observations
+from forecast.equations import (
+    LN10,
+    REFERENCE_LOG10_FLOP,
+    Axes,
+    country_key,
+    frontier_capability,
+    horizon_log2,
+    log_frontier_flop,
+)
+
+# Parameters that no observation informs: they act only in the forward projection.
+PROJECTION_ONLY = (
+    "stock_growth_longrun",
+    "stock_slowdown_years",
+    "threshold_horizon_minutes",
+    "capability_slope_volatility",
+    "capability_slope_common_share",
+)
+
+
+def _per_country(params: Mapping[str, float], base: str) -> np.ndarray:
+    return np.array([params[country_key(base, c)] for c in COUNTRIES], dtype=float)
+
+
+def _lags(params: Mapping[str, float]) -> np.ndarray:
+    rest = [params[country_key("efficiency_lag", c)] for c in COUNTRIES[1:]]
+    return np.array([0.0, *rest])
+
+
+def frontier(params: Mapping[str, float], axes: Axes, t: np.ndarray, c: np.ndarray):
+    """ln frontier FLOP and frontier ECI at times t for countries c, at fixed parameters."""
+    ln_a = np.log(_per_country(params, "stock_additions_2025"))[c]
+    g = _per_country(params, "stock_growth")[c]
+    ln_k = np.log(_per_country(params, "frontier_flop_per_h100e"))[c]
+    drift = _per_country(params, "frontier_share_drift")[c]
+    ln_f = log_frontier_flop(np, t, ln_a, g, ln_k, drift, axes)
+    capability = frontier_capability(ln_f / LN10, t, _lags(params)[c], params, axes.reference)
+    return ln_f, capability
+
+
+def simulate(
+    obs: Observations, params: Mapping[str, float], axes: Axes, rng: np.random.Generator
+) -> Observations:
+    """Observations drawn from the model's likelihood at ``params`` (one value per parameter)."""
+    s = obs.stock
+    mu = np.log(_per_country(params, "stock_additions_2025"))[s.country] + _per_country(
+        params, "stock_growth"
+    )[s.country] * (s.t - axes.reference)
+    sd = _per_country(params, "stock_noise")[s.country]
+    rho = float(params["stock_ar1"])
+    resid = np.zeros_like(mu)
+    for i, prev in enumerate(s.extra["prev"]):
+        if prev < 0:
+            resid[i] = rng.normal(0.0, sd[i] / np.sqrt(1 - rho**2))
+        else:
+            resid[i] = rho * resid[prev] + rng.normal(0.0, sd[i])
+    stock = replace(s, value=mu + resid)
+
+    f = obs.compute
+    ln_f, _ = frontier(params, axes, f.t, f.country)
+    sd_f = np.sqrt(f.extra["sd"] ** 2 + params["frontier_noise"] ** 2)
+    compute = replace(f, value=ln_f + rng.normal(0.0, 1.0, f.n) * sd_f)
+
+    r = obs.eci_records
+    _, cap = frontier(params, axes, r.t, r.country)
+    records = replace(r, value=cap + rng.normal(0.0, params["eci_record_noise"], r.n))
+
+    h = obs.horizon
+    _, cap_h = frontier(params, axes, h.t, h.country)
+    offset = np.where(h.country == COUNTRIES.index("CN"), params["horizon_offset_cn"], 0.0)
+    mu_h = horizon_log2(cap_h, h.extra["suite"], params, np) + offset
+    sd_h = np.sqrt(h.extra["se"] ** 2 + params["horizon_noise"] ** 2)
+    horizon = replace(h, value=mu_h + rng.normal(0.0, 1.0, h.n) * sd_h)
+
+    x = obs.eci_cross
+    effective = (x.extra["log10_flop"] - REFERENCE_LOG10_FLOP) + params["efficiency_rate"] * (
+        x.t - axes.reference - _lags(params)[x.country]
+    )
+    mu_x = params["cross_section_eci_2025"] + params["capability_per_oom"] * effective
+    cross = replace(x, value=mu_x + rng.normal(0.0, params["eci_model_noise"], x.n))
+    return replace(
+        obs, stock=stock, compute=compute, eci_records=records, horizon=horizon, eci_cross=cross
+    )
+

@@ -1,0 +1,83 @@
+"""Model tests with the default sampler settings (slow: run with ``-m slow``).
+
+- the default fit passes the diagnostics gate;
+- in-sample sanity: the posterior predictive of the frontier at 2025-12-31 contains the last
+  observed records (ECI 153.4 US, 145.9 CN; METR v1.1 p50 320 minutes, US);
+- parameter recovery: on data simulated from the model at known parameters, the 90% intervals
+  cover the truth for most parameters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecast.equations import Axes
+from forecast.model import model_data, parameter_names
+from forecast.simulate import PROJECTION_ONLY, simulate
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def default_fit(tmp_path_factory):
+    from forecast.fit import Refitter
+    from forecast.store import RunStore
+
+    refitter = Refitter(store=RunStore(tmp_path_factory.mktemp("store")), log=lambda _: None)
+    result = refitter.refit("default")
+    return refitter, result
+
+
+def test_default_fit_passes_the_gate(default_fit):
+    _, result = default_fit
+    d = result.meta["diagnostics"]
+    assert result.status == "passed", result.meta["gate_failures"]
+    assert d["divergences"] == 0
+    assert d["max_rhat"] <= 1.01
+    assert d["min_ess_bulk"] >= 400
+
+
+@pytest.mark.parametrize(
+    "quantity, country, observed",
+    [
+        ("frontier_eci", "US", 153.4),
+        ("frontier_eci", "CN", 145.9),
+        ("frontier_horizon_minutes", "US", 320.42),
+    ],
+)
+def test_in_sample_frontier_contains_last_records(default_fit, quantity, country, observed):
+    from forecast.questions import Forecaster
+
+    refitter, result = default_fit
+    forecaster = Forecaster.from_store(refitter.store, result.run_id)
+    t = forecaster.trajectory(quantity, country, ["2025-12-31"], quantiles=(0.025, 0.975))
+    lo, hi = (q["value"] for q in t["points"][0]["quantiles"])
+    assert lo <= observed <= hi
+
+
+def test_parameter_recovery(default_fit):
+    import nutpie
+
+    from forecast.fit import prepare
+
+    refitter, result = default_fit
+    run = refitter.store.load(result.run_id)
+    truth = {k: float(np.median(v)) for k, v in run.draws.items()}
+    prior_set, obs, _ = prepare("default")
+    axes = Axes.from_settings(prior_set.settings, obs.data_end)
+    simulated = simulate(obs, truth, axes, np.random.default_rng(7))
+    compiled = refitter._compiled.with_data(**model_data(simulated))
+    tree = nutpie.sample(
+        compiled, draws=1000, tune=1000, chains=4, cores=2, seed=11, progress_bar=False
+    )
+    post = tree["posterior"]
+    informed = [p for p in parameter_names() if p not in PROJECTION_ONLY]
+    covered = {}
+    for name in informed:
+        draws = post[name].values.ravel()
+        lo, hi = np.quantile(draws, [0.05, 0.95])
+        covered[name] = bool(lo <= truth[name] <= hi)
+    share = np.mean(list(covered.values()))
+    missed = [k for k, v in covered.items() if not v]
+    assert share >= 0.75, f"90% intervals covered {share:.0%}; missed {missed}"

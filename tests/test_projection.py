@@ -1,0 +1,128 @@
+"""Projection and questions on a stored run: scenarios move arrivals the right way."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecast.errors import UsageError
+from forecast.projection import QUANTITIES
+from forecast.scenario import Levers, Scenario, UnknownScenarioError
+
+
+def custom(name: str, **levers: float) -> Scenario:
+    return Scenario(
+        name=name,
+        description="test",
+        sources=(),
+        start_year=2026.5,
+        levers={"CN": Levers(**levers)},
+        threshold_horizon_minutes=None,
+    )
+
+
+def test_fewer_chips_never_bring_arrival_forward(forecaster):
+    base = forecaster.projector.country("CN")
+    tight = forecaster.projector.country(
+        "CN", custom("t", additions_multiplier=0.5, growth_multiplier=0.7)
+    )
+    loose = forecaster.projector.country("CN", custom("l", additions_multiplier=2.0))
+    assert np.all(tight.arrival >= base.arrival - 1e-6)
+    assert np.all(loose.arrival <= base.arrival + 1e-6)
+    assert np.mean(tight.arrival > base.arrival + 1e-6) > 0.5
+
+
+def test_efficiency_jump_moves_capability_by_beta_times_jump(forecaster):
+    p = forecaster.projector
+    base = p.country("CN")
+    jump = p.country("CN", custom("j", efficiency_jump_oom=0.5))
+    k = int(np.searchsorted(p.grid, 2027.0))
+    expected = 0.5 * p.draws["capability_per_oom"]
+    assert jump.capability[:, k] - base.capability[:, k] == pytest.approx(expected, rel=1e-4)
+    assert np.all(jump.arrival <= base.arrival + 1e-6)
+
+
+def test_us_unchanged_by_china_only_levers(forecaster):
+    p = forecaster.projector
+    s = custom("cn", additions_multiplier=0.1)
+    assert p.country("US", s) is p.country("US")
+
+
+def test_history_matches_projection_at_the_data_end(forecaster):
+    p = forecaster.projector
+    t = p.axes.data_end
+    hist = p.history("US", t)
+    ahead = p.at(p.country("US"), t)
+    for q in QUANTITIES:
+        assert ahead[q] == pytest.approx(hist[q], rel=1e-4)
+
+
+def test_arrival_answer_fields(forecaster):
+    a = forecaster.arrival("cn")
+    assert a["country"] == "CN"
+    assert [q["q"] for q in a["quantiles"]] == [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]
+    years = [q["year"] for q in a["quantiles"] if q["year"] is not None]
+    assert years == sorted(years)
+    ps = [row["p"] for row in a["cdf"]]
+    assert ps == sorted(ps)
+    assert ps[-1] == pytest.approx(1 - a["p_later"]["p"], abs=1e-3)
+    assert all(q["mcse_years"] is None or q["mcse_years"] >= 0 for q in a["quantiles"])
+
+
+def test_probability_agrees_with_cdf(forecaster):
+    a = forecaster.arrival("US")
+    row = a["cdf"][8]
+    p = forecaster.probability("US", row["date"])
+    assert p["p"] == pytest.approx(row["p"], abs=1e-4)
+
+
+def test_race_probabilities_sum_to_one(forecaster):
+    r = forecaster.race()
+    total = r["p_cn_first"]["p"] + r["p_us_first"]["p"] + r["p_neither_by_horizon"]["p"]
+    ties = 1 - total
+    assert 0 <= ties < 0.05
+    within = [w["p"] for w in r["p_gap_within"]]
+    assert within == sorted(within)
+
+
+def test_trajectory_quantiles_in_natural_units(forecaster):
+    t = forecaster.trajectory("compute_stock_h100e", "US", ["2025-12-31", "2030-06-30"])
+    assert t["unit"] == "H100e"
+    first, later = (p["quantiles"] for p in t["points"])
+    assert [r["q"] for r in first] == [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]
+    assert 5e6 < first[3]["value"] < 1e8  # Epoch: ~16M named US companies + share of Other
+    assert later[3]["value"] > first[3]["value"]
+
+
+def test_compare_reports_difference(forecaster):
+    c = forecaster.compare("arrival", "tightened_controls", country="CN")
+    assert set(c["answers"]) == {"tightened_controls", "status_quo"}
+    median = next(q for q in c["difference"]["quantile_shift"] if q["q"] == 0.5)
+    assert median["delta_years"] >= 0
+    c = forecaster.compare("probability", "relaxed_controls", country="CN", by="2030-01-01")
+    assert c["difference"]["p"]["delta"] >= 0
+
+
+def test_surprise_percentiles(forecaster):
+    s = forecaster.surprise("frontier_eci", "2024-12-26", 133.2, label="DeepSeek-V3")
+    rows = {r["country"]: r for r in s["against"]}
+    assert 0 <= rows["CN"]["percentile"] <= 100
+    assert rows["US"]["percentile"] < rows["CN"]["percentile"]
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda f: f.arrival("FR"), "unknown country 'FR'; known countries: US, CN"),
+        (lambda f: f.arrival("US", "nope"), "unknown scenario 'nope'"),
+        (lambda f: f.trajectory("gdp", "US", ["2030-01-01"]), "unknown quantity 'gdp'"),
+        (lambda f: f.probability("US", "2030-13-01"), "by: '2030-13-01' is not a date"),
+        (lambda f: f.probability("US", "2070-01-01"), "outside the model's range"),
+        (lambda f: f.arrival("US", quantiles=[0.5, 1.5]), "strictly between 0 and 1"),
+        (lambda f: f.arrival("US", quantiles=[0.5] * 100), "between 1 and 99 levels"),
+        (lambda f: f.trajectory("frontier_eci", "US", []), "at least one date"),
+    ],
+)
+def test_bad_questions_give_clear_errors(forecaster, call, message):
+    with pytest.raises((UsageError, UnknownScenarioError), match=message):
+        call(forecaster)
