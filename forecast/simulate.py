@@ -95,4 +95,3 @@ def simulate(
     return replace(
         obs, stock=stock, compute=compute, eci_records=records, horizon=horizon, eci_cross=cross
     )
-
