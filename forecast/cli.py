@@ -306,6 +306,18 @@ def _aq() -> tuple[float, ...]:
     return ARRIVAL_QUANTILES
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from forecast.backtest import run_cli
+
+    return run_cli(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from forecast.report import run_cli
+
+    return run_cli(args)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from service.app import serve
 
@@ -400,6 +412,27 @@ def build_parser() -> argparse.ArgumentParser:
     sur.add_argument("--file", help="CSV with quantity,date,value[,label]")
     common(sur)
     ask.set_defaults(func=cmd_ask)
+
+    back = sub.add_parser("backtest", help="refit at past cutoffs and score later observations")
+    back.add_argument("--cutoff", action="append", metavar="DATE", help="repeatable")
+    back.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="score against these observations (curated-table format)",
+    )
+    back.add_argument("--priors", default="default")
+    back.add_argument("--quick", action="store_true", help=QUICK_HELP)
+    back.add_argument("--json", action="store_true")
+    back.set_defaults(func=cmd_backtest)
+
+    rep = sub.add_parser("report", help="render the dated forecast report")
+    rep.add_argument("--run", default=None, help="run id (default: the current run)")
+    rep.add_argument("--out", default=None, metavar="DIR", help="output folder")
+    rep.add_argument("--format", default="html,pdf,json", help="comma-separated: html, pdf, json")
+    rep.add_argument("--json", action="store_true")
+    rep.set_defaults(func=cmd_report)
 
     serve = sub.add_parser("serve", help="serve the HTTP API and dashboard")
     serve.add_argument("--host", default="127.0.0.1")

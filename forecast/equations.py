@@ -73,9 +73,11 @@ def frontier_capability(
 
 
 def horizon_log2(capability: Any, suite: int | Any, p: Mapping[str, Any], xp: ModuleType) -> Any:
-    """log2 of the METR 50% horizon (minutes) of a model with the given ECI, per suite."""
-    h0 = xp.stack(
-        [xp.log(p["horizon_at_eci150_v11"]), xp.log(p["horizon_at_eci150_v10"])]
-    ) / np.log(2)
-    h1 = xp.stack([p["horizon_doublings_per_eci_v11"], p["horizon_doublings_per_eci_v10"]])
-    return h0[suite] + h1[suite] * (capability - REFERENCE_ECI)
+    """log2 of the METR 50% horizon (minutes) of a model with the given ECI, per suite.
+
+    ``suite`` is 0 for METR-Horizon-v1.1 and 1 for v1.0 (``forecast.country.SUITES``).
+    """
+    v11 = xp.eq(suite, 0) if xp is not np else np.equal(suite, 0)
+    h0 = xp.where(v11, xp.log2(p["horizon_at_eci150_v11"]), xp.log2(p["horizon_at_eci150_v10"]))
+    h1 = xp.where(v11, p["horizon_doublings_per_eci_v11"], p["horizon_doublings_per_eci_v10"])
+    return h0 + h1 * (capability - REFERENCE_ECI)

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -213,14 +213,42 @@ def run_id_for(
     return f"{created:%Y%m%dT%H%M%S}-{digest[:8]}"
 
 
+OBSERVATION_TABLES = ("models", "compute_stock", "capability_eci", "capability_metr")
+
+
+def cut_tables(tables: dict[str, Any], cutoff: date) -> dict[str, Any]:
+    """Only the observations dated on or before ``cutoff`` (a data vintage for backtests).
+
+    Model, ECI and METR rows are dated by release; chip-stock rows by quarter end.
+    """
+    stamp = np.datetime64(cutoff, "s")
+    out = dict(tables)
+    for name in OBSERVATION_TABLES:
+        frame = tables[name]
+        out[name] = frame[frame["date"].to_numpy() <= stamp].reset_index(drop=True)
+    return out
+
+
 def prepare(
-    priors: str | Path | PriorSet, extra: Sequence[Path] = ()
+    priors: str | Path | PriorSet, extra: Sequence[Path] = (), cutoff: date | None = None
 ) -> tuple[PriorSet, Observations, str]:
-    """Load the prior set and the data (bundled plus extra files) into model observations."""
+    """Load the prior set and the data (bundled plus extra files) into model observations.
+
+    With ``cutoff``, only observations dated on or before it are used, and the projection
+    starts the day after it (a backtest vintage).
+    """
     prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
     tables = datasets.load_all(extra)
-    obs = build_observations(tables, prior_set.settings, data_end_year(tables))
-    return prior_set, obs, datasets.data_hash(extra)
+    if cutoff is None:
+        data_end = data_end_year(tables)
+    else:
+        tables = cut_tables(tables, cutoff)
+        data_end = float(decimal_year(cutoff + timedelta(days=1)))
+    obs = build_observations(tables, prior_set.settings, data_end)
+    digest = datasets.data_hash(extra)
+    if cutoff is not None:
+        digest = hashlib.sha256(f"{digest}|cutoff={cutoff.isoformat()}".encode()).hexdigest()
+    return prior_set, obs, digest
 
 
 def fit(
@@ -232,18 +260,24 @@ def fit(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     make_current: bool = True,
+    cutoff: date | None = None,
 ) -> FitResult:
-    """Fit the model, store the run, and make it current if it passes the gate."""
+    """Fit the model, store the run, and make it current if it passes the gate.
+
+    ``cutoff`` fits on the observations dated on or before it only (backtests); such a run is
+    never made current.
+    """
     config = config or SamplerConfig()
     say = log or _stderr
     started = time.perf_counter()
-    prior_set, obs, data_hash = prepare(priors, extra)
+    make_current = make_current and cutoff is None
+    prior_set, obs, data_hash = prepare(priors, extra, cutoff)
     _announce(say, prior_set, obs, data_hash, config)
     model = TimelineModel(obs, prior_set).build()
     tree, compile_s, sampling_s = sample(model, config, progress)
     return finalize(
         tree,
-        Inputs(prior_set, obs, data_hash, tuple(Path(p) for p in extra)),
+        Inputs(prior_set, obs, data_hash, tuple(Path(p) for p in extra), cutoff),
         config,
         timing=(started, compile_s, sampling_s),
         store=store or RunStore(),
@@ -261,6 +295,7 @@ class Inputs:
     obs: Observations
     data_hash: str
     extra: tuple[Path, ...] = ()
+    cutoff: date | None = None
 
 
 def _stderr(msg: str) -> None:
@@ -315,6 +350,7 @@ def finalize(
         "data_hash": inputs.data_hash,
         "extra_data": [p.name for p in inputs.extra],
         "data_end": obs.data_end,
+        "cutoff": inputs.cutoff.isoformat() if inputs.cutoff else None,
         "observations": obs.counts(),
         "sampler": asdict(config),
         "libraries": library_versions(),
@@ -367,13 +403,18 @@ class Refitter:
         extra: Sequence[Path] = (),
         config: SamplerConfig | None = None,
         make_current: bool = True,
+        cutoff: date | None = None,
     ) -> FitResult:
-        """Fit on the bundled data plus ``extra`` files, reusing the compiled model if any."""
+        """Fit on the bundled data plus ``extra`` files, reusing the compiled model if any.
+
+        ``cutoff`` keeps only observations dated on or before it (never made current).
+        """
         import nutpie
 
         config = config or self.config
         started = time.perf_counter()
-        prior_set, obs, data_hash = prepare(priors, extra)
+        make_current = make_current and cutoff is None
+        prior_set, obs, data_hash = prepare(priors, extra, cutoff)
         _announce(self.say, prior_set, obs, data_hash, config)
         compile_s = 0.0
         if self._compiled is None or self._prior_hash != prior_set.hash:
@@ -399,7 +440,7 @@ class Refitter:
         )
         return finalize(
             tree,
-            Inputs(prior_set, obs, data_hash, tuple(Path(p) for p in extra)),
+            Inputs(prior_set, obs, data_hash, tuple(Path(p) for p in extra), cutoff),
             config,
             timing=(started, compile_s, time.perf_counter() - t1),
             store=self.store,

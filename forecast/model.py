@@ -98,6 +98,20 @@ def random_variable(prior: Prior, name: str) -> pt.TensorVariable:
     raise ValueError(f"prior {name}: unsupported distribution {prior.dist!r}")
 
 
+def one_hot(index: Any) -> Any:
+    """(n, countries) 0/1 matrix of country indices (symbolic)."""
+    return pt.eq(index[:, None], pt.arange(len(COUNTRIES))[None, :])
+
+
+def pick(values: Any, onehot: Any) -> Any:
+    """Per-observation value of a per-country vector, as an elementwise product and sum.
+
+    Equivalent to ``values[index]`` but compiles to fused elementwise loops instead of an
+    indexing op and its gradient, which keeps numba compilation of the model short.
+    """
+    return pt.sum(onehot * values[None, :], axis=1)
+
+
 def model_data(obs: Observations) -> dict[str, np.ndarray]:
     """Every ``pm.Data`` array of the model, by name, for swapping data into a compiled model."""
     blocks = {
@@ -161,12 +175,18 @@ class TimelineModel:
         y = pm.Data("stock_y", s.value)
         c = pm.Data("stock_country", s.country)
         prev = pm.Data("stock_prev", s.extra["prev"])
-        mu = p["ln_a"][c] + p["stock_growth"][c] * (t - self.axes.reference)
         has_prev = pt.ge(prev, 0)
         prev_i = pt.maximum(prev, 0)
+        onehot, onehot_prev = one_hot(c), one_hot(c[prev_i])
+
+        def trend(oh: Any, times: Any) -> Any:
+            return pick(p["ln_a"], oh) + pick(p["stock_growth"], oh) * (times - self.axes.reference)
+
+        mu = trend(onehot, t)
         rho = p["stock_ar1"]
-        cond_mu = mu + rho * pt.switch(has_prev, y[prev_i] - mu[prev_i], 0.0)
-        sd = pt.switch(has_prev, 1.0, 1.0 / pt.sqrt(1.0 - rho**2)) * p["stock_noise"][c]
+        resid_prev = y[prev_i] - trend(onehot_prev, t[prev_i])
+        cond_mu = mu + rho * pt.switch(has_prev, resid_prev, 0.0)
+        sd = pt.switch(has_prev, 1.0, 1.0 / pt.sqrt(1.0 - rho**2)) * pick(p["stock_noise"], onehot)
         pm.Normal("stock_obs", mu=cond_mu, sigma=sd, observed=y)
 
     def _frontier_likelihoods(self, p: dict[str, Any]) -> None:
@@ -176,17 +196,18 @@ class TimelineModel:
         times = [pm.Data(f"{name}_t", b.t) for name, b in blocks.items()]
         countries = [pm.Data(f"{name}_country", b.country) for name, b in blocks.items()]
         t, c = pt.concatenate(times), pt.concatenate(countries)
+        oh = one_hot(c)
         ln_f = log_frontier_flop(
             pt,
             t,
-            p["ln_a"][c],
-            p["stock_growth"][c],
-            p["ln_k"][c],
-            p["frontier_share_drift"][c],
+            pick(p["ln_a"], oh),
+            pick(p["stock_growth"], oh),
+            pick(p["ln_k"], oh),
+            pick(p["frontier_share_drift"], oh),
             self.axes,
         )
         capability = frontier_capability(
-            ln_f / LN10, t, p["efficiency_lag"][c], p, self.axes.reference
+            ln_f / LN10, t, pick(p["efficiency_lag"], oh), p, self.axes.reference
         )
         n_f, n_r = times[0].shape[0], times[1].shape[0]
 
@@ -218,7 +239,7 @@ class TimelineModel:
         xt, xc = pm.Data("eci_cross_t", x.t), pm.Data("eci_cross_country", x.country)
         log10_flop = pm.Data("eci_cross_log10_flop", x.extra["log10_flop"])
         effective = (log10_flop - REFERENCE_LOG10_FLOP) + p["efficiency_rate"] * (
-            xt - self.axes.reference - p["efficiency_lag"][xc]
+            xt - self.axes.reference - pick(p["efficiency_lag"], one_hot(xc))
         )
         pm.Normal(
             "eci_cross_obs",

@@ -80,7 +80,7 @@ def test_race_probabilities_sum_to_one(forecaster):
     r = forecaster.race()
     total = r["p_cn_first"]["p"] + r["p_us_first"]["p"] + r["p_neither_by_horizon"]["p"]
     ties = 1 - total
-    assert 0 <= ties < 0.05
+    assert -1e-3 <= ties < 0.05  # answers are rounded to 4 decimals
     within = [w["p"] for w in r["p_gap_within"]]
     assert within == sorted(within)
 
