@@ -237,12 +237,14 @@ def horizon_se_log2(p50: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.nd
 
 
 def horizon_records(metr: pd.DataFrame, settings: Mapping[str, float]) -> Series:
-    """METR 50%-horizon records per (country, suite): each model that beat the previous best."""
+    """METR 50%-horizon records per (country, suite): each model that beat the previous best,
+    from ``horizon_fit_start_year`` on (records are found on the whole series first)."""
     known = metr[metr["country"].isin(COUNTRIES)].copy()
     known["group"] = known["country"].astype(str) + "|" + known["suite"].astype(str)
     records = running_records(
         known, "p50_minutes", group="group", warmup_years=float(settings["record_warmup_years"])
     )
+    records = records[decimal_year(records["date"]) >= float(settings["horizon_fit_start_year"])]
     p50 = records["p50_minutes"].to_numpy(dtype=float)
     se = horizon_se_log2(
         p50,

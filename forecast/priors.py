@@ -186,6 +186,7 @@ SETTING_SPECS: dict[str, SettingSpec] = {
     "grid_step_years": SettingSpec(0.0, 1.0, low_open=True),
     "stock_origin_year": SettingSpec(1990.0, 2022.0),
     "record_warmup_years": SettingSpec(0.0, 5.0),
+    "horizon_fit_start_year": SettingSpec(2015.0, 2030.0),
 }
 
 REQUIRED_SETTINGS: tuple[str, ...] = tuple(SETTING_SPECS)
