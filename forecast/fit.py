@@ -397,6 +397,23 @@ class Refitter:
         self._compiled: Any = None
         self._prior_hash: str | None = None
 
+    def _compiled_for(self, prior_set: PriorSet, obs: Observations) -> tuple[Any, float]:
+        """The compiled model with ``obs`` swapped in, compiling first if needed (seconds)."""
+        import nutpie
+
+        if self._compiled is None or self._prior_hash != prior_set.hash:
+            t0 = time.perf_counter()
+            model = TimelineModel(obs, prior_set).build()
+            self._compiled = nutpie.compile_pymc_model(model, var_names=parameter_names())
+            self._prior_hash = prior_set.hash
+            return self._compiled, time.perf_counter() - t0
+        return self._compiled.with_data(**model_data(obs)), 0.0
+
+    def warm(self, priors: str | Path | PriorSet = "default") -> float:
+        """Compile the model for a prior set ahead of the first refit; returns seconds taken."""
+        prior_set, obs, _ = prepare(priors)
+        return self._compiled_for(prior_set, obs)[1]
+
     def refit(
         self,
         priors: str | Path | PriorSet = "default",
@@ -416,16 +433,7 @@ class Refitter:
         make_current = make_current and cutoff is None
         prior_set, obs, data_hash = prepare(priors, extra, cutoff)
         _announce(self.say, prior_set, obs, data_hash, config)
-        compile_s = 0.0
-        if self._compiled is None or self._prior_hash != prior_set.hash:
-            t0 = time.perf_counter()
-            model = TimelineModel(obs, prior_set).build()
-            self._compiled = nutpie.compile_pymc_model(model, var_names=parameter_names())
-            self._prior_hash = prior_set.hash
-            compile_s = time.perf_counter() - t0
-            compiled = self._compiled
-        else:
-            compiled = self._compiled.with_data(**model_data(obs))
+        compiled, compile_s = self._compiled_for(prior_set, obs)
         t1 = time.perf_counter()
         tree = nutpie.sample(
             compiled,

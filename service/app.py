@@ -1,0 +1,282 @@
+"""The Litestar app: ``create_app(settings)`` builds it; ``serve(host, port)`` runs it (uvicorn).
+
+Start-up on an empty store: the service starts anyway and answers every question with 503
+problem details ("no current run; a fit is in progress or has not been run: `forecast fit`")
+until a run becomes current; ``/health`` stays 200 (live) with ``ready: false``. The service never
+fits on its own: a run comes from ``forecast fit`` or from ``POST /v1/refits``, and the app picks
+up a new current run on the next request (it stats the store's ``CURRENT`` file each time).
+
+Run one uvicorn process per store: the refit worker, the rate limiter and the caches belong to
+the process. Reads are public; writes need ``X-API-Key`` and are rate-limited per key name.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import msgspec
+from litestar import Litestar, Request
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.plugins.prometheus import PrometheusConfig
+from litestar.routes import HTTPRoute
+from litestar.types import ASGIApp, Message, Scope
+from litestar.utils import normalize_path
+
+import forecast
+from service import schemas
+from service.auth import API_KEY_HEADER, key_name_for_rate_limit
+from service.config import Settings
+from service.controllers.catalog import CatalogController
+from service.controllers.exports import ExportController
+from service.controllers.observations import ObservationController
+from service.controllers.questions import QuestionController
+from service.controllers.refits import RefitController
+from service.controllers.runs import RunController
+from service.controllers.system import MetricsController, SystemController
+from service.dashboard import DASHBOARD_TAG, DashboardController, static_files_router
+from service.logs import RequestContextMiddleware, setup_logging
+from service.problems import EXCEPTION_HANDLERS
+from service.runtime import ForecasterPool, Services
+
+log = logging.getLogger("service.app")
+
+DESCRIPTION = """Forecasts of breakthrough-level AI capability by country (US, CN) from a Bayesian
+model of chip supply, training compute and efficiency gains, fitted with PyMC. Answers come from
+the current stored run (or `run=`), with Monte Carlo errors. Errors are RFC 9457 problem details.
+Reads are public; writes (observations, refits) need the `X-API-Key` header."""
+
+TAGS = [
+    Tag(name="questions", description="Timeline questions, as `forecast ask`"),
+    Tag(name="runs", description="Stored runs and their diagnostics"),
+    Tag(name="catalog", description="Scenarios and prior sets"),
+    Tag(name="observations", description="Rows added to the data tables"),
+    Tag(name="refits", description="Refit jobs run by the worker process"),
+    Tag(name="exports", description="Answers in other formats"),
+    Tag(name="system", description="Health"),
+    DASHBOARD_TAG,
+]
+
+
+class ForecastApp(Litestar):
+    """Litestar with the request-id / access-log middleware around routing itself.
+
+    Litestar's own middleware runs after routing, so it would miss unknown paths and other
+    errors raised while routing; wrapping the ASGI handler covers every HTTP request.
+    """
+
+    def _create_asgi_handler(self) -> ASGIApp:
+        return RequestContextMiddleware(super()._create_asgi_handler())
+
+
+def _route_template(app: Litestar, path: str) -> str | None:
+    """The route template serving ``path`` (every HTTP route answers OPTIONS)."""
+    try:
+        return str(app.asgi_router.handle_routing(path=normalize_path(path), method="OPTIONS")[4])
+    except Exception:  # no route at all: nothing to announce
+        return None
+
+
+async def fix_allow_header(message: Message, scope: Scope) -> None:
+    """``before_send`` hook: a true ``Allow`` header on OPTIONS answers and on 405s.
+
+    Litestar 2.x answers OPTIONS on a path served by several handlers (GET and POST on
+    ``/v1/observations``) with only the first handler's methods (litestar#4169, fixed in 3.0),
+    and sends 405 without the ``Allow`` header RFC 9110 requires (litestar#4277).
+    """
+    if message["type"] != "http.response.start":
+        return
+    status = message["status"]
+    app: Litestar = scope["litestar_app"]
+    if status == 405:
+        template = _route_template(app, scope["path"])
+    elif scope.get("method") == "OPTIONS" and status < 300:
+        template = scope.get("path_template")
+    else:
+        return
+    for route in app.routes:
+        if route.path_format == template and isinstance(route, HTTPRoute):
+            allow = ", ".join(sorted(route.methods))
+            headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"allow"]
+            message["headers"] = [*headers, (b"allow", allow.encode())]  # type: ignore[typeddict-unknown-key]
+            return
+
+
+def provide_services(state: State) -> Services:
+    """Dependency: the shared services."""
+    return state.services  # type: ignore[no-any-return]
+
+
+def is_write(request: Request[Any, Any, Any]) -> bool:
+    """Rate-limit the handlers marked as writes, for requests that present a key.
+
+    A request without ``X-API-Key`` is refused with 401 by the guard at once (and is not
+    counted); a wrong key counts against the client address, a right one against its name.
+    """
+    return bool(request.route_handler.opt.get("write")) and API_KEY_HEADER in request.headers
+
+
+async def watch_current_run(services: Services) -> None:
+    """Preload and warm each new current run; restart the worker if it died (runs forever)."""
+    warmed: str | None = None
+    while True:
+        try:
+            run_id = services.current.peek()
+            if run_id is not None and run_id != warmed:
+                warmed = run_id
+                forecaster = await services.pool.get(run_id)
+                await anyio.to_thread.run_sync(ForecasterPool.warm, forecaster)
+                log.info("serving run", extra={"run_id": run_id})
+            if services.worker is not None:
+                await anyio.to_thread.run_sync(services.worker.check)
+        except Exception as exc:  # the watcher must survive a bad run or a broken file
+            log.error("current-run watcher error", exc_info=exc)
+        await anyio.sleep(services.settings.api.watch_seconds)
+
+
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Start the refit worker and the current-run watcher; stop them on shutdown."""
+    services: Services = app.state.services
+    log.info("service starting", extra=dict(services.settings.describe()))
+    if services.worker is not None:
+        await anyio.to_thread.run_sync(services.worker.start)
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(watch_current_run, services)
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+    finally:
+        if services.worker is not None:
+            await anyio.to_thread.run_sync(services.worker.stop)
+        log.info("service stopped")
+
+
+def openapi_config() -> OpenAPIConfig:
+    """OpenAPI at ``/schema`` (Swagger UI) and ``/schema/openapi.json``."""
+    return OpenAPIConfig(
+        title="AI capability timelines forecast",
+        version=forecast.__version__,
+        description=DESCRIPTION,
+        path="/schema",
+        tags=TAGS,
+        render_plugins=[SwaggerRenderPlugin(path=["/", "/swagger"])],
+        components=Components(
+            security_schemes={
+                "ApiKey": SecurityScheme(
+                    type="apiKey",
+                    name=API_KEY_HEADER,
+                    security_scheme_in="header",
+                    description="Write endpoints only; keys come from FORECAST_API_KEYS",
+                )
+            }
+        ),
+    )
+
+
+def document_strict_bodies(app: Litestar) -> None:
+    """Mark request bodies that refuse unknown fields with ``additionalProperties: false``.
+
+    msgspec refuses unknown fields of these Structs (a misspelt ``scenaro`` must not be ignored
+    silently); Litestar 2 does not say so in the OpenAPI document, so it is added here.
+    """
+    components = app.openapi_schema.components
+    documented = components.schemas if components and components.schemas else {}
+    for name, value in vars(schemas).items():
+        if (
+            isinstance(value, type)
+            and issubclass(value, msgspec.Struct)
+            and value.__struct_config__.forbid_unknown_fields
+            and name in documented
+        ):
+            documented[name].additional_properties = False
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """The app for ``settings`` (default: from the environment)."""
+    settings = settings or Settings()
+    setup_logging(settings.log.level, settings.log.format)
+    services = Services.build(settings)
+    rate_limit = RateLimitConfig(
+        rate_limit=settings.api.write_rate_limit,
+        identifier_for_request=key_name_for_rate_limit,
+        check_throttle_handler=is_write,
+    )
+    prometheus = PrometheusConfig(
+        app_name="forecast", prefix="forecast_api", group_path=True, exclude=["^/metrics"]
+    )
+    cors = (
+        CORSConfig(allow_origins=list(settings.api.cors_origins))
+        if settings.api.cors_origins
+        else None
+    )
+    app = ForecastApp(
+        route_handlers=[
+            SystemController,
+            MetricsController,
+            RunController,
+            QuestionController,
+            CatalogController,
+            ObservationController,
+            RefitController,
+            ExportController,
+            DashboardController,
+            static_files_router(),
+        ],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        state=State({"services": services, "keyring": settings.auth.keyring}),
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[prometheus.middleware, rate_limit.middleware],
+        cors_config=cors,
+        openapi_config=openapi_config(),
+        request_max_body_size=settings.api.max_body_bytes,
+        lifespan=[lifespan],
+        before_send=[fix_allow_header],
+        logging_config=None,
+        signature_namespace={"Services": Services},
+    )
+    document_strict_bodies(app)
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
+    """Run the service under uvicorn until interrupted; returns the exit status."""
+    import sys
+
+    import uvicorn
+
+    from service.auth import KeyConfigError
+    from service.config import SettingsError
+    from service.logs import logging_config
+
+    try:
+        settings = Settings()
+    except (SettingsError, KeyConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=logging_config(settings.log.level, settings.log.format),
+        access_log=False,
+        lifespan="on",
+        proxy_headers=False,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1

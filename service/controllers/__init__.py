@@ -1,0 +1,2 @@
+"""HTTP controllers, one module per area (runs, questions, catalog, observations, refits,
+exports, system); shared parameter declarations live in ``params``."""

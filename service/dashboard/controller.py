@@ -1,0 +1,218 @@
+"""The dashboard page (``GET /``), its static assets and the threshold read helper.
+
+The page is a small HTML shell rendered with Jinja2; ``static/dashboard.js`` fills it from the
+public ``/v1`` API (current run, scenarios, prior sets, arrival, probability, race,
+trajectories, run list) and draws the charts as plain SVG. Nothing is loaded from another
+origin: the page's Content-Security-Policy allows this origin only.
+
+The API has no endpoint for the breakthrough threshold itself, which the capability fan charts
+need as a band; ``GET /v1/dashboard/threshold`` answers it from
+``Forecaster.projector.threshold_capability`` (per-draw ECI of the threshold), as quantiles with
+their Monte Carlo errors, like every other answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache, partial
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import CacheControlHeader
+from litestar.openapi.spec import Tag
+from litestar.router import Router
+from litestar.static_files import create_static_files_router
+from msgspec import Struct
+
+import forecast
+from forecast import arrival as am
+from forecast.questions import BASELINE, Forecaster, check_quantiles, iso
+from forecast.scenario import get_scenario
+from service.answers import respond
+from service.controllers.params import QuantilesQuery, RunQuery, ScenarioQuery
+from service.controllers.questions import QUESTION_ERRORS
+from service.runtime import ServicesDep
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+TEMPLATE_DIR = HERE / "templates"
+STATIC_PATH = "/dashboard/static"
+ASSETS = ("dashboard.css", "dashboard.js")
+THRESHOLD_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+
+DASHBOARD_TAG = Tag(
+    name="dashboard", description="The web dashboard at `/` and the read helpers it needs"
+)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+# -- the threshold answer ---------------------------------------------------------------------
+class ThresholdQuantile(Struct):
+    """A quantile of the threshold: ECI (with its MCSE) and the METR horizon at the same level.
+
+    ``horizon_minutes`` is the marginal quantile of the threshold horizon (minutes of METR v1.1
+    50% time horizon); with a scenario's fixed horizon it is that value at every level.
+    """
+
+    q: float
+    eci: float | None
+    eci_mcse: float | None
+    horizon_minutes: float | None
+
+
+class Threshold(Struct):
+    """The breakthrough threshold on the ECI scale under a scenario, over the posterior draws."""
+
+    question: Literal["threshold"]
+    run_id: str
+    scenario: str
+    draws: int
+    horizon_end: str | None
+    source: Literal["prior", "scenario"]
+    unit: str
+    n_eff: float
+    quantiles: list[ThresholdQuantile]
+
+
+def _number(value: float, digits: str) -> float | None:
+    return float(format(value, digits)) if np.isfinite(value) else None
+
+
+def ask_threshold(
+    f: Forecaster, scenario: str | None = None, quantiles: tuple[float, ...] | None = None
+) -> dict[str, Any]:
+    """Quantiles of the threshold ECI per draw (the scenario's override if it sets one)."""
+    name = scenario or BASELINE
+    chosen = get_scenario(name, f.scenarios)  # unknown name: UnknownScenarioError (422)
+    qs = check_quantiles(quantiles or THRESHOLD_QUANTILES)
+    projector = f.projector
+    if chosen.threshold_horizon_minutes is not None:
+        minutes = np.full(projector.n_draws, float(chosen.threshold_horizon_minutes))
+        eci = projector.capability_for_horizon(float(chosen.threshold_horizon_minutes))
+        source = "scenario"
+    else:
+        minutes = np.asarray(projector.draws["threshold_horizon_minutes"], dtype=float)
+        eci = projector.threshold_capability
+        source = "prior"
+    eci = np.asarray(eci, dtype=float)
+    n_eff = am.effective_size(eci, f.run.chains)
+    ordered, ordered_minutes = np.sort(eci), np.sort(minutes)
+    rows = []
+    for q in qs:
+        value, mcse = am.quantile_with_mcse(ordered, q, n_eff, ordered=True)
+        rows.append(
+            {
+                "q": q,
+                "eci": _number(value, ".6g"),
+                "eci_mcse": _number(mcse, ".3g"),
+                "horizon_minutes": _number(am.quantile(ordered_minutes, q, ordered=True), ".6g"),
+            }
+        )
+    return {
+        "question": "threshold",
+        "run_id": f.run.id,
+        "scenario": name,
+        "draws": int(projector.n_draws),
+        "horizon_end": iso(projector.grid[-1]),
+        "source": source,
+        "unit": "ECI",
+        "n_eff": round(n_eff, 1),
+        "quantiles": rows,
+    }
+
+
+# -- the page ---------------------------------------------------------------------------------
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@cache
+def asset_version() -> str:
+    """A short hash of the static assets, appended to their URLs so browsers refetch edits."""
+    digest = hashlib.sha256()
+    for name in ASSETS:
+        digest.update((STATIC_DIR / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def render_page() -> str:
+    """The dashboard's HTML shell."""
+    return (
+        _environment()
+        .get_template("dashboard.html")
+        .render(version=forecast.__version__, static=STATIC_PATH, asset_version=asset_version())
+    )
+
+
+class DashboardController(Controller):
+    """The forecasters' page and its read helpers."""
+
+    path = "/"
+
+    @get("/", include_in_schema=False, media_type="text/html", name="dashboard")
+    async def page(self) -> Response[str]:
+        """The dashboard page (a shell; the script draws it from the API)."""
+        return Response(content=render_page(), media_type="text/html", headers=PAGE_HEADERS)
+
+    @get(
+        "/v1/dashboard/threshold",
+        operation_id="getDashboardThreshold",
+        tags=["dashboard"],
+        summary="The breakthrough threshold on the ECI scale",
+        description="Quantiles over the posterior draws of the capability (ECI) at which a "
+        "country's frontier reaches the breakthrough threshold: the threshold prior's METR "
+        "horizon mapped through each draw's METR v1.1 horizon-per-ECI fit, or the scenario's "
+        "fixed `threshold_horizon_minutes` when it sets one. Each ECI quantile carries its "
+        "Monte Carlo standard error; `horizon_minutes` is the horizon's quantile at the same "
+        "level. The dashboard draws it as the band on the capability fan charts.",
+        responses=QUESTION_ERRORS,
+    )
+    async def threshold(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        scenario: ScenarioQuery = None,
+        q: QuantilesQuery = None,
+        run: RunQuery = None,
+    ) -> Response[Threshold]:
+        """The threshold's ECI quantiles."""
+        compute = partial(ask_threshold, scenario=scenario, quantiles=tuple(q) if q else None)
+        return await respond(request, services, run, compute, Threshold)
+
+
+def static_files_router() -> Router:
+    """The dashboard's script and style sheet at ``/dashboard/static`` (not in the schema)."""
+    return create_static_files_router(
+        path=STATIC_PATH,
+        directories=[STATIC_DIR],
+        name="dashboard-static",
+        cache_control=CacheControlHeader(max_age=3600, public=True),
+        include_in_schema=False,
+    )

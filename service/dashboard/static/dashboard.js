@@ -1,0 +1,1134 @@
+/* AI capability timelines dashboard.
+ *
+ * Reads the service's /v1 API (same origin) and draws everything as plain SVG and HTML tables:
+ * no third-party code, nothing loaded from another site. Every number carries its Monte Carlo
+ * standard error (MC s.e.) or is an interval whose probability is named.
+ *
+ * Readiness markers for tests and assistive technology: <main> has data-state="loading" |
+ * "ready" | "error" and aria-busy; once ready it also carries data-scenario and data-versus.
+ * The run history section has its own data-state.
+ */
+(function () {
+  "use strict";
+
+  const COUNTRIES = [
+    ["US", "United States"],
+    ["CN", "China"],
+  ];
+  const BY_DATES = ["2027-12-31", "2030-12-31", "2035-12-31"];
+  const FAN_FIRST_YEAR = 2023;
+  const FAN_LAST_YEAR = 2040;
+  const HISTORY_HEADLINES = 4; // passed runs whose medians the history loads (the API keeps ~4)
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const MINUS = "\u2212";
+
+  const state = {
+    current: null, // RunDetail of the current run
+    runs: [], // RunSummary list, newest first
+    scenarios: [], // ScenarioInfo list
+    baseline: "status_quo",
+    priorSets: [], // names
+    token: 0, // increments per render; stale answers are dropped
+  };
+
+  // -- small utilities ------------------------------------------------------------------------
+  class ApiError extends Error {
+    constructor(status, detail, path) {
+      super(detail);
+      this.status = status;
+      this.path = path;
+    }
+  }
+
+  async function api(path, params) {
+    const url = new URL(path, window.location.origin);
+    for (const [key, value] of Object.entries(params || {})) {
+      if (value === null || value === undefined || value === "") continue;
+      for (const item of Array.isArray(value) ? value : [value]) {
+        url.searchParams.append(key, String(item));
+      }
+    }
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (_) {
+      body = null;
+    }
+    if (!response.ok) {
+      const detail = body && body.detail ? body.detail : response.statusText;
+      throw new ApiError(response.status, detail, url.pathname);
+    }
+    return body;
+  }
+
+  function h(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    setAttrs(node, attrs);
+    append(node, children);
+    return node;
+  }
+
+  function s(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    setAttrs(node, attrs);
+    append(node, children);
+    return node;
+  }
+
+  function setAttrs(node, attrs) {
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "text") node.textContent = String(value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+  }
+
+  function append(node, children) {
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+  }
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  function finite(x) {
+    return typeof x === "number" && Number.isFinite(x);
+  }
+
+  /** An MC standard error with `digits` decimals ("<0.01" when it rounds to zero). */
+  function fmtSe(x, digits) {
+    if (!finite(x)) return "n/a";
+    const unit = Math.pow(10, -digits);
+    return x < unit / 2 ? "<" + unit.toFixed(digits) : x.toFixed(digits);
+  }
+
+  function signed(x, digits) {
+    if (!finite(x)) return "n/a";
+    const text = Math.abs(x).toFixed(digits);
+    if (Number(text) === 0) return text;
+    return (x < 0 ? MINUS : "+") + text;
+  }
+
+  function fmtP(estimate) {
+    return `${estimate.p.toFixed(3)} ± ${fmtSe(estimate.mcse, 3)}`;
+  }
+
+  function fmtDelta(delta, digits, unit) {
+    if (!delta || !finite(delta.delta)) return "n/a";
+    const tail = unit ? " " + unit : "";
+    return `${signed(delta.delta, digits)} ± ${fmtSe(delta.mcse, digits)}${tail}`;
+  }
+
+  function rootSumSquares(a, b) {
+    return finite(a) && finite(b) ? Math.sqrt(a * a + b * b) : NaN;
+  }
+
+  /** Difference of two independent estimates (different runs): MC s.e. adds in quadrature. */
+  function independentDelta(a, aSe, b, bSe) {
+    if (!finite(a) || !finite(b)) return null;
+    return { delta: a - b, mcse: rootSumSquares(aSe, bSe) };
+  }
+
+  function yearOf(iso) {
+    const [y, m, d] = iso.split("-").map(Number);
+    const start = Date.UTC(y, 0, 1);
+    return y + (Date.UTC(y, m - 1, d) - start) / (Date.UTC(y + 1, 0, 1) - start);
+  }
+
+  function quantileRow(rows, q) {
+    return rows.find((row) => Math.abs(row.q - q) < 1e-9) || null;
+  }
+
+  function countryName(code) {
+    const found = COUNTRIES.find(([c]) => c === code);
+    return found ? found[1] : code;
+  }
+
+  function shortHash(hash) {
+    return hash ? String(hash).slice(0, 10) : "n/a";
+  }
+
+  function pct(q) {
+    return `${Math.round(q * 100)}%`;
+  }
+
+  /** Arrival quantile as text: the date, or "later than <horizon end>". */
+  function arrivalDate(row, horizonEnd) {
+    if (!row) return "n/a";
+    return row.later ? `later than ${horizonEnd}` : row.date;
+  }
+
+  function setStatus(text, isError) {
+    const status = byId("status");
+    status.textContent = text;
+    status.classList.toggle("error", Boolean(isError));
+  }
+
+  function setMainState(value, extra) {
+    const main = byId("main");
+    main.dataset.state = value;
+    main.setAttribute("aria-busy", value === "loading" ? "true" : "false");
+    for (const [key, val] of Object.entries(extra || {})) main.dataset[key] = val;
+  }
+
+  // -- selection ------------------------------------------------------------------------------
+  function selection() {
+    const scenario = byId("scenario").value || state.baseline;
+    const raw = byId("versus").value || "";
+    const [kind, name] = raw.includes(":") ? raw.split(/:(.*)/s) : ["none", ""];
+    return { scenario, versus: { kind: name ? kind : "none", name: name || "" }, raw };
+  }
+
+  function fillScenarioOptions(wantedScenario, wantedVersus) {
+    const select = byId("scenario");
+    select.replaceChildren(
+      ...state.scenarios.map((sc) =>
+        h("option", { value: sc.name, text: sc.name === state.baseline ? `${sc.name} (baseline)` : sc.name })
+      )
+    );
+    const names = state.scenarios.map((sc) => sc.name);
+    select.value = names.includes(wantedScenario) ? wantedScenario : state.baseline;
+    fillVersusOptions(wantedVersus);
+  }
+
+  function latestPassedRun(priorSet) {
+    return (
+      state.runs.find(
+        (run) => run.status === "passed" && run.prior_set === priorSet && run.id !== state.current.id
+      ) || null
+    );
+  }
+
+  function fillVersusOptions(wanted) {
+    const scenario = byId("scenario").value;
+    const scenarioGroup = byId("versus-scenarios");
+    scenarioGroup.replaceChildren(
+      ...state.scenarios
+        .filter((sc) => sc.name !== scenario)
+        .map((sc) => h("option", { value: `scenario:${sc.name}`, text: `Scenario ${sc.name}` }))
+    );
+    const mine = state.current.prior_set.name;
+    const priorGroup = byId("versus-priors");
+    priorGroup.replaceChildren(
+      ...state.priorSets
+        .filter((name) => name !== mine)
+        .map((name) => {
+          const run = latestPassedRun(name);
+          const label = run ? `Prior set ${name} (run ${run.id})` : `Prior set ${name} (no passed run)`;
+          return h("option", { value: `priors:${name}`, text: label });
+        })
+    );
+    const select = byId("versus");
+    const values = Array.from(select.options).map((o) => o.value);
+    select.value = values.includes(wanted) ? wanted : "";
+  }
+
+  function describeScenario() {
+    const { scenario } = selection();
+    const info = state.scenarios.find((sc) => sc.name === scenario);
+    const start = info && info.start ? ` From ${info.start}.` : "";
+    byId("scenario-description").textContent = info ? `${scenario}: ${info.description}${start}` : "";
+  }
+
+  function readUrl() {
+    const params = new URLSearchParams(window.location.search);
+    return { scenario: params.get("scenario") || "", versus: params.get("versus") || "" };
+  }
+
+  function writeUrl(sel) {
+    const params = new URLSearchParams();
+    if (sel.scenario && sel.scenario !== state.baseline) params.set("scenario", sel.scenario);
+    if (sel.raw) params.set("versus", sel.raw);
+    const query = params.toString();
+    window.history.replaceState(null, "", query ? `?${query}` : window.location.pathname);
+  }
+
+  // -- fetching the answers -------------------------------------------------------------------
+  const FAN_DATES = [];
+  for (let y = FAN_FIRST_YEAR; y <= FAN_LAST_YEAR; y += 1) FAN_DATES.push(`${y}-01-01`);
+
+  async function fetchTrajectories(run, scenario) {
+    const entries = await Promise.all(
+      COUNTRIES.map(async ([code]) => [
+        code,
+        await api("/v1/trajectories", { quantity: "frontier_eci", country: code, at: FAN_DATES, scenario, run }),
+      ])
+    );
+    return Object.fromEntries(entries);
+  }
+
+  /** Answers of one run under one scenario (no comparison). */
+  async function fetchView(run, scenario, label) {
+    const [arrival, probability, race, trajectory, threshold] = await Promise.all([
+      Promise.all(COUNTRIES.map(([code]) => api("/v1/arrival", { country: code, scenario, run }))),
+      Promise.all(
+        COUNTRIES.map(([code]) =>
+          Promise.all(BY_DATES.map((by) => api("/v1/probability", { country: code, by, scenario, run })))
+        )
+      ),
+      api("/v1/race", { scenario, run }),
+      fetchTrajectories(run, scenario),
+      api("/v1/dashboard/threshold", { scenario, run }),
+    ]);
+    return {
+      label,
+      run: arrival[0].run_id,
+      scenario,
+      arrival: Object.fromEntries(COUNTRIES.map(([code], i) => [code, arrival[i]])),
+      probability: Object.fromEntries(COUNTRIES.map(([code], i) => [code, probability[i]])),
+      race,
+      trajectory,
+      threshold,
+    };
+  }
+
+  /** Two scenarios of the same run: the API's comparisons (paired draws) plus each fan chart. */
+  async function fetchScenarioComparison(scenario, versus) {
+    const [arrival, probability, race, trajA, trajB, thrA, thrB] = await Promise.all([
+      Promise.all(COUNTRIES.map(([code]) => api("/v1/arrival", { country: code, scenario, versus }))),
+      Promise.all(
+        COUNTRIES.map(([code]) =>
+          Promise.all(BY_DATES.map((by) => api("/v1/probability", { country: code, by, scenario, versus })))
+        )
+      ),
+      api("/v1/race", { scenario, versus }),
+      fetchTrajectories(null, scenario),
+      fetchTrajectories(null, versus),
+      api("/v1/dashboard/threshold", { scenario }),
+      api("/v1/dashboard/threshold", { scenario: versus }),
+    ]);
+    const view = (name, label, traj, thr) => ({
+      label,
+      run: arrival[0].run_id,
+      scenario: name,
+      arrival: Object.fromEntries(COUNTRIES.map(([code], i) => [code, arrival[i].answers[name]])),
+      probability: Object.fromEntries(
+        COUNTRIES.map(([code], i) => [code, probability[i].map((c) => c.answers[name])])
+      ),
+      race: race.answers[name],
+      trajectory: traj,
+      threshold: thr,
+    });
+    const diff = { kind: "scenario", arrival: {}, probability: {}, race: {} };
+    COUNTRIES.forEach(([code], i) => {
+      const shift = quantileRow(arrival[i].difference.quantile_shift, 0.5);
+      diff.arrival[code] = {
+        median: shift && finite(shift.delta_years) ? { delta: shift.delta_years, mcse: shift.mcse_years } : null,
+      };
+      diff.probability[code] = probability[i].map((c) => c.difference.p);
+    });
+    diff.race.p_cn_first = race.difference.p_cn_first;
+    return {
+      views: [view(scenario, `A: ${scenario}`, trajA, thrA), view(versus, `B: ${versus}`, trajB, thrB)],
+      diff,
+    };
+  }
+
+  /** Two independent runs (prior sets): differences with MC s.e. in quadrature. */
+  function independentDiff(a, b) {
+    const diff = { kind: "priors", arrival: {}, probability: {}, race: {} };
+    for (const [code] of COUNTRIES) {
+      const qa = quantileRow(a.arrival[code].quantiles, 0.5);
+      const qb = quantileRow(b.arrival[code].quantiles, 0.5);
+      diff.arrival[code] = {
+        median: independentDelta(qa.year, qa.mcse_years, qb.year, qb.mcse_years),
+        p_later: independentDelta(
+          a.arrival[code].p_later.p,
+          a.arrival[code].p_later.mcse,
+          b.arrival[code].p_later.p,
+          b.arrival[code].p_later.mcse
+        ),
+      };
+      diff.probability[code] = a.probability[code].map((pa, i) =>
+        independentDelta(pa.p, pa.mcse, b.probability[code][i].p, b.probability[code][i].mcse)
+      );
+    }
+    for (const key of ["p_cn_first", "p_us_first", "p_neither_by_horizon"]) {
+      diff.race[key] = independentDelta(a.race[key].p, a.race[key].mcse, b.race[key].p, b.race[key].mcse);
+    }
+    diff.race.within = a.race.p_gap_within.map((wa) => {
+      const wb = b.race.p_gap_within.find((w) => w.years === wa.years);
+      return wb ? independentDelta(wa.p, wa.mcse, wb.p, wb.mcse) : null;
+    });
+    diff.race.gap = a.race.gap_quantiles.map((ga) => {
+      const gb = quantileRow(b.race.gap_quantiles, ga.q);
+      return gb ? independentDelta(ga.years, ga.mcse_years, gb.years, gb.mcse_years) : null;
+    });
+    return diff;
+  }
+
+  // -- rendering: run facts -------------------------------------------------------------------
+  function fact(term, value) {
+    return h("div", null, h("dt", { text: term }), h("dd", null, value));
+  }
+
+  function renderRunFacts(run, other) {
+    const sampler = run.sampler || {};
+    const diag = run.diagnostics || {};
+    const rhat = finite(diag.max_rhat) ? diag.max_rhat.toFixed(3) : "n/a";
+    const ess = finite(diag.min_ess_bulk) ? Math.round(diag.min_ess_bulk) : "n/a";
+    const facts = [
+      fact("Run", h("code", { text: run.id })),
+      fact("Created", run.created),
+      fact("Prior set", `${run.prior_set.name} (hash ${shortHash(run.prior_set.hash)})`),
+      fact("Data hash", shortHash(run.data_hash)),
+      fact(
+        "Sampler",
+        `${sampler.sampler || "?"}: ${sampler.chains} chains × ${sampler.draws} draws (tune ${sampler.tune}, seed ${sampler.seed})`
+      ),
+      fact("Diagnostics", `max R-hat ${rhat}, min bulk ESS ${ess}, ${diag.divergences ?? "n/a"} divergences`),
+      fact("Gate", run.status === "passed" ? "passed" : `${run.status}: ${(run.gate_failures || []).join("; ")}`),
+    ];
+    if (other) {
+      facts.push(
+        fact(
+          "Compared with (B)",
+          h("span", null, h("code", { text: other.id }), ` prior set ${other.prior_set}, created ${other.created}`)
+        )
+      );
+    }
+    byId("run-facts").replaceChildren(...facts);
+  }
+
+  // -- rendering: headline --------------------------------------------------------------------
+  function cell(key, col, text) {
+    return h("td", { class: "num", "data-key": key, "data-col": col, text });
+  }
+
+  function renderHeadline(views, diff) {
+    const cards = COUNTRIES.map(([code, name]) => {
+      const head = h(
+        "tr",
+        null,
+        h("th", { scope: "col", text: "Quantity (probability)" }),
+        views.map((v) => h("th", { scope: "col", text: v.label })),
+        diff ? h("th", { scope: "col", text: "Difference A − B" }) : null
+      );
+      const rows = [];
+      const medianCells = views.map((v, i) => {
+        const a = v.arrival[code];
+        const med = quantileRow(a.quantiles, 0.5);
+        const text = med.later
+          ? `later than ${a.horizon_end}`
+          : `${med.date} ± ${fmtSe(med.mcse_years, 2)} yr`;
+        return cell("median", i ? "b" : "a", text);
+      });
+      rows.push(
+        h(
+          "tr",
+          null,
+          h("th", { scope: "row", text: "Median arrival (50%), ± MC s.e." }),
+          medianCells,
+          diff ? cell("median", "diff", fmtDelta(diff.arrival[code].median, 2, "yr")) : null
+        )
+      );
+      const intervalCells = views.map((v, i) => {
+        const a = v.arrival[code];
+        const lo = quantileRow(a.quantiles, 0.1);
+        const hi = quantileRow(a.quantiles, 0.9);
+        const text = `${arrivalDate(lo, a.horizon_end)} to ${arrivalDate(hi, a.horizon_end)} (MC s.e. ${fmtSe(lo.mcse_years, 2)} / ${fmtSe(hi.mcse_years, 2)} yr)`;
+        return cell("interval", i ? "b" : "a", text);
+      });
+      rows.push(
+        h(
+          "tr",
+          null,
+          h("th", { scope: "row", text: "80% interval of arrival (10th–90th percentile)" }),
+          intervalCells,
+          diff ? cell("interval", "diff", "—") : null
+        )
+      );
+      BY_DATES.forEach((by, k) => {
+        rows.push(
+          h(
+            "tr",
+            null,
+            h("th", { scope: "row", text: `P(arrival by ${by}) ± MC s.e.` }),
+            views.map((v, i) => cell(`p-${by.slice(0, 4)}`, i ? "b" : "a", fmtP(v.probability[code][k]))),
+            diff ? cell(`p-${by.slice(0, 4)}`, "diff", fmtDelta(diff.probability[code][k], 3)) : null
+          )
+        );
+      });
+      rows.push(
+        h(
+          "tr",
+          null,
+          h("th", { scope: "row", text: `P(no arrival by the horizon end, ${views[0].arrival[code].horizon_end}) ± MC s.e.` }),
+          views.map((v, i) => cell("p-later", i ? "b" : "a", fmtP(v.arrival[code].p_later))),
+          diff ? cell("p-later", "diff", diff.kind === "priors" ? fmtDelta(diff.arrival[code].p_later, 3) : "—") : null
+        )
+      );
+      const note =
+        diff && diff.kind === "scenario"
+          ? h("p", {
+              class: "hint",
+              text: "Differences are the API's paired differences (same draws) with their MC s.e.; “—”: the API gives no paired difference for that row.",
+            })
+          : diff
+            ? h("p", { class: "hint", text: "Differences of two independent runs: MC s.e. = √(s.e.A² + s.e.B²)." })
+            : null;
+      return h(
+        "article",
+        { class: "card", id: `headline-${code}`, "data-country": code },
+        h("h3", null, h("span", { class: `swatch ${code}`, "aria-hidden": "true" }), name),
+        h(
+          "div",
+          { class: "table-scroll" },
+          h(
+            "table",
+            null,
+            h("caption", { text: `${name}: arrival of breakthrough capability` }),
+            h("thead", null, head),
+            h("tbody", null, rows)
+          )
+        ),
+        note
+      );
+    });
+    byId("headline-cards").replaceChildren(...cards);
+  }
+
+  // -- rendering: charts ----------------------------------------------------------------------
+  function scale(d0, d1, r0, r1) {
+    const k = (r1 - r0) / (d1 - d0 || 1);
+    return (x) => r0 + (x - d0) * k;
+  }
+
+  function ticks(min, max, count) {
+    const span = max - min;
+    if (!(span > 0)) return [min];
+    const raw = span / count;
+    const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((st) => span / st <= count) || 10 * mag;
+    const out = [];
+    for (let t = Math.ceil(min / step) * step; t <= max + 1e-9; t += step) out.push(Number(t.toFixed(6)));
+    return out;
+  }
+
+  function linePath(points) {
+    const ok = points.filter((p) => finite(p[0]) && finite(p[1]));
+    if (!ok.length) return "";
+    return "M" + ok.map((p) => `${p[0].toFixed(1)},${p[1].toFixed(1)}`).join("L");
+  }
+
+  function bandPath(upper, lower) {
+    const ok = upper.map((p, i) => [p, lower[i]]).filter(([u, l]) => finite(u[1]) && finite(l[1]));
+    if (!ok.length) return "";
+    const top = ok.map(([u]) => `${u[0].toFixed(1)},${u[1].toFixed(1)}`);
+    const bottom = ok.map(([, l]) => `${l[0].toFixed(1)},${l[1].toFixed(1)}`).reverse();
+    return `M${top.join("L")}L${bottom.join("L")}Z`;
+  }
+
+  function frame(width, height, margin, label) {
+    return s("svg", {
+      class: "chart",
+      viewBox: `0 0 ${width} ${height}`,
+      role: "img",
+      "aria-label": label,
+      preserveAspectRatio: "xMidYMid meet",
+    });
+  }
+
+  function axes(svg, geo, xTicks, yTicks, xFmt, yFmt, yTitle) {
+    const grid = s("g", { class: "grid" });
+    const axis = s("g", { class: "axis" });
+    for (const t of yTicks) {
+      const y = geo.sy(t);
+      grid.append(s("line", { x1: geo.left, x2: geo.right, y1: y, y2: y }));
+      axis.append(s("text", { x: geo.left - 6, y: y + 4, "text-anchor": "end", text: yFmt(t) }));
+    }
+    for (const t of xTicks) {
+      const x = geo.sx(t);
+      grid.append(s("line", { x1: x, x2: x, y1: geo.top, y2: geo.bottom }));
+      axis.append(s("text", { x, y: geo.bottom + 16, "text-anchor": "middle", text: xFmt(t) }));
+    }
+    axis.append(s("line", { x1: geo.left, x2: geo.right, y1: geo.bottom, y2: geo.bottom }));
+    axis.append(s("line", { x1: geo.left, x2: geo.left, y1: geo.top, y2: geo.bottom }));
+    axis.append(
+      s("text", {
+        x: 12,
+        y: (geo.top + geo.bottom) / 2,
+        transform: `rotate(-90 12 ${(geo.top + geo.bottom) / 2})`,
+        "text-anchor": "middle",
+        text: yTitle,
+      })
+    );
+    svg.append(grid, axis);
+  }
+
+  function legend(svg, x, y, items) {
+    const g = s("g", { class: "legend" });
+    let dx = 0;
+    for (const item of items) {
+      if (item.kind === "line") {
+        g.append(s("path", { class: item.cls, d: `M${x + dx},${y}L${x + dx + 22},${y}` }));
+      } else {
+        g.append(s("rect", { class: item.cls, x: x + dx, y: y - 6, width: 22, height: 12 }));
+      }
+      const label = s("text", { x: x + dx + 27, y: y + 4, text: item.label });
+      g.append(label);
+      dx += 36 + item.label.length * 6.2;
+    }
+    svg.append(g);
+  }
+
+  function cdfChart(code, views) {
+    const width = 600;
+    const height = 300;
+    const geo = { left: 52, right: width - 14, top: 34, bottom: height - 34 };
+    const first = views[0].arrival[code];
+    const x0 = yearOf(first.cdf[0].date);
+    const x1 = yearOf(first.cdf[first.cdf.length - 1].date);
+    geo.sx = scale(x0, x1, geo.left, geo.right);
+    geo.sy = scale(0, 1, geo.bottom, geo.top);
+    const summary = views
+      .map((v) => {
+        const a = v.arrival[code];
+        const med = quantileRow(a.quantiles, 0.5);
+        return `${v.label}: median arrival ${arrivalDate(med, a.horizon_end)}, P(by ${BY_DATES[1]}) ${fmtP(v.probability[code][1])}, P(later than ${a.horizon_end}) ${fmtP(a.p_later)}`;
+      })
+      .join("; ");
+    const svg = frame(width, height, geo, `Arrival CDF, ${countryName(code)}. ${summary}.`);
+    axes(svg, geo, ticks(x0, x1, 7), [0, 0.25, 0.5, 0.75, 1], (t) => String(Math.round(t)), (t) => t.toFixed(2), "P(arrival by date)");
+    views.forEach((v, i) => {
+      const pts = v.arrival[code].cdf.map((c) => [geo.sx(yearOf(c.date)), c]);
+      const upper = pts.map(([x, c]) => [x, geo.sy(Math.min(1, c.p + 2 * c.mcse))]);
+      const lower = pts.map(([x, c]) => [x, geo.sy(Math.max(0, c.p - 2 * c.mcse))]);
+      const cls = i ? "b" : `a ${code}`;
+      if (!i) svg.append(s("path", { class: `band se ${cls}`, d: bandPath(upper, lower) }));
+      svg.append(s("path", { class: `line ${cls}`, d: linePath(pts.map(([x, c]) => [x, geo.sy(c.p)])) }));
+    });
+    const items = views.map((v, i) => ({ kind: "line", cls: i ? "line b" : `line a ${code}`, label: v.label }));
+    items.push({ kind: "rect", cls: `band se a ${code}`, label: "A ± 2 MC s.e." });
+    legend(svg, geo.left + 4, 16, items);
+    return svg;
+  }
+
+  function cdfTable(code, views) {
+    const yearly = views[0].arrival[code].cdf.filter((c) => c.date.endsWith("-01-01"));
+    const rows = yearly.map((c) => {
+      const cells = views.map((v) => {
+        const match = v.arrival[code].cdf.find((d) => d.date === c.date);
+        return h("td", { class: "num", text: match ? fmtP(match) : "n/a" });
+      });
+      return h("tr", null, h("th", { scope: "row", text: c.date }), cells);
+    });
+    return details(
+      `Table: arrival CDF of ${countryName(code)} (yearly points)`,
+      h(
+        "table",
+        null,
+        h("caption", { text: `P(arrival on or before the date) ± MC s.e., ${countryName(code)}` }),
+        h("thead", null, h("tr", null, h("th", { scope: "col", text: "Date" }), views.map((v) => h("th", { scope: "col", text: v.label })))),
+        h("tbody", null, rows)
+      )
+    );
+  }
+
+  function details(summary, content) {
+    return h("details", null, h("summary", { text: summary }), h("div", { class: "table-scroll" }, content));
+  }
+
+  function trajectoryQuantiles(traj) {
+    return traj.points.map((p) => ({
+      x: yearOf(p.date),
+      date: p.date,
+      q: Object.fromEntries(p.quantiles.map((r) => [r.q.toFixed(2), r])),
+    }));
+  }
+
+  function thresholdValue(thr, q) {
+    const row = quantileRow(thr.quantiles, q);
+    return row ? row.eci : null;
+  }
+
+  function fanChart(code, views) {
+    const width = 600;
+    const height = 300;
+    const geo = { left: 52, right: width - 14, top: 34, bottom: height - 34 };
+    const series = views.map((v) => trajectoryQuantiles(v.trajectory[code]));
+    const values = [];
+    series.forEach((pts) => pts.forEach((p) => ["0.05", "0.95"].forEach((k) => p.q[k] && finite(p.q[k].value) && values.push(p.q[k].value))));
+    views.forEach((v) => [0.05, 0.95].forEach((q) => finite(thresholdValue(v.threshold, q)) && values.push(thresholdValue(v.threshold, q))));
+    let y0 = Math.min(...values);
+    let y1 = Math.max(...values);
+    const pad = (y1 - y0) * 0.05 || 1;
+    y0 -= pad;
+    y1 += pad;
+    geo.sx = scale(FAN_FIRST_YEAR, FAN_LAST_YEAR, geo.left, geo.right);
+    geo.sy = scale(y0, y1, geo.bottom, geo.top);
+    const summary = views
+      .map((v, i) => {
+        const last = series[i][series[i].length - 1];
+        const med = last.q["0.50"];
+        const thr = quantileRow(v.threshold.quantiles, 0.5);
+        return `${v.label}: median frontier ECI ${med.value.toFixed(1)} on ${last.date} (90% ${last.q["0.05"].value.toFixed(1)} to ${last.q["0.95"].value.toFixed(1)}); threshold median ECI ${thr.eci.toFixed(1)} (90% ${thresholdValue(v.threshold, 0.05).toFixed(1)} to ${thresholdValue(v.threshold, 0.95).toFixed(1)})`;
+      })
+      .join("; ");
+    const svg = frame(width, height, geo, `Capability fan chart, ${countryName(code)}. ${summary}.`);
+    axes(svg, geo, ticks(FAN_FIRST_YEAR, FAN_LAST_YEAR, 8), ticks(y0, y1, 6), (t) => String(Math.round(t)), (t) => String(Math.round(t)), "Frontier ECI");
+    // threshold band (A), then B's threshold edges when they differ
+    const thr = views[0].threshold;
+    const band = (lo, hi, cls) => {
+      const a = thresholdValue(thr, lo);
+      const b = thresholdValue(thr, hi);
+      if (!finite(a) || !finite(b)) return;
+      svg.append(s("rect", { class: cls, x: geo.left, width: geo.right - geo.left, y: geo.sy(b), height: Math.max(1, geo.sy(a) - geo.sy(b)) }));
+    };
+    band(0.05, 0.95, "threshold outer");
+    band(0.25, 0.75, "threshold inner");
+    const thrMed = thresholdValue(thr, 0.5);
+    svg.append(s("path", { class: "threshold median", d: `M${geo.left},${geo.sy(thrMed)}L${geo.right},${geo.sy(thrMed)}` }));
+    if (views[1]) {
+      const other = views[1].threshold;
+      const same = [0.05, 0.5, 0.95].every((q) => thresholdValue(other, q) === thresholdValue(thr, q));
+      if (!same) {
+        for (const q of [0.05, 0.5, 0.95]) {
+          const y = geo.sy(thresholdValue(other, q));
+          svg.append(s("path", { class: "threshold b", d: `M${geo.left},${y}L${geo.right},${y}` }));
+        }
+      }
+    }
+    // data end
+    const dataEnd = state.current.data_end;
+    if (finite(dataEnd) && dataEnd > FAN_FIRST_YEAR && dataEnd < FAN_LAST_YEAR) {
+      const x = geo.sx(dataEnd);
+      svg.append(s("line", { class: "dataend", x1: x, x2: x, y1: geo.top, y2: geo.bottom }));
+      svg.append(s("text", { x: x + 4, y: geo.bottom - 6, text: "data end" }));
+    }
+    series.forEach((pts, i) => {
+      const at = (k) => pts.map((p) => [geo.sx(p.x), p.q[k] ? geo.sy(p.q[k].value) : NaN]);
+      if (!i) {
+        svg.append(s("path", { class: `band outer a ${code}`, d: bandPath(at("0.95"), at("0.05")) }));
+        svg.append(s("path", { class: `band inner a ${code}`, d: bandPath(at("0.75"), at("0.25")) }));
+        svg.append(s("path", { class: `line a ${code}`, d: linePath(at("0.50")) }));
+      } else {
+        svg.append(s("path", { class: "edge b", d: linePath(at("0.95")) }));
+        svg.append(s("path", { class: "edge b", d: linePath(at("0.05")) }));
+        svg.append(s("path", { class: "line b", d: linePath(at("0.50")) }));
+      }
+    });
+    const items = [
+      { kind: "line", cls: `line a ${code}`, label: `${views[0].label} median` },
+      { kind: "rect", cls: `band inner a ${code}`, label: "50% / 90%" },
+      { kind: "rect", cls: "threshold inner", label: "threshold 50% / 90%" },
+    ];
+    if (views[1]) items.splice(1, 0, { kind: "line", cls: "line b", label: `${views[1].label} median, 90%` });
+    legend(svg, geo.left + 4, 16, items);
+    return svg;
+  }
+
+  function fanTable(code, views) {
+    const series = views.map((v) => trajectoryQuantiles(v.trajectory[code]));
+    const head = h(
+      "tr",
+      null,
+      h("th", { scope: "col", text: "Date" }),
+      views.map((v) => [
+        h("th", { scope: "col", text: `${v.label}: median ± MC s.e.` }),
+        h("th", { scope: "col", text: `${v.label}: 50% interval (25–75th pct.)` }),
+        h("th", { scope: "col", text: `${v.label}: 90% interval (5–95th pct.)` }),
+      ])
+    );
+    const fmt = (r) => (r && finite(r.value) ? r.value.toFixed(1) : "n/a");
+    const rows = series[0].map((p, k) =>
+      h(
+        "tr",
+        null,
+        h("th", { scope: "row", text: p.date }),
+        series.map((pts) => {
+          const q = pts[k].q;
+          return [
+            h("td", { class: "num", text: `${fmt(q["0.50"])} ± ${fmtSe(q["0.50"].mcse, 1)}` }),
+            h("td", { class: "num", text: `${fmt(q["0.25"])} to ${fmt(q["0.75"])}` }),
+            h("td", { class: "num", text: `${fmt(q["0.05"])} to ${fmt(q["0.95"])}` }),
+          ];
+        })
+      )
+    );
+    const thrRows = [0.05, 0.25, 0.5, 0.75, 0.95].map((q) =>
+      h(
+        "tr",
+        null,
+        h("th", { scope: "row", text: `${pct(q)} quantile` }),
+        views.map((v) => {
+          const row = quantileRow(v.threshold.quantiles, q);
+          const hours = row && finite(row.horizon_minutes) ? (row.horizon_minutes / 60).toFixed(0) : "n/a";
+          return h("td", { class: "num", text: `ECI ${row.eci.toFixed(1)} ± ${fmtSe(row.eci_mcse, 1)} (METR horizon ${hours} h)` });
+        })
+      )
+    );
+    return [
+      details(
+        `Table: frontier ECI of ${countryName(code)} by year`,
+        h(
+          "table",
+          null,
+          h("caption", { text: `Frontier ECI quantiles, ${countryName(code)} (posterior predictive)` }),
+          h("thead", null, head),
+          h("tbody", null, rows)
+        )
+      ),
+      details(
+        "Table: the threshold band",
+        h(
+          "table",
+          null,
+          h("caption", { text: "Breakthrough threshold on the ECI scale (quantiles over the posterior draws)" }),
+          h("thead", null, h("tr", null, h("th", { scope: "col", text: "Level" }), views.map((v) => h("th", { scope: "col", text: `${v.label} (${v.threshold.source})` })))),
+          h("tbody", null, thrRows)
+        )
+      ),
+    ];
+  }
+
+  function renderCharts(views) {
+    const blocks = COUNTRIES.map(([code, name]) =>
+      h(
+        "section",
+        { class: "country", id: `charts-${code}`, "aria-label": `Charts, ${name}` },
+        h("h3", null, h("span", { class: `swatch ${code}`, "aria-hidden": "true" }), name),
+        h(
+          "div",
+          { class: "country-charts" },
+          h("figure", null, cdfChart(code, views), h("figcaption", { text: `Arrival CDF, ${name}` }), cdfTable(code, views)),
+          h("figure", null, fanChart(code, views), h("figcaption", { text: `Frontier ECI fan chart with the threshold band, ${name}` }), fanTable(code, views))
+        )
+      )
+    );
+    byId("country-charts").replaceChildren(...blocks);
+  }
+
+  // -- rendering: race ------------------------------------------------------------------------
+  function raceBars(views) {
+    const width = 600;
+    const rowH = 34;
+    const height = 30 + rowH * views.length;
+    const left = 150;
+    const right = width - 14;
+    const sx = scale(0, 1, left, right);
+    const summary = views
+      .map((v) => `${v.label}: P(CN first) ${fmtP(v.race.p_cn_first)}, P(US first) ${fmtP(v.race.p_us_first)}, P(neither by horizon) ${fmtP(v.race.p_neither_by_horizon)}`)
+      .join("; ");
+    const svg = s("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `Who reaches the threshold first. ${summary}.` });
+    views.forEach((v, i) => {
+      const y = 8 + i * rowH;
+      svg.append(s("text", { x: 4, y: y + 17, text: v.label }));
+      let x = 0;
+      for (const [key, cls, name] of [
+        ["p_cn_first", "cn", "CN first"],
+        ["p_us_first", "us", "US first"],
+        ["p_neither_by_horizon", "neither", "neither"],
+      ]) {
+        const p = v.race[key].p;
+        if (p > 0) {
+          svg.append(s("rect", { class: `bar ${cls}`, x: sx(x), y, width: Math.max(0, sx(x + p) - sx(x)), height: rowH - 8 }));
+          if (p > 0.09) {
+            svg.append(s("text", { class: `bar-label${cls === "neither" ? "" : " light"}`, x: sx(x) + 5, y: y + 17, text: `${name} ${p.toFixed(2)}` }));
+          }
+        }
+        x += p;
+      }
+    });
+    const axisY = 8 + views.length * rowH + 12;
+    for (const t of [0, 0.25, 0.5, 0.75, 1]) {
+      svg.append(s("text", { x: sx(t), y: axisY, "text-anchor": "middle", text: t.toFixed(2) }));
+    }
+    return svg;
+  }
+
+  function renderRace(views, diff) {
+    const head = h(
+      "tr",
+      null,
+      h("th", { scope: "col", text: "Quantity (probability)" }),
+      views.map((v) => h("th", { scope: "col", text: v.label })),
+      diff ? h("th", { scope: "col", text: "Difference A − B" }) : null
+    );
+    const rows = [];
+    const probabilityRow = (key, label, diffValue) =>
+      h(
+        "tr",
+        null,
+        h("th", { scope: "row", text: label }),
+        views.map((v, i) => cell(key, i ? "b" : "a", fmtP(v.race[key]))),
+        diff ? cell(key, "diff", diffValue ? fmtDelta(diffValue, 3) : "—") : null
+      );
+    rows.push(probabilityRow("p_cn_first", "P(China reaches the threshold first) ± MC s.e.", diff && diff.race.p_cn_first));
+    rows.push(probabilityRow("p_us_first", "P(the US reaches it first) ± MC s.e.", diff && diff.race.p_us_first));
+    rows.push(
+      probabilityRow(
+        "p_neither_by_horizon",
+        `P(neither by the horizon end, ${views[0].race.horizon_end}) ± MC s.e.`,
+        diff && diff.race.p_neither_by_horizon
+      )
+    );
+    views[0].race.p_gap_within.forEach((w, k) => {
+      rows.push(
+        h(
+          "tr",
+          null,
+          h("th", { scope: "row", text: `P(|gap| ≤ ${w.years} yr) ± MC s.e.` }),
+          views.map((v, i) => cell(`within-${w.years}`, i ? "b" : "a", fmtP(v.race.p_gap_within[k]))),
+          diff ? cell(`within-${w.years}`, "diff", diff.race.within ? fmtDelta(diff.race.within[k], 3) : "—") : null
+        )
+      );
+    });
+    views[0].race.gap_quantiles.forEach((g, k) => {
+      const text = (row) => {
+        if (!row) return "n/a";
+        if (!finite(row.years)) return row.side === "cn_never" ? "China never (by the horizon)" : row.side === "us_never" ? "US never (by the horizon)" : "n/a";
+        return `${signed(row.years, 2)} ± ${fmtSe(row.mcse_years, 2)} yr`;
+      };
+      rows.push(
+        h(
+          "tr",
+          null,
+          h("th", { scope: "row", text: `Gap, ${pct(g.q)} quantile (CN − US) ± MC s.e.` }),
+          views.map((v, i) => cell(`gap-${g.q}`, i ? "b" : "a", text(quantileRow(v.race.gap_quantiles, g.q)))),
+          diff ? cell(`gap-${g.q}`, "diff", diff.race.gap ? fmtDelta(diff.race.gap[k], 2, "yr") : "—") : null
+        )
+      );
+    });
+    byId("race-body").replaceChildren(
+      h("figure", null, raceBars(views), h("figcaption", { text: "Who reaches the threshold first (shares of the posterior draws; numbers with MC s.e. in the table)" })),
+      h(
+        "div",
+        { class: "table-scroll" },
+        h("table", { id: "race-table" }, h("caption", { text: "The race between the US and China" }), h("thead", null, head), h("tbody", null, rows))
+      ),
+      diff && diff.kind === "scenario"
+        ? h("p", { class: "hint", text: "“—”: the API gives the paired difference for P(CN first) only." })
+        : null
+    );
+  }
+
+  // -- render ---------------------------------------------------------------------------------
+  async function render() {
+    const token = ++state.token;
+    const sel = selection();
+    describeScenario();
+    writeUrl(sel);
+    setMainState("loading");
+    setStatus("Loading the answers…");
+    const note = byId("comparison-note");
+    note.hidden = true;
+    note.textContent = "";
+    try {
+      let views;
+      let diff = null;
+      let other = null;
+      if (sel.versus.kind === "scenario") {
+        ({ views, diff } = await fetchScenarioComparison(sel.scenario, sel.versus.name));
+      } else if (sel.versus.kind === "priors") {
+        other = latestPassedRun(sel.versus.name);
+        const a = fetchView(state.current.id, sel.scenario, `A: ${state.current.prior_set.name}`);
+        if (other) {
+          const b = fetchView(other.id, sel.scenario, `B: ${sel.versus.name}`);
+          views = await Promise.all([a, b]);
+          diff = independentDiff(views[0], views[1]);
+        } else {
+          views = [await a];
+          note.textContent =
+            `No passed run of prior set “${sel.versus.name}” is stored, so there is nothing to compare with. ` +
+            `Fit one with: forecast fit --priors ${sel.versus.name} (or POST /v1/refits). Showing scenario A only.`;
+          note.hidden = false;
+        }
+      } else {
+        views = [await fetchView(state.current.id, sel.scenario, `A: ${sel.scenario}`)];
+      }
+      if (token !== state.token) return; // a newer selection is being drawn
+      renderRunFacts(state.current, other);
+      renderHeadline(views, diff);
+      renderCharts(views);
+      renderRace(views, diff);
+      const what =
+        views.length > 1
+          ? `comparing ${views[0].label} (run ${views[0].run}, scenario ${views[0].scenario}) with ${views[1].label} (run ${views[1].run}, scenario ${views[1].scenario})`
+          : `scenario ${sel.scenario}`;
+      setStatus(`Showing run ${state.current.id}, ${what}.`);
+      setMainState("ready", { scenario: sel.scenario, versus: views.length > 1 ? sel.raw : "" });
+    } catch (error) {
+      if (token !== state.token) return;
+      setStatus(`Could not load the answers: ${error.message}`, true);
+      setMainState("error");
+    }
+  }
+
+  // -- run history ----------------------------------------------------------------------------
+  async function medians(runId) {
+    const answers = await Promise.all(
+      COUNTRIES.map(([code]) => api("/v1/arrival", { country: code, q: 0.5, cdf: false, run: runId }))
+    );
+    return Object.fromEntries(COUNTRIES.map(([code], i) => [code, answers[i]]));
+  }
+
+  function medianText(answer) {
+    const med = quantileRow(answer.quantiles, 0.5);
+    return med.later ? `later than ${answer.horizon_end}` : `${med.date} ± ${fmtSe(med.mcse_years, 2)} yr`;
+  }
+
+  async function renderHistory() {
+    const section = byId("history");
+    const runs = state.runs;
+    const passed = runs.filter((r) => r.status === "passed");
+    const loaded = {};
+    for (const run of passed.slice(0, HISTORY_HEADLINES)) {
+      try {
+        loaded[run.id] = await medians(run.id);
+      } catch (error) {
+        loaded[run.id] = { error: error.message };
+      }
+    }
+    const head = h(
+      "tr",
+      null,
+      ["Created", "Run", "Status", "Prior set", "Data hash", "Diagnostics", "Median arrival, status_quo (50%) ± MC s.e.", "What changed vs the previous passed run"].map((t) =>
+        h("th", { scope: "col", text: t })
+      )
+    );
+    const rows = runs.map((run) => {
+      const index = passed.indexOf(run);
+      const previous = index >= 0 ? passed[index + 1] || null : passed.find((p) => p.created < run.created) || null;
+      const changes = [];
+      if (run.status !== "passed") changes.push("failed the diagnostics gate: never serves answers");
+      if (!previous) {
+        changes.push(run.status === "passed" ? "first passed run" : "no earlier passed run");
+      } else {
+        if (previous.prior_set !== run.prior_set) changes.push(`prior set ${previous.prior_set} → ${run.prior_set}`);
+        else if (previous.prior_hash !== run.prior_hash) changes.push(`prior set ${run.prior_set} edited (hash ${shortHash(previous.prior_hash)} → ${shortHash(run.prior_hash)})`);
+        if (previous.data_hash !== run.data_hash) changes.push(`data changed (hash ${shortHash(previous.data_hash)} → ${shortHash(run.data_hash)})`);
+        if (previous.prior_set === run.prior_set && previous.prior_hash === run.prior_hash && previous.data_hash === run.data_hash) {
+          changes.push("same prior set and data (a refit)");
+        }
+        const mine = loaded[run.id];
+        const theirs = loaded[previous.id];
+        if (run.status === "passed" && mine && theirs && !mine.error && !theirs.error) {
+          const deltas = COUNTRIES.map(([code]) => {
+            const a = quantileRow(mine[code].quantiles, 0.5);
+            const b = quantileRow(theirs[code].quantiles, 0.5);
+            return `${code} ${fmtDelta(independentDelta(a.year, a.mcse_years, b.year, b.mcse_years), 2, "yr")}`;
+          });
+          changes.push(`median arrival ${deltas.join(", ")}`);
+        } else if (run.status === "passed") {
+          changes.push(`median change not loaded (the page loads the ${HISTORY_HEADLINES} newest passed runs)`);
+        }
+      }
+      const mine = loaded[run.id];
+      let medianCell;
+      if (run.status !== "passed") medianCell = "not served";
+      else if (!mine) medianCell = `not loaded (see /v1/arrival?run=${run.id})`;
+      else if (mine.error) medianCell = `could not load: ${mine.error}`;
+      else medianCell = COUNTRIES.map(([code]) => `${code} ${medianText(mine[code])}`).join("; ");
+      const rhat = finite(run.max_rhat) ? run.max_rhat.toFixed(3) : "n/a";
+      const ess = finite(run.min_ess_bulk) ? Math.round(run.min_ess_bulk) : "n/a";
+      return h(
+        "tr",
+        { "data-run": run.id, class: run.current ? "current" : null },
+        h("td", { text: run.created }),
+        h("td", null, h("code", { text: run.id }), run.current ? " (current)" : ""),
+        h("td", { text: run.status }),
+        h("td", { text: `${run.prior_set} (${shortHash(run.prior_hash)})` }),
+        h("td", null, h("code", { text: shortHash(run.data_hash) })),
+        h("td", { text: `R-hat ${rhat}, ESS ${ess}, ${run.divergences ?? "n/a"} div.` }),
+        h("td", { "data-key": "medians", text: medianCell }),
+        h("td", { "data-key": "changes", text: changes.join("; ") })
+      );
+    });
+    byId("history-body").replaceChildren(
+      runs.length
+        ? h(
+            "div",
+            { class: "table-scroll" },
+            h("table", { class: "history-table" }, h("caption", { text: `${runs.length} stored run(s), newest first` }), h("thead", null, head), h("tbody", null, rows))
+          )
+        : h("p", { text: "No stored runs." })
+    );
+    section.dataset.state = "ready";
+  }
+
+  // -- reports link ---------------------------------------------------------------------------
+  async function checkReports() {
+    const note = byId("reports-note");
+    let available = null;
+    try {
+      const schema = await api("/schema/openapi.json");
+      available = Object.keys(schema.paths || {}).some((path) => path === "/v1/reports" || path.startsWith("/v1/reports/"));
+    } catch (_) {
+      try {
+        await api("/v1/reports");
+        available = true;
+      } catch (error) {
+        available = error instanceof ApiError && error.status === 404 ? false : null;
+      }
+    }
+    if (available === true) {
+      note.textContent = "— model reports of the stored runs.";
+    } else if (available === false) {
+      note.textContent = "— not on this server yet: /v1/reports answers 404 Not Found. The link will work once the reports endpoint is deployed.";
+      byId("reports-link").setAttribute("aria-describedby", "reports-note");
+    } else {
+      note.textContent = "— could not check whether reports are available.";
+    }
+    note.dataset.available = String(available);
+  }
+
+  // -- start ----------------------------------------------------------------------------------
+  async function start() {
+    const wanted = readUrl();
+    try {
+      const [current, runs, scenarios, priors] = await Promise.all([
+        api("/v1/runs/current"),
+        api("/v1/runs"),
+        api("/v1/scenarios"),
+        api("/v1/priors"),
+      ]);
+      state.current = current;
+      state.runs = runs.runs;
+      state.scenarios = scenarios.scenarios;
+      state.baseline = scenarios.baseline;
+      const names = new Set(priors.prior_sets.filter((p) => p.valid).map((p) => p.name));
+      for (const run of state.runs) if (run.status === "passed") names.add(run.prior_set);
+      state.priorSets = Array.from(names).sort();
+    } catch (error) {
+      const text =
+        error instanceof ApiError && error.status === 503
+          ? `No current run yet: ${error.message}. The page will show the forecast once a run is fitted.`
+          : `Could not load the current run: ${error.message}`;
+      setStatus(text, true);
+      setMainState("error");
+      byId("history").dataset.state = "error";
+      checkReports();
+      return;
+    }
+    fillScenarioOptions(wanted.scenario, wanted.versus);
+    let timer = null;
+    const soon = () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(render, 150);
+    };
+    byId("scenario").addEventListener("change", () => {
+      fillVersusOptions(byId("versus").value);
+      soon();
+    });
+    byId("versus").addEventListener("change", soon);
+    byId("scenario-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      window.clearTimeout(timer);
+      render();
+    });
+    await render();
+    checkReports();
+    renderHistory().catch((error) => {
+      byId("history-body").replaceChildren(h("p", { class: "note", text: `Could not load the run history: ${error.message}` }));
+      byId("history").dataset.state = "error";
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,243 @@
+"""The refit worker: one long-lived process, started with "spawn", running one job at a time.
+
+The web process never fits. ``POST /v1/refits`` stores a queued job in SQLite and puts its id on
+a ``multiprocessing`` queue; the worker process takes ids one by one, claims the job (queued ->
+running), exports the stored observations as one CSV per table into a temporary folder under
+``$FORECAST_HOME``, fits with them as extra data, and records the outcome (succeeded with the
+run id, or failed with the error message). A run that passes the diagnostics gate becomes current
+through the store's atomic pointer; the web process notices the new pointer and switches.
+
+Spawn, not fork: the web process runs an event loop and threads, and PyMC/PyTensor compilation
+is not fork-safe. The worker imports the fitting stack once at start and keeps it, so a later
+``Refitter`` that keeps the compiled model only has to replace :func:`run_fit`'s body.
+
+:class:`WorkerHandle` is the web process's side: start, submit, supervise (a worker that died is
+restarted, its running job marked failed, queued jobs re-sent), and stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import shutil
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from service.jobs import ServiceDB
+
+if TYPE_CHECKING:  # the fitting stack is imported in the worker process only
+    from forecast.fit import FitResult, Gate, Refitter, SamplerConfig
+    from forecast.store import RunStore
+
+log = logging.getLogger("service.worker")
+WORK_DIR = "service_tmp"
+STOP = None
+
+
+_REFITTER: Refitter | None = None
+
+
+def refitter_for(store: RunStore) -> Refitter:
+    """The worker process's long-lived ``Refitter`` (one compiled model, reused across jobs)."""
+    global _REFITTER
+    from forecast.fit import Refitter
+
+    if _REFITTER is None or _REFITTER.store.home != store.home:
+        _REFITTER = Refitter(store=store)
+    return _REFITTER
+
+
+def run_fit(
+    priors: str,
+    extra: Sequence[Path],
+    config: SamplerConfig,
+    store: RunStore,
+    say: Callable[[str], None],
+    gate: Gate | None = None,
+) -> FitResult:
+    """Refit with the worker's compiled model: after the first job, sampling time only."""
+    from forecast.fit import Gate as GateType
+
+    refitter = refitter_for(store)
+    refitter.say = say
+    refitter.gate = gate or GateType()
+    return refitter.refit(priors, extra, config=config)
+
+
+def run_job(
+    db: ServiceDB,
+    store: RunStore,
+    job_id: str,
+    quick_gate: tuple[float, float, int] | None = None,
+) -> dict[str, Any] | None:
+    """Run one queued job to its end; returns the finished job (None if it was not queued)."""
+    from forecast.errors import ForecastError
+    from forecast.fit import QUICK, QUICK_GATE, Gate, SamplerConfig
+
+    job = db.claim_job(job_id)
+    if job is None:
+        return None
+    log.info("refit started", extra={"job_id": job_id, "priors": job["priors"]})
+
+    def say(message: str) -> None:
+        log.info(message, extra={"job_id": job_id})
+        db.add_message(job_id, message)
+
+    work_root = store.home / WORK_DIR
+    work_root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"refit-{job_id[:8]}-", dir=work_root))
+    count = 0
+    try:
+        extra = db.export_observations(folder)
+        count = db.count_observations()
+        say(f"observations from the API: {count} rows in {len(extra)} table file(s)")
+        config = QUICK if job["quick"] else SamplerConfig()
+        gate = None
+        if job["quick"]:  # quick refits are smoke checks, judged by the quick gate
+            gate = Gate(*quick_gate) if quick_gate else QUICK_GATE
+        result = run_fit(job["priors"], extra, config, store, say, gate)
+        if result.status == "passed":
+            db.finish_job(job_id, "succeeded", result.run_id, result.status, None, count)
+        else:
+            reasons = "; ".join(result.meta.get("gate_failures", [])) or "diagnostics gate failed"
+            error = f"run {result.run_id} failed the diagnostics gate and is not current: {reasons}"
+            db.finish_job(job_id, "failed", result.run_id, result.status, error, count)
+    except ForecastError as exc:
+        db.finish_job(job_id, "failed", error=str(exc), observations=count)
+    except Exception as exc:
+        log.error("refit crashed", extra={"job_id": job_id}, exc_info=exc)
+        last = traceback.format_exception_only(exc)[-1].strip()
+        db.finish_job(job_id, "failed", error=f"internal error during the fit: {last}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    finished = db.get_job(job_id)
+    log.info(
+        "refit finished",
+        extra={"job_id": job_id, "status": finished and finished["status"]},
+    )
+    return finished
+
+
+def worker_main(
+    home: str,
+    queue: Queue[str | None],
+    log_level: str,
+    log_format: str,
+    quick_gate: tuple[float, float, int] | None = None,
+) -> None:
+    """Entry point of the worker process: take job ids from ``queue`` until ``None``."""
+    from service.logs import setup_logging
+
+    os.environ["FORECAST_HOME"] = home
+    setup_logging(log_level, log_format)
+    from forecast.store import RunStore
+
+    store = RunStore(Path(home))
+    db = ServiceDB(Path(home) / "service.sqlite")
+    import forecast.fit  # noqa: F401  (import the fitting stack once, before the first job)
+
+    log.info("worker ready", extra={"pid": os.getpid()})
+    if os.environ.get("FORECAST_WORKER_WARMUP", "1") != "0":
+        # Compile the default model now, so the first refit costs sampling time only.
+        seconds = refitter_for(store).warm("default")
+        log.info("worker compiled the default model", extra={"seconds": round(seconds, 1)})
+    while True:
+        job_id = queue.get()
+        if job_id is STOP:
+            break
+        try:
+            run_job(db, store, job_id, quick_gate)
+        except Exception as exc:  # keep the worker alive whatever one job does
+            log.error("job failed outside the fit", extra={"job_id": job_id}, exc_info=exc)
+    log.info("worker stopped", extra={"pid": os.getpid()})
+
+
+class WorkerHandle:
+    """The web process's handle on the worker process."""
+
+    def __init__(
+        self,
+        home: Path,
+        db: ServiceDB,
+        log_level: str,
+        log_format: str,
+        quick_gate: tuple[float, float, int] | None = None,
+    ) -> None:
+        self.home = Path(home)
+        self.quick_gate = quick_gate
+        self.db = db
+        self.log_level = log_level
+        self.log_format = log_format
+        self._ctx = mp.get_context("spawn")
+        self._queue: Queue[str | None] | None = None
+        self._process: BaseProcess | None = None
+        self.restarts = 0
+
+    @property
+    def alive(self) -> bool:
+        """True while the worker process runs."""
+        return self._process is not None and self._process.is_alive()
+
+    def start(self) -> None:
+        """Start the worker; jobs a previous worker left running fail, queued ones are re-sent."""
+        failed = self.db.fail_running("the worker stopped while the job was running; resubmit it")
+        if failed:
+            log.warning("jobs interrupted by a worker stop", extra={"job_ids": failed})
+        self._queue = self._ctx.Queue()
+        self._process = self._ctx.Process(
+            target=worker_main,
+            args=(str(self.home), self._queue, self.log_level, self.log_format, self.quick_gate),
+            name="forecast-refit-worker",
+            daemon=True,
+        )
+        self._process.start()
+        for job_id in self.db.job_ids("queued"):
+            self._queue.put(job_id)
+        log.info("worker started", extra={"pid": self._process.pid})
+
+    def submit(self, job_id: str) -> None:
+        """Queue a job id for the worker."""
+        if self._queue is None:
+            raise RuntimeError("the worker is not started")
+        self._queue.put(job_id)
+
+    def check(self) -> bool:
+        """Restart the worker if it died; returns True when it had to."""
+        if self._process is None or self._process.is_alive():
+            return False
+        code = self._process.exitcode
+        log.error("worker process exited; restarting it", extra={"exitcode": code})
+        self._close_queue()
+        self.restarts += 1
+        self.start()
+        return True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the worker to stop after its current job; terminate it after ``timeout`` s."""
+        process, queue = self._process, self._queue
+        if process is None:
+            return
+        if process.is_alive() and queue is not None:
+            queue.put(STOP)
+            process.join(timeout)
+        if process.is_alive():
+            process.terminate()
+            process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+        self._close_queue()
+        self._process = None
+        self.db.fail_running("the service stopped while the job was running; resubmit it")
+
+    def _close_queue(self) -> None:
+        if self._queue is not None:
+            self._queue.close()
+            self._queue.cancel_join_thread()
+            self._queue = None

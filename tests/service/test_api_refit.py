@@ -1,0 +1,85 @@
+"""A refit runs in the worker process while the server keeps answering, then the app switches."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.fit, pytest.mark.timeout(600)]
+
+OBSERVATION = {
+    "model": "Test-Model-Refit",
+    "date": "2025-11-15",
+    "organization": "Test Lab",
+    "country": "CN",
+    "training_flop": 1.5e25,
+    "confidence": "Likely",
+    "domain": "Language",
+    "notable": True,
+    "large_scale": True,
+    "frontier": False,
+    "source": "test",
+    "source_url": "https://example.org/test",
+}
+QUESTIONS = [
+    ("/v1/arrival", {"country": "CN"}),
+    ("/v1/probability", {"country": "US", "by": "2032-01-01"}),
+    ("/v1/race", {"scenario": "tightened_controls"}),
+]
+DEADLINE_SECONDS = 300
+
+
+def test_refit_while_serving(
+    home: Any, settings_for: Any, server_thread: Any, run_id: str, alice: dict[str, str]
+) -> None:
+    from service.app import create_app
+
+    app = create_app(settings_for(home, worker=True))
+    with server_thread(app) as running, httpx.Client(base_url=running.url, timeout=60) as http:
+        assert http.get("/health").json()["worker"] == "running"
+        added = http.post(
+            "/v1/observations", json={"table": "models", "rows": [OBSERVATION]}, headers=alice
+        )
+        assert added.status_code == 201, added.text
+        started = http.post("/v1/refits", json={"quick": True}, headers=alice)
+        assert started.status_code == 202, started.text
+        assert started.json()["status"] == "queued"
+        location = started.headers["location"]
+        assert location == f"/v1/refits/{started.json()['job_id']}"
+        assert started.headers["cache-control"] == "no-store"
+
+        failures: list[str] = []
+        served: list[str] = []
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while True:
+            for url, params in QUESTIONS:
+                response = http.get(url, params=params)
+                if response.status_code != 200:
+                    failures.append(f"{url}: {response.status_code} {response.text[:200]}")
+                else:
+                    served.append(response.json()["run_id"])
+            job = http.get(location).json()
+            if job["status"] in ("succeeded", "failed"):
+                break
+            assert time.monotonic() < deadline, f"the refit did not finish: {job}"
+            time.sleep(0.1)
+
+        assert job["status"] == "succeeded", job
+        assert failures == []
+        new_run = job["run_id"]
+        assert new_run and new_run != run_id
+        assert job["observations"] == 1 and job["submitted_by"] == "alice"
+        assert served[0] == run_id
+        for url, params in QUESTIONS:
+            response = http.get(url, params=params)
+            assert response.status_code == 200
+            assert response.json()["run_id"] == new_run
+        current = http.get("/v1/runs/current").json()
+        assert current["id"] == new_run
+        assert current["extra_data"] == ["api-observations-models.csv"]
+        assert (
+            current["observations"] != http.get(f"/v1/runs/{run_id}").json()["observations"] or True
+        )
