@@ -148,6 +148,23 @@ def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     }
 
 
+def sample_compiled(compiled: Any, config: SamplerConfig, progress: bool) -> xr.DataTree:
+    """Sample a compiled nutpie model with the given settings (no warm-up draws kept)."""
+    import nutpie
+
+    return nutpie.sample(
+        compiled,
+        draws=config.draws,
+        tune=config.tune,
+        chains=config.chains,
+        cores=config.cores,
+        seed=config.seed,
+        save_warmup=False,
+        progress_bar=progress,
+        target_accept=config.target_accept,
+    )
+
+
 def sample(model: Any, config: SamplerConfig, progress: bool) -> tuple[xr.DataTree, float, float]:
     """Sample with the named sampler; returns the tree, compile seconds and sampling seconds."""
     if config.sampler not in SAMPLERS:
@@ -158,17 +175,7 @@ def sample(model: Any, config: SamplerConfig, progress: bool) -> tuple[xr.DataTr
         t0 = time.perf_counter()
         compiled = nutpie.compile_pymc_model(model, var_names=parameter_names())
         t1 = time.perf_counter()
-        tree = nutpie.sample(
-            compiled,
-            draws=config.draws,
-            tune=config.tune,
-            chains=config.chains,
-            cores=config.cores,
-            seed=config.seed,
-            save_warmup=False,
-            progress_bar=progress,
-            target_accept=config.target_accept,
-        )
+        tree = sample_compiled(compiled, config, progress)
         return tree, t1 - t0, time.perf_counter() - t1
 
     import pymc as pm
@@ -426,8 +433,6 @@ class Refitter:
 
         ``cutoff`` keeps only observations dated on or before it (never made current).
         """
-        import nutpie
-
         config = config or self.config
         started = time.perf_counter()
         make_current = make_current and cutoff is None
@@ -435,17 +440,7 @@ class Refitter:
         _announce(self.say, prior_set, obs, data_hash, config)
         compiled, compile_s = self._compiled_for(prior_set, obs)
         t1 = time.perf_counter()
-        tree = nutpie.sample(
-            compiled,
-            draws=config.draws,
-            tune=config.tune,
-            chains=config.chains,
-            cores=config.cores,
-            seed=config.seed,
-            save_warmup=False,
-            progress_bar=False,
-            target_accept=config.target_accept,
-        )
+        tree = sample_compiled(compiled, config, progress=False)
         return finalize(
             tree,
             Inputs(prior_set, obs, data_hash, tuple(Path(p) for p in extra), cutoff),
