@@ -432,6 +432,19 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--run", default=None, help="run id (default: the current run)")
     rep.add_argument("--out", default=None, metavar="DIR", help="output folder")
     rep.add_argument("--format", default="html,pdf,json", help="comma-separated: html, pdf, json")
+    rep.add_argument(
+        "--refit",
+        choices=("auto", "cached", "off"),
+        default=None,
+        help="counterfactual refit for the change split (default auto: refit when needed)",
+    )
+    rep.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="extra data files the run was fitted with (for the change split)",
+    )
     rep.add_argument("--json", action="store_true")
     rep.set_defaults(func=cmd_report)
 

@@ -347,12 +347,12 @@ def test_unknown_distribution(in_tmp: Path) -> None:
 
 
 def test_interval_outside_the_support(in_tmp: Path) -> None:
-    text = edit(DEFAULT_TEXT, "interval = [2, 20]", "interval = [0, 20]")
+    text = edit(DEFAULT_TEXT, "interval = [1.5, 6]", "interval = [0, 6]")
     text = edit(text, "interval = [0.1, 0.9]", "interval = [0.1, 1.5]")
     assert messages(write(in_tmp, text)) == [
         f"default.toml:{line_of(text, 'interval = [0.1, 1.5]')}: priors.stock_ar1.interval: "
         "beta needs 0 < lower < upper < 1 (its values lie in (0, 1)), got [0.1, 1.5]",
-        f"default.toml:{line_of(text, 'interval = [0, 20]')}: "
+        f"default.toml:{line_of(text, 'interval = [0, 6]')}: "
         "priors.stock_slowdown_years.interval: "
         "lognormal needs a lower bound above 0 (its values are positive), got 0",
     ]
