@@ -69,16 +69,17 @@ PAGE_HEADERS = {
 
 # -- the threshold answer ---------------------------------------------------------------------
 class ThresholdQuantile(Struct):
-    """A quantile of the threshold: ECI (with its MCSE) and the METR horizon at the same level.
+    """A quantile of the threshold: ECI and the METR horizon at the same level, with MCSEs.
 
     ``horizon_minutes`` is the marginal quantile of the threshold horizon (minutes of METR v1.1
-    50% time horizon); with a scenario's fixed horizon it is that value at every level.
+    50% time horizon); with a scenario's fixed horizon it is that value at every level (MCSE 0).
     """
 
     q: float
     eci: float | None
     eci_mcse: float | None
     horizon_minutes: float | None
+    horizon_minutes_mcse: float | None
 
 
 class Threshold(Struct):
@@ -117,16 +118,19 @@ def ask_threshold(
         source = "prior"
     eci = np.asarray(eci, dtype=float)
     n_eff = am.effective_size(eci, f.run.chains)
+    n_eff_minutes = am.effective_size(minutes, f.run.chains)
     ordered, ordered_minutes = np.sort(eci), np.sort(minutes)
     rows = []
     for q in qs:
         value, mcse = am.quantile_with_mcse(ordered, q, n_eff, ordered=True)
+        level, level_mcse = am.quantile_with_mcse(ordered_minutes, q, n_eff_minutes, ordered=True)
         rows.append(
             {
                 "q": q,
                 "eci": _number(value, ".6g"),
                 "eci_mcse": _number(mcse, ".3g"),
-                "horizon_minutes": _number(am.quantile(ordered_minutes, q, ordered=True), ".6g"),
+                "horizon_minutes": _number(level, ".6g"),
+                "horizon_minutes_mcse": _number(level_mcse, ".3g"),
             }
         )
     return {
@@ -191,7 +195,8 @@ class DashboardController(Controller):
         "horizon mapped through each draw's METR v1.1 horizon-per-ECI fit, or the scenario's "
         "fixed `threshold_horizon_minutes` when it sets one. Each ECI quantile carries its "
         "Monte Carlo standard error; `horizon_minutes` is the horizon's quantile at the same "
-        "level. The dashboard draws it as the band on the capability fan charts.",
+        "level (minutes of METR v1.1 50% time horizon), with its own. The dashboard draws the "
+        "ECI quantiles as the threshold band on the capability fan charts.",
         responses=QUESTION_ERRORS,
     )
     async def threshold(

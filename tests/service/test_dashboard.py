@@ -95,6 +95,7 @@ async def test_threshold_is_the_library_threshold(client: Any, forecaster: Any) 
         assert row["eci"] == pytest.approx(np.quantile(draws, row["q"]), rel=1e-5)
         assert row["horizon_minutes"] == pytest.approx(np.quantile(minutes, row["q"]), rel=1e-5)
         assert 0 < row["eci_mcse"] < 5
+        assert 0 <= row["horizon_minutes_mcse"] < row["horizon_minutes"]
     assert 1 <= answer["n_eff"] <= draws.size
     # conditional GET, as for every answer
     again = await client.get(
@@ -128,6 +129,6 @@ def test_a_scenario_threshold_override_is_used(forecaster: Any) -> None:
         del forecaster.scenarios["dash_test_override"]
     assert answer["source"] == "scenario"
     (row,) = answer["quantiles"]
-    assert row["horizon_minutes"] == 20_000.0
+    assert row["horizon_minutes"] == 20_000.0 and row["horizon_minutes_mcse"] == 0.0
     expected = np.quantile(forecaster.projector.capability_for_horizon(20_000.0), 0.5)
     assert row["eci"] == pytest.approx(expected, rel=1e-5)

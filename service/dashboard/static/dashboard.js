@@ -18,7 +18,7 @@
   const BY_DATES = ["2027-12-31", "2030-12-31", "2035-12-31"];
   const FAN_FIRST_YEAR = 2023;
   const FAN_LAST_YEAR = 2040;
-  const HISTORY_HEADLINES = 4; // passed runs whose medians the history loads (the API keeps ~4)
+  const HISTORY_HEADLINES = 3; // passed runs whose medians the history loads (the API keeps 4 runs loaded)
   const SVG_NS = "http://www.w3.org/2000/svg";
   const MINUS = "\u2212";
 
@@ -89,6 +89,12 @@
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
+  }
+
+  /** Replace a node's children (null and false children are skipped, not written as text). */
+  function fill(node, ...children) {
+    node.replaceChildren();
+    append(node, children);
   }
 
   function byId(id) {
@@ -187,8 +193,8 @@
     const select = byId("scenario");
     select.replaceChildren(
       ...state.scenarios.map((sc) =>
-        h("option", { value: sc.name, text: sc.name === state.baseline ? `${sc.name} (baseline)` : sc.name })
-      )
+        h("option", { value: sc.name, text: sc.name === state.baseline ? `${sc.name} (baseline)` : sc.name }),
+      ),
     );
     const names = state.scenarios.map((sc) => sc.name);
     select.value = names.includes(wantedScenario) ? wantedScenario : state.baseline;
@@ -198,7 +204,7 @@
   function latestPassedRun(priorSet) {
     return (
       state.runs.find(
-        (run) => run.status === "passed" && run.prior_set === priorSet && run.id !== state.current.id
+        (run) => run.status === "passed" && run.prior_set === priorSet && run.id !== state.current.id,
       ) || null
     );
   }
@@ -209,7 +215,7 @@
     scenarioGroup.replaceChildren(
       ...state.scenarios
         .filter((sc) => sc.name !== scenario)
-        .map((sc) => h("option", { value: `scenario:${sc.name}`, text: `Scenario ${sc.name}` }))
+        .map((sc) => h("option", { value: `scenario:${sc.name}`, text: `Scenario ${sc.name}` })),
     );
     const mine = state.current.prior_set.name;
     const priorGroup = byId("versus-priors");
@@ -220,7 +226,7 @@
           const run = latestPassedRun(name);
           const label = run ? `Prior set ${name} (run ${run.id})` : `Prior set ${name} (no passed run)`;
           return h("option", { value: `priors:${name}`, text: label });
-        })
+        }),
     );
     const select = byId("versus");
     const values = Array.from(select.options).map((o) => o.value);
@@ -255,8 +261,14 @@
     const entries = await Promise.all(
       COUNTRIES.map(async ([code]) => [
         code,
-        await api("/v1/trajectories", { quantity: "frontier_eci", country: code, at: FAN_DATES, scenario, run }),
-      ])
+        await api("/v1/trajectories", {
+          quantity: "frontier_eci",
+          country: code,
+          at: FAN_DATES,
+          scenario,
+          run,
+        }),
+      ]),
     );
     return Object.fromEntries(entries);
   }
@@ -267,8 +279,8 @@
       Promise.all(COUNTRIES.map(([code]) => api("/v1/arrival", { country: code, scenario, run }))),
       Promise.all(
         COUNTRIES.map(([code]) =>
-          Promise.all(BY_DATES.map((by) => api("/v1/probability", { country: code, by, scenario, run })))
-        )
+          Promise.all(BY_DATES.map((by) => api("/v1/probability", { country: code, by, scenario, run }))),
+        ),
       ),
       api("/v1/race", { scenario, run }),
       fetchTrajectories(run, scenario),
@@ -288,18 +300,21 @@
 
   /** Two scenarios of the same run: the API's comparisons (paired draws) plus each fan chart. */
   async function fetchScenarioComparison(scenario, versus) {
+    const run = state.current.id;
     const [arrival, probability, race, trajA, trajB, thrA, thrB] = await Promise.all([
-      Promise.all(COUNTRIES.map(([code]) => api("/v1/arrival", { country: code, scenario, versus }))),
+      Promise.all(COUNTRIES.map(([code]) => api("/v1/arrival", { country: code, scenario, versus, run }))),
       Promise.all(
         COUNTRIES.map(([code]) =>
-          Promise.all(BY_DATES.map((by) => api("/v1/probability", { country: code, by, scenario, versus })))
-        )
+          Promise.all(
+            BY_DATES.map((by) => api("/v1/probability", { country: code, by, scenario, versus, run })),
+          ),
+        ),
       ),
-      api("/v1/race", { scenario, versus }),
-      fetchTrajectories(null, scenario),
-      fetchTrajectories(null, versus),
-      api("/v1/dashboard/threshold", { scenario }),
-      api("/v1/dashboard/threshold", { scenario: versus }),
+      api("/v1/race", { scenario, versus, run }),
+      fetchTrajectories(run, scenario),
+      fetchTrajectories(run, versus),
+      api("/v1/dashboard/threshold", { scenario, run }),
+      api("/v1/dashboard/threshold", { scenario: versus, run }),
     ]);
     const view = (name, label, traj, thr) => ({
       label,
@@ -307,7 +322,7 @@
       scenario: name,
       arrival: Object.fromEntries(COUNTRIES.map(([code], i) => [code, arrival[i].answers[name]])),
       probability: Object.fromEntries(
-        COUNTRIES.map(([code], i) => [code, probability[i].map((c) => c.answers[name])])
+        COUNTRIES.map(([code], i) => [code, probability[i].map((c) => c.answers[name])]),
       ),
       race: race.answers[name],
       trajectory: traj,
@@ -317,7 +332,8 @@
     COUNTRIES.forEach(([code], i) => {
       const shift = quantileRow(arrival[i].difference.quantile_shift, 0.5);
       diff.arrival[code] = {
-        median: shift && finite(shift.delta_years) ? { delta: shift.delta_years, mcse: shift.mcse_years } : null,
+        median:
+          shift && finite(shift.delta_years) ? { delta: shift.delta_years, mcse: shift.mcse_years } : null,
       };
       diff.probability[code] = probability[i].map((c) => c.difference.p);
     });
@@ -340,11 +356,11 @@
           a.arrival[code].p_later.p,
           a.arrival[code].p_later.mcse,
           b.arrival[code].p_later.p,
-          b.arrival[code].p_later.mcse
+          b.arrival[code].p_later.mcse,
         ),
       };
       diff.probability[code] = a.probability[code].map((pa, i) =>
-        independentDelta(pa.p, pa.mcse, b.probability[code][i].p, b.probability[code][i].mcse)
+        independentDelta(pa.p, pa.mcse, b.probability[code][i].p, b.probability[code][i].mcse),
       );
     }
     for (const key of ["p_cn_first", "p_us_first", "p_neither_by_horizon"]) {
@@ -378,25 +394,33 @@
       fact("Data hash", shortHash(run.data_hash)),
       fact(
         "Sampler",
-        `${sampler.sampler || "?"}: ${sampler.chains} chains × ${sampler.draws} draws (tune ${sampler.tune}, seed ${sampler.seed})`
+        `${sampler.sampler || "?"}: ${sampler.chains} chains × ${sampler.draws} draws (tune ${sampler.tune}, seed ${sampler.seed})`,
       ),
       fact("Diagnostics", `max R-hat ${rhat}, min bulk ESS ${ess}, ${diag.divergences ?? "n/a"} divergences`),
-      fact("Gate", run.status === "passed" ? "passed" : `${run.status}: ${(run.gate_failures || []).join("; ")}`),
+      fact(
+        "Gate",
+        run.status === "passed" ? "passed" : `${run.status}: ${(run.gate_failures || []).join("; ")}`,
+      ),
     ];
     if (other) {
       facts.push(
         fact(
           "Compared with (B)",
-          h("span", null, h("code", { text: other.id }), ` prior set ${other.prior_set}, created ${other.created}`)
-        )
+          h(
+            "span",
+            null,
+            h("code", { text: other.id }),
+            ` prior set ${other.prior_set}, created ${other.created}`,
+          ),
+        ),
       );
     }
-    byId("run-facts").replaceChildren(...facts);
+    fill(byId("run-facts"), ...facts);
   }
 
   // -- rendering: headline --------------------------------------------------------------------
-  function cell(key, col, text) {
-    return h("td", { class: "num", "data-key": key, "data-col": col, text });
+  function cell(key, col, text, wrap) {
+    return h("td", { class: wrap ? "num wrap" : "num", "data-key": key, "data-col": col, text });
   }
 
   function renderHeadline(views, diff) {
@@ -406,7 +430,7 @@
         null,
         h("th", { scope: "col", text: "Quantity (probability)" }),
         views.map((v) => h("th", { scope: "col", text: v.label })),
-        diff ? h("th", { scope: "col", text: "Difference A − B" }) : null
+        diff ? h("th", { scope: "col", text: "Difference A − B" }) : null,
       );
       const rows = [];
       const medianCells = views.map((v, i) => {
@@ -423,15 +447,15 @@
           null,
           h("th", { scope: "row", text: "Median arrival (50%), ± MC s.e." }),
           medianCells,
-          diff ? cell("median", "diff", fmtDelta(diff.arrival[code].median, 2, "yr")) : null
-        )
+          diff ? cell("median", "diff", fmtDelta(diff.arrival[code].median, 2, "yr")) : null,
+        ),
       );
       const intervalCells = views.map((v, i) => {
         const a = v.arrival[code];
         const lo = quantileRow(a.quantiles, 0.1);
         const hi = quantileRow(a.quantiles, 0.9);
         const text = `${arrivalDate(lo, a.horizon_end)} to ${arrivalDate(hi, a.horizon_end)} (MC s.e. ${fmtSe(lo.mcse_years, 2)} / ${fmtSe(hi.mcse_years, 2)} yr)`;
-        return cell("interval", i ? "b" : "a", text);
+        return cell("interval", i ? "b" : "a", text, true);
       });
       rows.push(
         h(
@@ -439,8 +463,8 @@
           null,
           h("th", { scope: "row", text: "80% interval of arrival (10th–90th percentile)" }),
           intervalCells,
-          diff ? cell("interval", "diff", "—") : null
-        )
+          diff ? cell("interval", "diff", "—") : null,
+        ),
       );
       BY_DATES.forEach((by, k) => {
         rows.push(
@@ -449,18 +473,23 @@
             null,
             h("th", { scope: "row", text: `P(arrival by ${by}) ± MC s.e.` }),
             views.map((v, i) => cell(`p-${by.slice(0, 4)}`, i ? "b" : "a", fmtP(v.probability[code][k]))),
-            diff ? cell(`p-${by.slice(0, 4)}`, "diff", fmtDelta(diff.probability[code][k], 3)) : null
-          )
+            diff ? cell(`p-${by.slice(0, 4)}`, "diff", fmtDelta(diff.probability[code][k], 3)) : null,
+          ),
         );
       });
       rows.push(
         h(
           "tr",
           null,
-          h("th", { scope: "row", text: `P(no arrival by the horizon end, ${views[0].arrival[code].horizon_end}) ± MC s.e.` }),
+          h("th", {
+            scope: "row",
+            text: `P(no arrival by the horizon end, ${views[0].arrival[code].horizon_end}) ± MC s.e.`,
+          }),
           views.map((v, i) => cell("p-later", i ? "b" : "a", fmtP(v.arrival[code].p_later))),
-          diff ? cell("p-later", "diff", diff.kind === "priors" ? fmtDelta(diff.arrival[code].p_later, 3) : "—") : null
-        )
+          diff
+            ? cell("p-later", "diff", diff.kind === "priors" ? fmtDelta(diff.arrival[code].p_later, 3) : "—")
+            : null,
+        ),
       );
       const note =
         diff && diff.kind === "scenario"
@@ -469,7 +498,10 @@
               text: "Differences are the API's paired differences (same draws) with their MC s.e.; “—”: the API gives no paired difference for that row.",
             })
           : diff
-            ? h("p", { class: "hint", text: "Differences of two independent runs: MC s.e. = √(s.e.A² + s.e.B²)." })
+            ? h("p", {
+                class: "hint",
+                text: "Differences of two independent runs: MC s.e. = √(s.e.A² + s.e.B²).",
+              })
             : null;
       return h(
         "article",
@@ -483,13 +515,14 @@
             null,
             h("caption", { text: `${name}: arrival of breakthrough capability` }),
             h("thead", null, head),
-            h("tbody", null, rows)
-          )
+            h("tbody", null, rows),
+          ),
         ),
-        note
+        note,
       );
     });
-    byId("headline-cards").replaceChildren(...cards);
+    byId("headline-cards").classList.toggle("compare", views.length > 1);
+    fill(byId("headline-cards"), cards);
   }
 
   // -- rendering: charts ----------------------------------------------------------------------
@@ -498,12 +531,14 @@
     return (x) => r0 + (x - d0) * k;
   }
 
-  function ticks(min, max, count) {
+  /** Round tick values; `whole` keeps steps whole numbers (years). */
+  function ticks(min, max, count, whole) {
     const span = max - min;
     if (!(span > 0)) return [min];
     const raw = span / count;
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-    const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((st) => span / st <= count) || 10 * mag;
+    const steps = [1, 2, 2.5, 5, 10].map((m) => m * mag).filter((st) => !whole || Number.isInteger(st));
+    const step = steps.find((st) => span / st <= count) || Math.max(1, 10 * mag);
     const out = [];
     for (let t = Math.ceil(min / step) * step; t <= max + 1e-9; t += step) out.push(Number(t.toFixed(6)));
     return out;
@@ -523,7 +558,7 @@
     return `M${top.join("L")}L${bottom.join("L")}Z`;
   }
 
-  function frame(width, height, margin, label) {
+  function frame(width, height, label) {
     return s("svg", {
       class: "chart",
       viewBox: `0 0 ${width} ${height}`,
@@ -555,57 +590,80 @@
         transform: `rotate(-90 12 ${(geo.top + geo.bottom) / 2})`,
         "text-anchor": "middle",
         text: yTitle,
-      })
+      }),
     );
     svg.append(grid, axis);
   }
 
-  function legend(svg, x, y, items) {
-    const g = s("g", { class: "legend" });
-    let dx = 0;
-    for (const item of items) {
-      if (item.kind === "line") {
-        g.append(s("path", { class: item.cls, d: `M${x + dx},${y}L${x + dx + 22},${y}` }));
-      } else {
-        g.append(s("rect", { class: item.cls, x: x + dx, y: y - 6, width: 22, height: 12 }));
-      }
-      const label = s("text", { x: x + dx + 27, y: y + 4, text: item.label });
-      g.append(label);
-      dx += 36 + item.label.length * 6.2;
-    }
-    svg.append(g);
+  /** An HTML legend (it wraps on narrow screens); each key is a tiny SVG sample of the series. */
+  function legend(items) {
+    return h(
+      "ul",
+      { class: "legend", "aria-label": "Legend" },
+      items.map((item) => {
+        const sample = s("svg", {
+          class: "chart key",
+          viewBox: "0 0 24 12",
+          width: 24,
+          height: 12,
+          "aria-hidden": "true",
+        });
+        if (item.kind === "line") sample.append(s("path", { class: item.cls, d: "M1,6L23,6" }));
+        else sample.append(s("rect", { class: item.cls, x: 0, y: 0, width: 24, height: 12 }));
+        return h("li", null, sample, " ", item.label);
+      }),
+    );
   }
 
   function cdfChart(code, views) {
     const width = 600;
     const height = 300;
-    const geo = { left: 52, right: width - 14, top: 34, bottom: height - 34 };
+    const geo = { left: 52, right: width - 22, top: 12, bottom: height - 30 };
     const first = views[0].arrival[code];
     const x0 = yearOf(first.cdf[0].date);
-    const x1 = yearOf(first.cdf[first.cdf.length - 1].date);
+    const x1 = cdfAxisEnd(code, views);
     geo.sx = scale(x0, x1, geo.left, geo.right);
     geo.sy = scale(0, 1, geo.bottom, geo.top);
     const summary = views
       .map((v) => {
         const a = v.arrival[code];
         const med = quantileRow(a.quantiles, 0.5);
-        return `${v.label}: median arrival ${arrivalDate(med, a.horizon_end)}, P(by ${BY_DATES[1]}) ${fmtP(v.probability[code][1])}, P(later than ${a.horizon_end}) ${fmtP(a.p_later)}`;
+        return `${v.label}: median arrival ${medianText(a)}, P(by ${BY_DATES[1]}) ${fmtP(v.probability[code][1])}, P(later than ${a.horizon_end}) ${fmtP(a.p_later)}`;
       })
       .join("; ");
-    const svg = frame(width, height, geo, `Arrival CDF, ${countryName(code)}. ${summary}.`);
-    axes(svg, geo, ticks(x0, x1, 7), [0, 0.25, 0.5, 0.75, 1], (t) => String(Math.round(t)), (t) => t.toFixed(2), "P(arrival by date)");
+    const svg = frame(width, height, `Arrival CDF, ${countryName(code)}. ${summary}.`);
+    axes(
+      svg,
+      geo,
+      ticks(x0, x1, 7, true),
+      [0, 0.25, 0.5, 0.75, 1],
+      (t) => String(Math.round(t)),
+      (t) => t.toFixed(2),
+      "P(arrival by date)",
+    );
     views.forEach((v, i) => {
-      const pts = v.arrival[code].cdf.map((c) => [geo.sx(yearOf(c.date)), c]);
+      const shown = v.arrival[code].cdf.filter((c) => yearOf(c.date) <= x1 + 1e-9);
+      const pts = shown.map((c) => [geo.sx(yearOf(c.date)), c]);
       const upper = pts.map(([x, c]) => [x, geo.sy(Math.min(1, c.p + 2 * c.mcse))]);
       const lower = pts.map(([x, c]) => [x, geo.sy(Math.max(0, c.p - 2 * c.mcse))]);
       const cls = i ? "b" : `a ${code}`;
       if (!i) svg.append(s("path", { class: `band se ${cls}`, d: bandPath(upper, lower) }));
       svg.append(s("path", { class: `line ${cls}`, d: linePath(pts.map(([x, c]) => [x, geo.sy(c.p)])) }));
     });
-    const items = views.map((v, i) => ({ kind: "line", cls: i ? "line b" : `line a ${code}`, label: v.label }));
-    items.push({ kind: "rect", cls: `band se a ${code}`, label: "A ± 2 MC s.e." });
-    legend(svg, geo.left + 4, 16, items);
     return svg;
+  }
+
+  /** Where the CDF axis ends: a few years after the latest 95th percentile, or the horizon. */
+  function cdfAxisEnd(code, views) {
+    const cdf = views[0].arrival[code].cdf;
+    const horizon = yearOf(cdf[cdf.length - 1].date);
+    let latest = yearOf(cdf[0].date) + 5;
+    for (const v of views) {
+      const q95 = quantileRow(v.arrival[code].quantiles, 0.95);
+      if (!q95 || q95.later || !finite(q95.year)) return horizon;
+      latest = Math.max(latest, q95.year + 2);
+    }
+    return Math.min(horizon, Math.ceil(latest / 5) * 5);
   }
 
   function cdfTable(code, views) {
@@ -623,9 +681,18 @@
         "table",
         null,
         h("caption", { text: `P(arrival on or before the date) ± MC s.e., ${countryName(code)}` }),
-        h("thead", null, h("tr", null, h("th", { scope: "col", text: "Date" }), views.map((v) => h("th", { scope: "col", text: v.label })))),
-        h("tbody", null, rows)
-      )
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            h("th", { scope: "col", text: "Date" }),
+            views.map((v) => h("th", { scope: "col", text: v.label })),
+          ),
+        ),
+        h("tbody", null, rows),
+      ),
     );
   }
 
@@ -646,14 +713,29 @@
     return row ? row.eci : null;
   }
 
+  /** True when B's threshold band is not A's (another prior set, or a threshold override). */
+  function thresholdsDiffer(views) {
+    if (!views[1]) return false;
+    const [a, b] = [views[0].threshold, views[1].threshold];
+    return ![0.05, 0.5, 0.95].every((q) => thresholdValue(a, q) === thresholdValue(b, q));
+  }
+
   function fanChart(code, views) {
     const width = 600;
     const height = 300;
-    const geo = { left: 52, right: width - 14, top: 34, bottom: height - 34 };
+    const geo = { left: 52, right: width - 22, top: 12, bottom: height - 30 };
     const series = views.map((v) => trajectoryQuantiles(v.trajectory[code]));
     const values = [];
-    series.forEach((pts) => pts.forEach((p) => ["0.05", "0.95"].forEach((k) => p.q[k] && finite(p.q[k].value) && values.push(p.q[k].value))));
-    views.forEach((v) => [0.05, 0.95].forEach((q) => finite(thresholdValue(v.threshold, q)) && values.push(thresholdValue(v.threshold, q))));
+    series.forEach((pts) =>
+      pts.forEach((p) =>
+        ["0.05", "0.95"].forEach((k) => p.q[k] && finite(p.q[k].value) && values.push(p.q[k].value)),
+      ),
+    );
+    views.forEach((v) =>
+      [0.05, 0.95].forEach(
+        (q) => finite(thresholdValue(v.threshold, q)) && values.push(thresholdValue(v.threshold, q)),
+      ),
+    );
     let y0 = Math.min(...values);
     let y1 = Math.max(...values);
     const pad = (y1 - y0) * 0.05 || 1;
@@ -666,31 +748,54 @@
         const last = series[i][series[i].length - 1];
         const med = last.q["0.50"];
         const thr = quantileRow(v.threshold.quantiles, 0.5);
-        return `${v.label}: median frontier ECI ${med.value.toFixed(1)} on ${last.date} (90% ${last.q["0.05"].value.toFixed(1)} to ${last.q["0.95"].value.toFixed(1)}); threshold median ECI ${thr.eci.toFixed(1)} (90% ${thresholdValue(v.threshold, 0.05).toFixed(1)} to ${thresholdValue(v.threshold, 0.95).toFixed(1)})`;
+        return (
+          `${v.label}: median frontier ECI on ${last.date} ${med.value.toFixed(1)} ± ${fmtSe(med.mcse, 1)} MC s.e. ` +
+          `(90% interval ${last.q["0.05"].value.toFixed(1)} to ${last.q["0.95"].value.toFixed(1)}); ` +
+          `threshold median ECI ${thr.eci.toFixed(1)} ± ${fmtSe(thr.eci_mcse, 1)} ` +
+          `(90% interval ${thresholdValue(v.threshold, 0.05).toFixed(1)} to ${thresholdValue(v.threshold, 0.95).toFixed(1)})`
+        );
       })
       .join("; ");
-    const svg = frame(width, height, geo, `Capability fan chart, ${countryName(code)}. ${summary}.`);
-    axes(svg, geo, ticks(FAN_FIRST_YEAR, FAN_LAST_YEAR, 8), ticks(y0, y1, 6), (t) => String(Math.round(t)), (t) => String(Math.round(t)), "Frontier ECI");
+    const svg = frame(width, height, `Capability fan chart, ${countryName(code)}. ${summary}.`);
+    axes(
+      svg,
+      geo,
+      ticks(FAN_FIRST_YEAR, FAN_LAST_YEAR, 9, true),
+      ticks(y0, y1, 6),
+      (t) => String(Math.round(t)),
+      (t) => String(Math.round(t)),
+      "Frontier ECI",
+    );
     // threshold band (A), then B's threshold edges when they differ
     const thr = views[0].threshold;
     const band = (lo, hi, cls) => {
       const a = thresholdValue(thr, lo);
       const b = thresholdValue(thr, hi);
       if (!finite(a) || !finite(b)) return;
-      svg.append(s("rect", { class: cls, x: geo.left, width: geo.right - geo.left, y: geo.sy(b), height: Math.max(1, geo.sy(a) - geo.sy(b)) }));
+      svg.append(
+        s("rect", {
+          class: cls,
+          x: geo.left,
+          width: geo.right - geo.left,
+          y: geo.sy(b),
+          height: Math.max(1, geo.sy(a) - geo.sy(b)),
+        }),
+      );
     };
     band(0.05, 0.95, "threshold outer");
     band(0.25, 0.75, "threshold inner");
     const thrMed = thresholdValue(thr, 0.5);
-    svg.append(s("path", { class: "threshold median", d: `M${geo.left},${geo.sy(thrMed)}L${geo.right},${geo.sy(thrMed)}` }));
-    if (views[1]) {
+    svg.append(
+      s("path", {
+        class: "threshold median",
+        d: `M${geo.left},${geo.sy(thrMed)}L${geo.right},${geo.sy(thrMed)}`,
+      }),
+    );
+    if (thresholdsDiffer(views)) {
       const other = views[1].threshold;
-      const same = [0.05, 0.5, 0.95].every((q) => thresholdValue(other, q) === thresholdValue(thr, q));
-      if (!same) {
-        for (const q of [0.05, 0.5, 0.95]) {
-          const y = geo.sy(thresholdValue(other, q));
-          svg.append(s("path", { class: "threshold b", d: `M${geo.left},${y}L${geo.right},${y}` }));
-        }
+      for (const q of [0.05, 0.5, 0.95]) {
+        const y = geo.sy(thresholdValue(other, q));
+        svg.append(s("path", { class: "threshold b", d: `M${geo.left},${y}L${geo.right},${y}` }));
       }
     }
     // data end
@@ -712,13 +817,6 @@
         svg.append(s("path", { class: "line b", d: linePath(at("0.50")) }));
       }
     });
-    const items = [
-      { kind: "line", cls: `line a ${code}`, label: `${views[0].label} median` },
-      { kind: "rect", cls: `band inner a ${code}`, label: "50% / 90%" },
-      { kind: "rect", cls: "threshold inner", label: "threshold 50% / 90%" },
-    ];
-    if (views[1]) items.splice(1, 0, { kind: "line", cls: "line b", label: `${views[1].label} median, 90%` });
-    legend(svg, geo.left + 4, 16, items);
     return svg;
   }
 
@@ -732,7 +830,7 @@
         h("th", { scope: "col", text: `${v.label}: median ± MC s.e.` }),
         h("th", { scope: "col", text: `${v.label}: 50% interval (25–75th pct.)` }),
         h("th", { scope: "col", text: `${v.label}: 90% interval (5–95th pct.)` }),
-      ])
+      ]),
     );
     const fmt = (r) => (r && finite(r.value) ? r.value.toFixed(1) : "n/a");
     const rows = series[0].map((p, k) =>
@@ -747,8 +845,8 @@
             h("td", { class: "num", text: `${fmt(q["0.25"])} to ${fmt(q["0.75"])}` }),
             h("td", { class: "num", text: `${fmt(q["0.05"])} to ${fmt(q["0.95"])}` }),
           ];
-        })
-      )
+        }),
+      ),
     );
     const thrRows = [0.05, 0.25, 0.5, 0.75, 0.95].map((q) =>
       h(
@@ -757,10 +855,14 @@
         h("th", { scope: "row", text: `${pct(q)} quantile` }),
         views.map((v) => {
           const row = quantileRow(v.threshold.quantiles, q);
-          const hours = row && finite(row.horizon_minutes) ? (row.horizon_minutes / 60).toFixed(0) : "n/a";
-          return h("td", { class: "num", text: `ECI ${row.eci.toFixed(1)} ± ${fmtSe(row.eci_mcse, 1)} (METR horizon ${hours} h)` });
-        })
-      )
+          const hours = (x) => (finite(x) ? (x / 60).toFixed(0) : "n/a");
+          const horizon = `${hours(row.horizon_minutes)} ± ${fmtSe(row.horizon_minutes_mcse / 60, 0)} h`;
+          return h("td", {
+            class: "num",
+            text: `ECI ${row.eci.toFixed(1)} ± ${fmtSe(row.eci_mcse, 1)} (METR 50% horizon ${horizon})`,
+          });
+        }),
+      ),
     );
     return [
       details(
@@ -770,20 +872,76 @@
           null,
           h("caption", { text: `Frontier ECI quantiles, ${countryName(code)} (posterior predictive)` }),
           h("thead", null, head),
-          h("tbody", null, rows)
-        )
+          h("tbody", null, rows),
+        ),
       ),
       details(
         "Table: the threshold band",
         h(
           "table",
           null,
-          h("caption", { text: "Breakthrough threshold on the ECI scale (quantiles over the posterior draws)" }),
-          h("thead", null, h("tr", null, h("th", { scope: "col", text: "Level" }), views.map((v) => h("th", { scope: "col", text: `${v.label} (${v.threshold.source})` })))),
-          h("tbody", null, thrRows)
-        )
+          h("caption", {
+            text: "Breakthrough threshold on the ECI scale (quantiles over the posterior draws)",
+          }),
+          h(
+            "thead",
+            null,
+            h(
+              "tr",
+              null,
+              h("th", { scope: "col", text: "Level" }),
+              views.map((v) => h("th", { scope: "col", text: `${v.label} (${v.threshold.source})` })),
+            ),
+          ),
+          h("tbody", null, thrRows),
+        ),
       ),
     ];
+  }
+
+  function cdfLegend(code, views) {
+    const items = views.map((v, i) => ({
+      kind: "line",
+      cls: i ? "line b" : `line a ${code}`,
+      label: v.label,
+    }));
+    items.push({
+      kind: "rect",
+      cls: `band se a ${code}`,
+      label: `${views[0].label.slice(0, 1)} ± 2 MC s.e.`,
+    });
+    return legend(items);
+  }
+
+  function fanLegend(code, views) {
+    const items = [
+      { kind: "line", cls: `line a ${code}`, label: `${views[0].label}: median` },
+      { kind: "rect", cls: `band inner a ${code}`, label: "50% interval" },
+      { kind: "rect", cls: `band outer a ${code}`, label: "90% interval" },
+    ];
+    if (views[1]) {
+      items.push({ kind: "line", cls: "line b", label: `${views[1].label}: median` });
+      items.push({ kind: "line", cls: "edge b", label: `${views[1].label}: 90% interval` });
+    }
+    const who = views[1] ? `${views[0].label.slice(0, 1)}: ` : "";
+    items.push({ kind: "rect", cls: "threshold inner", label: `${who}threshold 50%` });
+    items.push({ kind: "rect", cls: "threshold outer", label: `${who}threshold 90%` });
+    items.push({ kind: "line", cls: "threshold median", label: `${who}threshold median` });
+    if (thresholdsDiffer(views)) {
+      items.push({ kind: "line", cls: "threshold b", label: `${views[1].label}: threshold median and 90%` });
+    }
+    return legend(items);
+  }
+
+  function cdfCaption(code, name, views) {
+    const cdf = views[0].arrival[code].cdf;
+    const end = cdfAxisEnd(code, views);
+    const horizon = cdf[cdf.length - 1].date;
+    const cut =
+      end < yearOf(horizon) - 1e-9
+        ? ` The axis ends in ${Math.round(end)}, after every 95th percentile; the CDF goes on to the horizon end (${horizon}), see the table.`
+        : "";
+    return `Arrival CDF, ${name}.${cut}`;
   }
 
   function renderCharts(views) {
@@ -795,12 +953,26 @@
         h(
           "div",
           { class: "country-charts" },
-          h("figure", null, cdfChart(code, views), h("figcaption", { text: `Arrival CDF, ${name}` }), cdfTable(code, views)),
-          h("figure", null, fanChart(code, views), h("figcaption", { text: `Frontier ECI fan chart with the threshold band, ${name}` }), fanTable(code, views))
-        )
-      )
+          h(
+            "figure",
+            null,
+            cdfLegend(code, views),
+            cdfChart(code, views),
+            h("figcaption", { text: cdfCaption(code, name, views) }),
+            cdfTable(code, views),
+          ),
+          h(
+            "figure",
+            null,
+            fanLegend(code, views),
+            fanChart(code, views),
+            h("figcaption", { text: `Frontier ECI fan chart with the threshold band, ${name}` }),
+            fanTable(code, views),
+          ),
+        ),
+      ),
     );
-    byId("country-charts").replaceChildren(...blocks);
+    fill(byId("country-charts"), ...blocks);
   }
 
   // -- rendering: race ------------------------------------------------------------------------
@@ -812,9 +984,17 @@
     const right = width - 14;
     const sx = scale(0, 1, left, right);
     const summary = views
-      .map((v) => `${v.label}: P(CN first) ${fmtP(v.race.p_cn_first)}, P(US first) ${fmtP(v.race.p_us_first)}, P(neither by horizon) ${fmtP(v.race.p_neither_by_horizon)}`)
+      .map(
+        (v) =>
+          `${v.label}: P(CN first) ${fmtP(v.race.p_cn_first)}, P(US first) ${fmtP(v.race.p_us_first)}, P(neither by horizon) ${fmtP(v.race.p_neither_by_horizon)}`,
+      )
       .join("; ");
-    const svg = s("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `Who reaches the threshold first. ${summary}.` });
+    const svg = s("svg", {
+      class: "chart",
+      viewBox: `0 0 ${width} ${height}`,
+      role: "img",
+      "aria-label": `Who reaches the threshold first. ${summary}.`,
+    });
     views.forEach((v, i) => {
       const y = 8 + i * rowH;
       svg.append(s("text", { x: 4, y: y + 17, text: v.label }));
@@ -826,9 +1006,24 @@
       ]) {
         const p = v.race[key].p;
         if (p > 0) {
-          svg.append(s("rect", { class: `bar ${cls}`, x: sx(x), y, width: Math.max(0, sx(x + p) - sx(x)), height: rowH - 8 }));
-          if (p > 0.09) {
-            svg.append(s("text", { class: `bar-label${cls === "neither" ? "" : " light"}`, x: sx(x) + 5, y: y + 17, text: `${name} ${p.toFixed(2)}` }));
+          svg.append(
+            s("rect", {
+              class: `bar ${cls}`,
+              x: sx(x),
+              y,
+              width: Math.max(0, sx(x + p) - sx(x)),
+              height: rowH - 8,
+            }),
+          );
+          if (p > 0.2) {
+            svg.append(
+              s("text", {
+                class: `bar-label${cls === "neither" ? "" : " light"}`,
+                x: sx(x) + 5,
+                y: y + 17,
+                text: `${name} ${p.toFixed(2)} ± ${fmtSe(v.race[key].mcse, 2)}`,
+              }),
+            );
           }
         }
         x += p;
@@ -847,7 +1042,7 @@
       null,
       h("th", { scope: "col", text: "Quantity (probability)" }),
       views.map((v) => h("th", { scope: "col", text: v.label })),
-      diff ? h("th", { scope: "col", text: "Difference A − B" }) : null
+      diff ? h("th", { scope: "col", text: "Difference A − B" }) : null,
     );
     const rows = [];
     const probabilityRow = (key, label, diffValue) =>
@@ -856,16 +1051,24 @@
         null,
         h("th", { scope: "row", text: label }),
         views.map((v, i) => cell(key, i ? "b" : "a", fmtP(v.race[key]))),
-        diff ? cell(key, "diff", diffValue ? fmtDelta(diffValue, 3) : "—") : null
+        diff ? cell(key, "diff", diffValue ? fmtDelta(diffValue, 3) : "—") : null,
       );
-    rows.push(probabilityRow("p_cn_first", "P(China reaches the threshold first) ± MC s.e.", diff && diff.race.p_cn_first));
-    rows.push(probabilityRow("p_us_first", "P(the US reaches it first) ± MC s.e.", diff && diff.race.p_us_first));
+    rows.push(
+      probabilityRow(
+        "p_cn_first",
+        "P(China reaches the threshold first) ± MC s.e.",
+        diff && diff.race.p_cn_first,
+      ),
+    );
+    rows.push(
+      probabilityRow("p_us_first", "P(the US reaches it first) ± MC s.e.", diff && diff.race.p_us_first),
+    );
     rows.push(
       probabilityRow(
         "p_neither_by_horizon",
         `P(neither by the horizon end, ${views[0].race.horizon_end}) ± MC s.e.`,
-        diff && diff.race.p_neither_by_horizon
-      )
+        diff && diff.race.p_neither_by_horizon,
+      ),
     );
     views[0].race.p_gap_within.forEach((w, k) => {
       rows.push(
@@ -874,14 +1077,21 @@
           null,
           h("th", { scope: "row", text: `P(|gap| ≤ ${w.years} yr) ± MC s.e.` }),
           views.map((v, i) => cell(`within-${w.years}`, i ? "b" : "a", fmtP(v.race.p_gap_within[k]))),
-          diff ? cell(`within-${w.years}`, "diff", diff.race.within ? fmtDelta(diff.race.within[k], 3) : "—") : null
-        )
+          diff
+            ? cell(`within-${w.years}`, "diff", diff.race.within ? fmtDelta(diff.race.within[k], 3) : "—")
+            : null,
+        ),
       );
     });
     views[0].race.gap_quantiles.forEach((g, k) => {
       const text = (row) => {
         if (!row) return "n/a";
-        if (!finite(row.years)) return row.side === "cn_never" ? "China never (by the horizon)" : row.side === "us_never" ? "US never (by the horizon)" : "n/a";
+        if (!finite(row.years))
+          return row.side === "cn_never"
+            ? "China never (by the horizon)"
+            : row.side === "us_never"
+              ? "US never (by the horizon)"
+              : "n/a";
         return `${signed(row.years, 2)} ± ${fmtSe(row.mcse_years, 2)} yr`;
       };
       rows.push(
@@ -889,21 +1099,42 @@
           "tr",
           null,
           h("th", { scope: "row", text: `Gap, ${pct(g.q)} quantile (CN − US) ± MC s.e.` }),
-          views.map((v, i) => cell(`gap-${g.q}`, i ? "b" : "a", text(quantileRow(v.race.gap_quantiles, g.q)))),
-          diff ? cell(`gap-${g.q}`, "diff", diff.race.gap ? fmtDelta(diff.race.gap[k], 2, "yr") : "—") : null
-        )
+          views.map((v, i) =>
+            cell(`gap-${g.q}`, i ? "b" : "a", text(quantileRow(v.race.gap_quantiles, g.q))),
+          ),
+          diff ? cell(`gap-${g.q}`, "diff", diff.race.gap ? fmtDelta(diff.race.gap[k], 2, "yr") : "—") : null,
+        ),
       );
     });
-    byId("race-body").replaceChildren(
-      h("figure", null, raceBars(views), h("figcaption", { text: "Who reaches the threshold first (shares of the posterior draws; numbers with MC s.e. in the table)" })),
+    fill(
+      byId("race-body"),
+      h(
+        "figure",
+        { class: "race-figure" },
+        legend([
+          { kind: "rect", cls: "bar cn", label: "China first" },
+          { kind: "rect", cls: "bar us", label: "US first" },
+          { kind: "rect", cls: "bar neither", label: "neither by the horizon end" },
+        ]),
+        raceBars(views),
+        h("figcaption", {
+          text: "Who reaches the threshold first (shares of the posterior draws; numbers with MC s.e. in the table)",
+        }),
+      ),
       h(
         "div",
         { class: "table-scroll" },
-        h("table", { id: "race-table" }, h("caption", { text: "The race between the US and China" }), h("thead", null, head), h("tbody", null, rows))
+        h(
+          "table",
+          { id: "race-table" },
+          h("caption", { text: "The race between the US and China" }),
+          h("thead", null, head),
+          h("tbody", null, rows),
+        ),
       ),
       diff && diff.kind === "scenario"
         ? h("p", { class: "hint", text: "“—”: the API gives the paired difference for P(CN first) only." })
-        : null
+        : null,
     );
   }
 
@@ -962,7 +1193,7 @@
   // -- run history ----------------------------------------------------------------------------
   async function medians(runId) {
     const answers = await Promise.all(
-      COUNTRIES.map(([code]) => api("/v1/arrival", { country: code, q: 0.5, cdf: false, run: runId }))
+      COUNTRIES.map(([code]) => api("/v1/arrival", { country: code, q: 0.5, cdf: false, run: runId })),
     );
     return Object.fromEntries(COUNTRIES.map(([code], i) => [code, answers[i]]));
   }
@@ -987,22 +1218,38 @@
     const head = h(
       "tr",
       null,
-      ["Created", "Run", "Status", "Prior set", "Data hash", "Diagnostics", "Median arrival, status_quo (50%) ± MC s.e.", "What changed vs the previous passed run"].map((t) =>
-        h("th", { scope: "col", text: t })
-      )
+      [
+        "Created",
+        "Run",
+        "Status",
+        "Prior set",
+        "Data hash",
+        "Diagnostics",
+        "Median arrival, status_quo (50%) ± MC s.e.",
+        "What changed vs the previous passed run",
+      ].map((t) => h("th", { scope: "col", text: t })),
     );
-    const rows = runs.map((run) => {
-      const index = passed.indexOf(run);
-      const previous = index >= 0 ? passed[index + 1] || null : passed.find((p) => p.created < run.created) || null;
+    const rows = runs.map((run, index) => {
+      // the runs come newest first: the previous passed run is the next passed one in the list
+      const previous = runs.slice(index + 1).find((r) => r.status === "passed") || null;
       const changes = [];
       if (run.status !== "passed") changes.push("failed the diagnostics gate: never serves answers");
       if (!previous) {
         changes.push(run.status === "passed" ? "first passed run" : "no earlier passed run");
       } else {
-        if (previous.prior_set !== run.prior_set) changes.push(`prior set ${previous.prior_set} → ${run.prior_set}`);
-        else if (previous.prior_hash !== run.prior_hash) changes.push(`prior set ${run.prior_set} edited (hash ${shortHash(previous.prior_hash)} → ${shortHash(run.prior_hash)})`);
-        if (previous.data_hash !== run.data_hash) changes.push(`data changed (hash ${shortHash(previous.data_hash)} → ${shortHash(run.data_hash)})`);
-        if (previous.prior_set === run.prior_set && previous.prior_hash === run.prior_hash && previous.data_hash === run.data_hash) {
+        if (previous.prior_set !== run.prior_set)
+          changes.push(`prior set ${previous.prior_set} → ${run.prior_set}`);
+        else if (previous.prior_hash !== run.prior_hash)
+          changes.push(
+            `prior set ${run.prior_set} edited (hash ${shortHash(previous.prior_hash)} → ${shortHash(run.prior_hash)})`,
+          );
+        if (previous.data_hash !== run.data_hash)
+          changes.push(`data changed (hash ${shortHash(previous.data_hash)} → ${shortHash(run.data_hash)})`);
+        if (
+          previous.prior_set === run.prior_set &&
+          previous.prior_hash === run.prior_hash &&
+          previous.data_hash === run.data_hash
+        ) {
           changes.push("same prior set and data (a refit)");
         }
         const mine = loaded[run.id];
@@ -1015,7 +1262,9 @@
           });
           changes.push(`median arrival ${deltas.join(", ")}`);
         } else if (run.status === "passed") {
-          changes.push(`median change not loaded (the page loads the ${HISTORY_HEADLINES} newest passed runs)`);
+          changes.push(
+            `median change not loaded (the page loads the ${HISTORY_HEADLINES} newest passed runs)`,
+          );
         }
       }
       const mine = loaded[run.id];
@@ -1036,17 +1285,24 @@
         h("td", null, h("code", { text: shortHash(run.data_hash) })),
         h("td", { text: `R-hat ${rhat}, ESS ${ess}, ${run.divergences ?? "n/a"} div.` }),
         h("td", { "data-key": "medians", text: medianCell }),
-        h("td", { "data-key": "changes", text: changes.join("; ") })
+        h("td", { "data-key": "changes", text: changes.join("; ") }),
       );
     });
-    byId("history-body").replaceChildren(
+    fill(
+      byId("history-body"),
       runs.length
         ? h(
             "div",
             { class: "table-scroll" },
-            h("table", { class: "history-table" }, h("caption", { text: `${runs.length} stored run(s), newest first` }), h("thead", null, head), h("tbody", null, rows))
+            h(
+              "table",
+              { class: "history-table" },
+              h("caption", { text: `${runs.length} stored run(s), newest first` }),
+              h("thead", null, head),
+              h("tbody", null, rows),
+            ),
           )
-        : h("p", { text: "No stored runs." })
+        : h("p", { text: "No stored runs." }),
     );
     section.dataset.state = "ready";
   }
@@ -1057,7 +1313,9 @@
     let available = null;
     try {
       const schema = await api("/schema/openapi.json");
-      available = Object.keys(schema.paths || {}).some((path) => path === "/v1/reports" || path.startsWith("/v1/reports/"));
+      available = Object.keys(schema.paths || {}).some(
+        (path) => path === "/v1/reports" || path.startsWith("/v1/reports/"),
+      );
     } catch (_) {
       try {
         await api("/v1/reports");
@@ -1069,7 +1327,8 @@
     if (available === true) {
       note.textContent = "— model reports of the stored runs.";
     } else if (available === false) {
-      note.textContent = "— not on this server yet: /v1/reports answers 404 Not Found. The link will work once the reports endpoint is deployed.";
+      note.textContent =
+        "— not on this server yet: /v1/reports answers 404 Not Found. The link will work once the reports endpoint is deployed.";
       byId("reports-link").setAttribute("aria-describedby", "reports-note");
     } else {
       note.textContent = "— could not check whether reports are available.";
@@ -1097,9 +1356,10 @@
     } catch (error) {
       const text =
         error instanceof ApiError && error.status === 503
-          ? `No current run yet: ${error.message}. The page will show the forecast once a run is fitted.`
+          ? `No current run yet. The service says: “${error.message}”. Reload this page once a run is current.`
           : `Could not load the current run: ${error.message}`;
       setStatus(text, true);
+      for (const id of ["scenario", "versus", "show"]) byId(id).disabled = true;
       setMainState("error");
       byId("history").dataset.state = "error";
       checkReports();
@@ -1124,7 +1384,10 @@
     await render();
     checkReports();
     renderHistory().catch((error) => {
-      byId("history-body").replaceChildren(h("p", { class: "note", text: `Could not load the run history: ${error.message}` }));
+      fill(
+        byId("history-body"),
+        h("p", { class: "note", text: `Could not load the run history: ${error.message}` }),
+      );
       byId("history").dataset.state = "error";
     });
   }
