@@ -42,12 +42,14 @@ from service.controllers.exports import ExportController
 from service.controllers.observations import ObservationController
 from service.controllers.questions import QuestionController
 from service.controllers.refits import RefitController
+from service.controllers.reports import ReportController
 from service.controllers.runs import RunController
 from service.controllers.system import MetricsController, SystemController
 from service.dashboard import DASHBOARD_TAG, DashboardController, static_files_router
 from service.logs import RequestContextMiddleware, setup_logging
 from service.problems import EXCEPTION_HANDLERS
 from service.runtime import ForecasterPool, Services
+from service.scheduler import Cron, ReportScheduler
 
 log = logging.getLogger("service.app")
 
@@ -63,6 +65,7 @@ TAGS = [
     Tag(name="observations", description="Rows added to the data tables"),
     Tag(name="refits", description="Refit jobs run by the worker process"),
     Tag(name="exports", description="Answers in other formats"),
+    Tag(name="reports", description="Dated forecast reports (HTML, PDF, JSON)"),
     Tag(name="system", description="Health"),
     DASHBOARD_TAG,
 ]
@@ -154,6 +157,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     try:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(watch_current_run, services)
+            if services.settings.reports.cron:
+                tasks.start_soon(report_scheduler(services).run)
             try:
                 yield
             finally:
@@ -162,6 +167,54 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if services.worker is not None:
             await anyio.to_thread.run_sync(services.worker.stop)
         log.info("service stopped")
+
+
+def report_scheduler(services: Services) -> ReportScheduler:
+    """The periodic refit-and-report scheduler over this service's store and worker."""
+    from datetime import datetime
+
+    from forecast.report import ReportStore, render_report, report_due
+    from forecast.store import RunNotFoundError
+
+    home = services.settings.store.home
+
+    def current_created() -> datetime | None:
+        try:
+            return datetime.fromisoformat(
+                services.store.meta(services.store.current_id())["created"]
+            )
+        except RunNotFoundError:
+            return None
+
+    def observations_after(created: datetime | None) -> int:
+        return services.db.count_observations_since(created.isoformat() if created else None)
+
+    def start_refit() -> str:
+        job = services.db.create_job("default", False, "scheduler")
+        assert services.worker is not None
+        services.worker.submit(job["id"])
+        return job["id"]
+
+    def job_status(job_id: str) -> str | None:
+        job = services.db.get_job(job_id)
+        return job["status"] if job else None
+
+    def render() -> dict[str, Any]:
+        reports = ReportStore(home)
+        due = report_due(home, store=services.store, reports=reports)
+        if not due.due:
+            return {"rendered": False, "reason": due.reason}
+        result = render_report(store=services.store, reports=reports, refit="cached")
+        return {"rendered": True, "reason": due.reason, **result.summary()}
+
+    return ReportScheduler(
+        cron=Cron.parse(services.settings.reports.cron),
+        current_created=current_created,
+        observations_after=observations_after,
+        start_refit=start_refit if services.worker is not None else None,
+        job_status=job_status,
+        render=render,
+    )
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -232,6 +285,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ObservationController,
             RefitController,
             ExportController,
+            ReportController,
             DashboardController,
             static_files_router(),
         ],

@@ -19,6 +19,7 @@ variable                        meaning                                      def
 ``FORECAST_QUICK_GATE``         gate for ``quick`` refits: max R-hat,        the library's
                                 min bulk ESS, max divergences (tests only)   gate
 ``FORECAST_WATCH_SECONDS``      how often to look for a new current run      1.0
+``FORECAST_REPORT_CRON``        cron schedule (UTC) of refit + report runs   none (off)
 ``FORECAST_LOG_LEVEL``          log level                                    INFO
 ``FORECAST_LOG_FORMAT``         ``json`` (one object per line) or ``text``   json
 ==============================  ===========================================  ==================
@@ -157,6 +158,22 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """Periodic reports: a cron expression (UTC), off when empty (the default)."""
+
+    cron: str = field(default_factory=lambda: _env("FORECAST_REPORT_CRON", ""))
+
+    def __post_init__(self) -> None:
+        if self.cron:
+            from service.scheduler import Cron, CronError
+
+            try:
+                Cron.parse(self.cron)
+            except CronError as exc:
+                raise SettingsError(f"FORECAST_REPORT_CRON: {exc}") from None
+
+
+@dataclass(frozen=True)
 class LogSettings:
     """Structured logging."""
 
@@ -173,6 +190,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
     def describe(self) -> Mapping[str, object]:
         """A loggable summary (key names only, never secrets)."""
@@ -183,4 +201,5 @@ class Settings:
             "max_body_bytes": self.api.max_body_bytes,
             "write_rate_limit": f"{self.api.write_rate_limit[1]}/{self.api.write_rate_limit[0]}",
             "worker": self.worker.enabled,
+            "report_cron": self.reports.cron or "off",
         }

@@ -130,6 +130,14 @@ class ServiceDB:
         with self._db() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0])
 
+    def count_observations_since(self, created: str | None) -> int:
+        """Observations stored after ``created`` (ISO time; None counts them all)."""
+        if created is None:
+            return self.count_observations()
+        with self._db() as conn:
+            row = conn.execute("SELECT COUNT(*) FROM observations WHERE created > ?", (created,))
+            return int(row.fetchone()[0])
+
     def export_observations(self, folder: Path) -> list[Path]:
         """Write stored observations as one CSV per table (the table's header) into ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
