@@ -50,12 +50,18 @@ def mean_with_mcse(values: np.ndarray, n_eff: float) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(max(n_eff, 1.0)))
 
 
+def _sorted(draws: np.ndarray, already: bool) -> np.ndarray:
+    """The draws as a float array, sorted unless they ``already`` are."""
+    values = np.asarray(draws, dtype=float)
+    return values if already else np.sort(values)
+
+
 def quantile(draws: np.ndarray, q: float, ordered: bool = False) -> float:
     """The q-quantile of draws that may contain +/-inf (returned as inf when it falls there).
 
     Pass ``ordered=True`` when the draws are already sorted.
     """
-    ordered = np.asarray(draws, dtype=float) if ordered else np.sort(np.asarray(draws, dtype=float))
+    ordered = _sorted(draws, ordered)
     n = ordered.size
     pos = q * (n - 1)
     lo = int(np.floor(pos))
@@ -70,8 +76,7 @@ def quantile_with_mcse(
     draws: np.ndarray, q: float, n_eff: float, ordered: bool = False
 ) -> tuple[float, float]:
     """The q-quantile and its Monte Carlo standard error (inf where it is not finite)."""
-    if not ordered:
-        draws = np.sort(np.asarray(draws, dtype=float))
+    draws = _sorted(draws, ordered)
     value = quantile(draws, q, ordered=True)
     se_p = np.sqrt(q * (1.0 - q) / max(n_eff, 1.0))
     lo = quantile(draws, max(q - se_p, 0.0), ordered=True)
@@ -84,7 +89,7 @@ def cdf(
     draws: np.ndarray, grid: Sequence[float] | np.ndarray, n_eff: float, ordered: bool = False
 ) -> np.ndarray:
     """P(draw <= t) at each grid time, with its MCSE: an array of shape (len(grid), 2)."""
-    ordered = np.asarray(draws, dtype=float) if ordered else np.sort(np.asarray(draws, dtype=float))
+    ordered = _sorted(draws, ordered)
     p = np.searchsorted(ordered, np.asarray(grid, dtype=float), side="right") / ordered.size
     se = np.sqrt(p * (1.0 - p) / max(n_eff, 1.0))
     return np.stack([p, se], axis=1)

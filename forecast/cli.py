@@ -240,6 +240,7 @@ def read_surprise_file(path: str) -> list[dict[str, Any]]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from forecast.arrival import ARRIVAL_QUANTILES
     from forecast.questions import Forecaster
 
     forecaster = Forecaster.from_store(run_id=args.run)
@@ -254,7 +255,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         emit(answer, args.json, format_compare)
         return 0
     if q == "arrival":
-        answer = forecaster.arrival(args.country, args.scenario, args.quantile or _aq(), cdf=True)
+        answer = forecaster.arrival(
+            args.country, args.scenario, args.quantile or ARRIVAL_QUANTILES, cdf=True
+        )
         emit(answer, args.json, format_arrival)
     elif q == "probability":
         emit(
@@ -299,12 +302,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
             lambda a: "\n".join(format_surprise(x) for x in (a if isinstance(a, list) else [a])),
         )
     return 0
-
-
-def _aq() -> tuple[float, ...]:
-    from forecast.arrival import ARRIVAL_QUANTILES
-
-    return ARRIVAL_QUANTILES
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:

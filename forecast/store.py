@@ -150,24 +150,33 @@ class RunStore:
             ),
         )
 
-    def reconcile(self) -> None:
-        """Register runs present on disk but missing from the catalog; drop stale temp dirs."""
-        self._ensure()
+    def _drop_stale_tmp(self) -> None:
+        """Remove temporary folders left by writers that died (older than an hour)."""
         now = time.time()
         for tmp in self.tmp_dir.iterdir():
             if now - tmp.stat().st_mtime > STALE_TMP_SECONDS:
                 shutil.rmtree(tmp, ignore_errors=True)
+
+    def _reconcile(self, conn: sqlite3.Connection) -> None:
+        """Register runs present on disk but missing from the catalog (a crash after rename)."""
+        known = {row[0] for row in conn.execute("SELECT id FROM runs")}
+        for run_dir in sorted(self.runs_dir.iterdir()):
+            meta_path = run_dir / META_FILE
+            if run_dir.name not in known and meta_path.exists():
+                self._register(conn, json.loads(meta_path.read_text()))
+
+    def reconcile(self) -> None:
+        """Register runs missing from the catalog and drop stale temporary folders."""
+        self._ensure()
+        self._drop_stale_tmp()
         with self._db() as conn:
-            known = {row[0] for row in conn.execute("SELECT id FROM runs")}
-            for run_dir in sorted(self.runs_dir.iterdir()):
-                meta_path = run_dir / META_FILE
-                if run_dir.name not in known and meta_path.exists():
-                    self._register(conn, json.loads(meta_path.read_text()))
+            self._reconcile(conn)
 
     # -- writing ------------------------------------------------------------------------------
     def save(self, tree: xr.DataTree, meta: dict[str, Any], make_current: bool) -> Path:
         """Write a run atomically; move ``CURRENT`` to it if asked (only for passed runs)."""
         self._ensure()
+        self._drop_stale_tmp()
         run_id = meta["id"]
         final = self.runs_dir / run_id
         if final.exists():
@@ -246,12 +255,12 @@ class RunStore:
 
     def list(self) -> list[dict[str, Any]]:
         """Every run in the catalog, newest first, with a ``current`` flag."""
-        self.reconcile()
         try:
             current = self.current_id()
         except RunNotFoundError:
             current = None
         with self._db() as conn:
+            self._reconcile(conn)
             conn.row_factory = sqlite3.Row
             rows = conn.execute("SELECT * FROM runs ORDER BY created DESC, id DESC").fetchall()
         return [dict(row) | {"current": row["id"] == current} for row in rows]
