@@ -60,7 +60,7 @@ def free_port() -> int:
 
 def ensure_current_run(home: Path) -> None:
     """Fit a quick run when the store has no current run (and say so)."""
-    from forecast.store import RunNotFoundError, RunStore
+    from forecast.store.runs import RunNotFoundError, RunStore
 
     try:
         run_id = RunStore(home).current_id()
@@ -70,7 +70,7 @@ def ensure_current_run(home: Path) -> None:
         pass
     print(f"store {home}: no current run; fitting one with `forecast fit` (about a minute)")
     env = os.environ | {"FORECAST_HOME": str(home)}
-    cmd = [sys.executable, "-m", "forecast.cli", "fit", "--no-progress"]
+    cmd = [sys.executable, "-m", "forecast.cli.main", "fit", "--no-progress"]
     done = subprocess.run(cmd, env=env, check=False)
     if done.returncode != 0:
         sys.exit("the fit did not produce a current run (see its output above)")
@@ -82,7 +82,7 @@ def start_server(home: Path, port: int, log_path: Path) -> subprocess.Popen[byte
         "FORECAST_WORKER": "0",
         "FORECAST_ANSWER_CACHE": "4096",
     }
-    cmd = [sys.executable, "-m", "forecast.cli", "serve", "--host", HOST, "--port", str(port)]
+    cmd = [sys.executable, "-m", "forecast.cli.main", "serve", "--host", HOST, "--port", str(port)]
     log = log_path.open("wb")
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
 

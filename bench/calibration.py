@@ -1,7 +1,7 @@
 """Simulation-based calibration (SBC) of the timeline model (Talts et al. 2018).
 
 For each of N simulated data sets: draw "true" parameters from the prior set, simulate every
-observation block at them with the real data's design (``forecast.simulate.simulate``), refit the
+observation block at them with the real data's design (``forecast.model.simulate``), refit the
 compiled model on the simulated data (``CompiledModel.with_data``; compiled once), and record the
 rank of each true parameter among thinned posterior draws. If the sampler and the model are
 consistent, each parameter's ranks are uniform on 0..L. Prior draws whose simulated data are not
@@ -133,10 +133,10 @@ def main() -> int:
 
     import nutpie
 
-    from forecast.equations import Axes
-    from forecast.fit import prepare
-    from forecast.model import TimelineModel, model_data, parameter_names
-    from forecast.simulate import PROJECTION_ONLY, simulate
+    from forecast.fit.sampling import prepare
+    from forecast.model.equations import Axes
+    from forecast.model.graph import TimelineModel, model_data, parameter_names
+    from forecast.model.simulate import PROJECTION_ONLY, simulate
 
     started = time.perf_counter()
     prior_set, obs, _ = prepare(args.priors)

@@ -18,8 +18,8 @@ import sys
 CHILD = """
 import json, sys, time
 from dataclasses import replace
-from forecast.fit import SamplerConfig, diagnostics, prepare, sample
-from forecast.model import TimelineModel
+from forecast.fit.sampling import SamplerConfig, diagnostics, prepare, sample
+from forecast.model.graph import TimelineModel
 cfg = SamplerConfig(**json.loads(sys.argv[1]))
 t0 = time.perf_counter()
 prior_set, obs, _ = prepare("default")

@@ -25,8 +25,8 @@ TARGET_SECONDS = 30.0
 BASELINE = """
 import json, sys, time
 t0 = time.perf_counter()
-from forecast.questions import Forecaster
-from forecast.report import headline_section, race_section
+from forecast.questions.forecaster import Forecaster
+from forecast.report.build import headline_section, race_section
 f = Forecaster.from_store(run_id=sys.argv[1] or None)
 t1 = time.perf_counter()
 scenarios = list(f.scenarios)
@@ -39,7 +39,7 @@ print(json.dumps({"run_id": f.run.id, "total": t2 - t0, "load": t1 - t0, "answer
 REPORT = """
 import json, sys, tempfile, time
 t0 = time.perf_counter()
-from forecast.report import render_report
+from forecast.report.build import render_report
 with tempfile.TemporaryDirectory() as out:
     r = render_report(sys.argv[1] or None, out=out, previous=None, log=lambda _: None)
     sizes = {k: p.stat().st_size for k, p in r.files.items()}

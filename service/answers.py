@@ -19,10 +19,15 @@ import msgspec
 import numpy as np
 from litestar import Request, Response
 
-from forecast import arrival as am
-from forecast.country import COUNTRIES, country_index
-from forecast.errors import UsageError
-from forecast.questions import BASELINE, TRAJECTORY_QUANTILES, Forecaster, iso, parse_date
+from forecast.core import mcstats
+from forecast.core.definitions import BASELINE_SCENARIO, DEFAULT_QUANTILES
+from forecast.core.errors import UsageError
+from forecast.data.observations import COUNTRIES, country_index
+from forecast.questions.forecaster import (
+    Forecaster,
+    iso,
+    parse_date,
+)
 from service.etag import QUESTION_CACHE_CONTROL, canonical_query, make_etag, matches, not_modified
 from service.runtime import Services
 
@@ -44,10 +49,10 @@ def ask_arrival(
     cdf: bool = True,
 ) -> dict[str, Any]:
     """``forecast ask arrival`` (with ``--versus``: the comparison)."""
-    qs = _quantiles(quantiles, am.ARRIVAL_QUANTILES)
+    qs = _quantiles(quantiles, DEFAULT_QUANTILES)
     if versus:
         return f.compare(
-            "arrival", scenario or BASELINE, versus, country=country, quantiles=qs, cdf=cdf
+            "arrival", scenario or BASELINE_SCENARIO, versus, country=country, quantiles=qs, cdf=cdf
         )
     return f.arrival(country, scenario, qs, cdf=cdf)
 
@@ -57,7 +62,9 @@ def ask_probability(
 ) -> dict[str, Any]:
     """``forecast ask probability``."""
     if versus:
-        return f.compare("probability", scenario or BASELINE, versus, country=country, by=by)
+        return f.compare(
+            "probability", scenario or BASELINE_SCENARIO, versus, country=country, by=by
+        )
     return f.probability(country, by, scenario)
 
 
@@ -71,10 +78,10 @@ def ask_race(
     """``forecast ask race``."""
     kwargs = {
         "within_years": tuple(within) if within else DEFAULT_WITHIN,
-        "quantiles": _quantiles(quantiles, am.ARRIVAL_QUANTILES),
+        "quantiles": _quantiles(quantiles, DEFAULT_QUANTILES),
     }
     if versus:
-        return f.compare("race", scenario or BASELINE, versus, **kwargs)
+        return f.compare("race", scenario or BASELINE_SCENARIO, versus, **kwargs)
     return f.race(scenario, **kwargs)
 
 
@@ -88,7 +95,7 @@ def ask_trajectory(
 ) -> dict[str, Any]:
     """``forecast ask trajectory``."""
     return f.trajectory(
-        quantity, country, list(at), scenario, _quantiles(quantiles, TRAJECTORY_QUANTILES)
+        quantity, country, list(at), scenario, _quantiles(quantiles, DEFAULT_QUANTILES)
     )
 
 
@@ -141,13 +148,13 @@ def metaculus_cdf(
     if not hi > lo:
         raise UsageError(f"upper ({iso(hi)}) must be after lower ({iso(lo)})")
     grid = np.linspace(lo, hi, METACULUS_POINTS)
-    table = am.cdf(draws, grid, n_eff)
-    below, below_se = am.probability(draws < lo, n_eff)
-    above, above_se = am.probability(draws > hi, n_eff)
+    table = mcstats.cdf(draws, grid, n_eff)
+    below, below_se = mcstats.probability(draws < lo, n_eff)
+    above, above_se = mcstats.probability(draws > hi, n_eff)
     return {
         "question": "metaculus_cdf",
         "run_id": f.run.id,
-        "scenario": scenario or BASELINE,
+        "scenario": scenario or BASELINE_SCENARIO,
         "country": code,
         "draws": int(f.projector.n_draws),
         "n_eff": round(n_eff, 1),

@@ -173,8 +173,8 @@ def report_scheduler(services: Services) -> ReportScheduler:
     """The periodic refit-and-report scheduler over this service's store and worker."""
     from datetime import datetime
 
-    from forecast.report import ReportStore, render_report, report_due
-    from forecast.store import RunNotFoundError
+    from forecast.report.build import ReportStore, render_report, report_due
+    from forecast.store.runs import RunNotFoundError
 
     home = services.settings.store.home
 

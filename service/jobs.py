@@ -16,12 +16,13 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from forecast.datasets import TABLES
+from forecast.core import sqlite
+from forecast.data.tables import TABLES
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS observations (
@@ -70,12 +71,8 @@ class ServiceDB:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as conn:
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            with conn:
-                yield conn
+        with sqlite.connect(self.path, rows=True) as conn:
+            yield conn
 
     # -- observations -------------------------------------------------------------------------
     def add_observations(

@@ -28,11 +28,11 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
-from forecast.datasets import DataValidationError
-from forecast.errors import ForecastError, UsageError
-from forecast.priors import PriorError
-from forecast.scenario import UnknownScenarioError
-from forecast.store import RunMismatchError, RunNotFoundError
+from forecast.core.errors import ForecastError, UsageError
+from forecast.data.tables import DataValidationError
+from forecast.priors.priorset import PriorError
+from forecast.priors.scenarios import UnknownScenarioError
+from forecast.store.runs import RunMismatchError, RunNotFoundError
 from service.logs import request_id_of
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"

@@ -28,9 +28,9 @@ from pathlib import Path
 import anyio.to_thread
 from litestar.di import NamedDependency
 
-from forecast.questions import Forecaster
-from forecast.scenario import scenarios_path
-from forecast.store import CURRENT_FILE, META_FILE, RunNotFoundError, RunStore
+from forecast.priors.scenarios import scenarios_path
+from forecast.questions.forecaster import Forecaster
+from forecast.store.runs import CURRENT_FILE, META_FILE, RunNotFoundError, RunStore
 from service.config import Settings
 from service.jobs import ServiceDB
 from service.problems import NoCurrentRunError

@@ -7,7 +7,7 @@ empty (the default). At each firing time the scheduler:
 1. starts a refit (through the worker, as ``POST /v1/refits`` would) when observations were
    added after the current run was created, and waits for it to finish;
 2. renders a report (HTML, PDF, JSON) of the current run when one is due
-   (``forecast.report.report_due``), in a thread, and stores it under ``reports/``.
+   (``forecast.report.build.report_due``), in a thread, and stores it under ``reports/``.
 
 The clock and the sleep are injected, so tests drive the schedule with a fake clock.
 """

@@ -22,10 +22,9 @@ from litestar.openapi.spec import Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from msgspec import Meta, Struct
 
-from forecast.country import COUNTRIES
-from forecast.datasets import TABLES
-from forecast.projection import QUANTITIES
-from forecast.questions import MAX_QUANTILES
+from forecast.core.definitions import MAX_QUANTILES, QUANTITIES
+from forecast.data.observations import COUNTRIES
+from forecast.data.tables import TABLES
 from service.problems import Problem
 
 MODEL_START = "2018-01-01"
@@ -65,7 +64,7 @@ def scenario_names() -> list[str] | None:
     scenario added to the file later works before the document is rebuilt on restart.
     """
     try:
-        from forecast.scenario import load_scenarios
+        from forecast.priors.scenarios import load_scenarios
 
         return list(load_scenarios())
     except Exception:  # a broken scenario file must not stop the app from starting

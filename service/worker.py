@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 from service.jobs import ServiceDB
 
 if TYPE_CHECKING:  # the fitting stack is imported in the worker process only
-    from forecast.fit import FitResult, Gate, Refitter, SamplerConfig
-    from forecast.store import RunStore
+    from forecast.fit.sampling import FitResult, Gate, Refitter, SamplerConfig
+    from forecast.store.runs import RunStore
 
 log = logging.getLogger("service.worker")
 WORK_DIR = "service_tmp"
@@ -46,7 +46,7 @@ _REFITTER: Refitter | None = None
 def refitter_for(store: RunStore) -> Refitter:
     """The worker process's long-lived ``Refitter`` (one compiled model, reused across jobs)."""
     global _REFITTER
-    from forecast.fit import Refitter
+    from forecast.fit.sampling import Refitter
 
     if _REFITTER is None or _REFITTER.store.home != store.home:
         _REFITTER = Refitter(store=store)
@@ -62,7 +62,7 @@ def run_fit(
     gate: Gate | None = None,
 ) -> FitResult:
     """Refit with the worker's compiled model: after the first job, sampling time only."""
-    from forecast.fit import Gate as GateType
+    from forecast.fit.sampling import Gate as GateType
 
     refitter = refitter_for(store)
     refitter.say = say
@@ -77,8 +77,8 @@ def run_job(
     quick_gate: tuple[float, float, int] | None = None,
 ) -> dict[str, Any] | None:
     """Run one queued job to its end; returns the finished job (None if it was not queued)."""
-    from forecast.errors import ForecastError
-    from forecast.fit import QUICK, QUICK_GATE, Gate, SamplerConfig
+    from forecast.core.errors import ForecastError
+    from forecast.fit.sampling import QUICK, QUICK_GATE, Gate, SamplerConfig
 
     job = db.claim_job(job_id)
     if job is None:
@@ -136,11 +136,11 @@ def worker_main(
 
     os.environ["FORECAST_HOME"] = home
     setup_logging(log_level, log_format)
-    from forecast.store import RunStore
+    from forecast.store.runs import RunStore
 
     store = RunStore(Path(home))
     db = ServiceDB(Path(home) / "service.sqlite")
-    import forecast.fit  # noqa: F401  (import the fitting stack once, before the first job)
+    import forecast.fit.sampling  # noqa: F401  (import the fitting stack once, before the first job)
 
     log.info("worker ready", extra={"pid": os.getpid()})
     if os.environ.get("FORECAST_WORKER_WARMUP", "1") != "0":

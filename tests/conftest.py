@@ -16,8 +16,8 @@ os.environ.setdefault(
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory: pytest.TempPathFactory):
     """A store holding one quick fit on the bundled data, made current (looser quick gate)."""
-    from forecast.fit import QUICK, QUICK_GATE, fit
-    from forecast.store import RunStore
+    from forecast.fit.sampling import QUICK, QUICK_GATE, fit
+    from forecast.store.runs import RunStore
 
     store = RunStore(tmp_path_factory.mktemp("store"))
     result = fit(config=QUICK, store=store, gate=QUICK_GATE, progress=False, log=lambda _: None)
@@ -27,7 +27,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def forecaster(quick_run):
-    from forecast.questions import Forecaster
+    from forecast.questions.forecaster import Forecaster
 
     store, result = quick_run
     return Forecaster.from_store(store, result.run_id)

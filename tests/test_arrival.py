@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast import arrival as am
-from forecast.projection import first_crossing, growth_integral
+from forecast.core import mcstats
+from forecast.model.projection import first_crossing, growth_integral
 
 finite_years = st.floats(min_value=2020.0, max_value=2060.0, allow_nan=False)
 
@@ -16,13 +16,13 @@ finite_years = st.floats(min_value=2020.0, max_value=2060.0, allow_nan=False)
 @given(st.lists(finite_years, min_size=2, max_size=200), st.floats(0.01, 0.99))
 def test_quantile_matches_numpy_on_finite_draws(values, q):
     draws = np.array(values)
-    assert am.quantile(draws, q) == pytest.approx(np.quantile(draws, q), abs=1e-9)
+    assert mcstats.quantile(draws, q) == pytest.approx(np.quantile(draws, q), abs=1e-9)
 
 
 @given(st.integers(2, 300), st.integers(0, 300), st.floats(0.01, 0.99))
 def test_quantile_with_inf_mass(n_finite, n_late, q):
     draws = np.concatenate([np.linspace(2030, 2040, n_finite), np.full(n_late, np.inf)])
-    value = am.quantile(draws, q)
+    value = mcstats.quantile(draws, q)
     position = q * (draws.size - 1)
     if position >= n_finite:  # both neighbouring order statistics are "later"
         assert value == np.inf
@@ -32,7 +32,7 @@ def test_quantile_with_inf_mass(n_finite, n_late, q):
 
 @given(st.lists(st.booleans(), min_size=1, max_size=500), st.floats(1.0, 5000.0))
 def test_probability_and_mcse_closed_form(flags, n_eff):
-    p, se = am.probability(np.array(flags), n_eff)
+    p, se = mcstats.probability(np.array(flags), n_eff)
     expected = sum(flags) / len(flags)
     assert p == pytest.approx(expected)
     assert se == pytest.approx(np.sqrt(expected * (1 - expected) / n_eff))
@@ -41,7 +41,7 @@ def test_probability_and_mcse_closed_form(flags, n_eff):
 def test_quantile_mcse_uniform_closed_form():
     # For a uniform on [0, 10] with n draws, the quantile's sd is 10 sqrt(q(1-q)/n).
     draws = np.linspace(0.0, 10.0, 100_001)
-    value, mcse = am.quantile_with_mcse(draws, 0.5, 400.0)
+    value, mcse = mcstats.quantile_with_mcse(draws, 0.5, 400.0)
     assert value == pytest.approx(5.0)
     assert mcse == pytest.approx(10 * np.sqrt(0.25 / 400.0), rel=1e-3)
 
@@ -53,7 +53,7 @@ def test_quantile_mcse_uniform_closed_form():
 def test_cdf_counts_and_is_monotone(values, grid_values):
     draws = np.array(values)
     grid = np.sort(np.array(grid_values))
-    table = am.cdf(draws, grid, n_eff=100.0)
+    table = mcstats.cdf(draws, grid, n_eff=100.0)
     expected = [(draws <= t).mean() for t in grid]
     assert table[:, 0] == pytest.approx(expected)
     assert np.all(np.diff(table[:, 0]) >= 0)
@@ -61,14 +61,14 @@ def test_cdf_counts_and_is_monotone(values, grid_values):
 
 
 def test_quarterly_grid_boundaries():
-    grid = am.quarterly_grid(2026.1, 2027.0)
+    grid = mcstats.quarterly_grid(2026.1, 2027.0)
     assert grid.tolist() == [2026.25, 2026.5, 2026.75, 2027.0]
 
 
 def test_gap_years_infinities():
     us = np.array([2030.0, np.inf, 2031.0, np.inf])
     cn = np.array([2032.0, 2035.0, np.inf, np.inf])
-    gap = am.gap_years(us, cn)
+    gap = mcstats.gap_years(us, cn)
     assert gap[0] == 2.0
     assert gap[1] == -np.inf
     assert gap[2] == np.inf
@@ -111,11 +111,11 @@ def test_growth_integral_matches_quadrature(delta, g0, g_inf, tau):
 def test_effective_size_iid_draws_near_n():
     rng = np.random.default_rng(0)
     draws = rng.normal(size=4000)
-    ess = am.effective_size(draws, chains=4)
+    ess = mcstats.effective_size(draws, chains=4)
     assert 3000 < ess <= 4000
 
 
 def test_effective_size_sticky_chains_is_small():
     draws = np.repeat(np.arange(40.0), 100)  # 4 chains, each made of long constant runs
-    ess = am.effective_size(draws, chains=4)
+    ess = mcstats.effective_size(draws, chains=4)
     assert ess < 400

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import backtest as bt
-from forecast import datasets
-from forecast.cli import main
-from forecast.errors import UsageError
-from forecast.priors import load_prior_set
+from forecast.cli.main import main
+from forecast.core.errors import UsageError
+from forecast.data import tables as data_tables
+from forecast.priors.priorset import load_prior_set
+from forecast.validation import backtest as bt
 
 CUTOFF = date(2024, 12, 31)
 
@@ -74,7 +74,7 @@ def test_split_with_user_rows_scores_only_them():
 
 
 def test_observed_points_define_records_on_the_full_history():
-    tables = datasets.load_all()
+    tables = data_tables.load_all()
     settings = load_prior_set("default").settings
     pts = bt.observed_points(tables, settings)
     eci_us = [p for p in pts if (p.quantity, p.country) == ("frontier_eci", "US")]
@@ -118,9 +118,9 @@ def test_cli_rejects_bad_input_before_fitting(capsys, tmp_path):
 # -- the scoring pipeline on one quick cutoff fit --------------------------------------------------
 @pytest.fixture(scope="module")
 def cutoff_forecaster(tmp_path_factory):
-    from forecast.fit import QUICK, QUICK_GATE, fit
-    from forecast.questions import Forecaster
-    from forecast.store import RunStore
+    from forecast.fit.sampling import QUICK, QUICK_GATE, fit
+    from forecast.questions.forecaster import Forecaster
+    from forecast.store.runs import RunStore
 
     store = RunStore(tmp_path_factory.mktemp("backtest-store"))
     result = fit(
@@ -137,7 +137,7 @@ def cutoff_forecaster(tmp_path_factory):
 
 def test_scoring_pipeline_on_a_cutoff_run(cutoff_forecaster, tmp_path):
     f = cutoff_forecaster
-    tables = datasets.load_all()
+    tables = data_tables.load_all()
     points = bt.observed_points(tables, f.run.settings)
     res = bt.evaluate(f, points, CUTOFF, bt.VINTAGE_END)
     _, test = bt.split(points, CUTOFF, bt.VINTAGE_END)
@@ -167,14 +167,14 @@ def test_scoring_pipeline_on_a_cutoff_run(cutoff_forecaster, tmp_path):
 
 def _user_files(folder):
     """A new US ECI record and a full new stock quarter (every holder, 2026Q1)."""
-    eci = pd.read_csv(datasets.bundled_path("capability_eci"))
+    eci = pd.read_csv(data_tables.bundled_path("capability_eci"))
     new = eci.iloc[[0]].copy()
     new["model"], new["date"], new["eci"] = "Future Model", "2026-02-01", 158.0
     weak = eci.iloc[[0]].copy()
     weak["model"], weak["date"], weak["eci"] = "Small Model", "2026-02-02", 120.0
     eci_path = folder / "eci_new.csv"
     pd.concat([new, weak]).to_csv(eci_path, index=False)
-    stock = pd.read_csv(datasets.bundled_path("compute_stock"))
+    stock = pd.read_csv(data_tables.bundled_path("compute_stock"))
     q = stock[stock["quarter"] == "2025Q4"].copy()
     q["quarter"], q["date"], q["h100e"] = "2026Q1", "2026-03-31", q["h100e"] * 1.15
     stock_path = folder / "stock_new.csv"
@@ -184,8 +184,8 @@ def _user_files(folder):
 
 def test_user_data_scores_only_the_new_records(cutoff_forecaster, tmp_path):
     files = _user_files(tmp_path)
-    assert datasets.check(files).ok
-    tables, bundled = datasets.load_all(files), datasets.load_all()
+    assert data_tables.check(files).ok
+    tables, bundled = data_tables.load_all(files), data_tables.load_all()
     keys = bt._scored_keys(tables, bundled)
     assert keys["frontier_eci"] == {("US", "Future Model"), ("US", "Small Model")}
     assert keys["compute_stock_h100e"] == {("US", "2026Q1"), ("CN", "2026Q1")}

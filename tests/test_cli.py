@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from forecast.cli import main
+from forecast.cli.main import main
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_no_current_run_is_a_clear_error(tmp_path, monkeypatch, capsys):
 def test_console_script_runs(home):
     env = os.environ | {"FORECAST_HOME": str(home.home)}
     out = subprocess.run(
-        [sys.executable, "-m", "forecast.cli", "ask", "arrival", "--country", "US"],
+        [sys.executable, "-m", "forecast.cli.main", "ask", "arrival", "--country", "US"],
         capture_output=True,
         text=True,
         env=env,

@@ -15,8 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast import datasets
-from forecast.datasets import (
+from forecast.core.errors import ForecastError
+from forecast.core.timeutil import decimal_year, from_decimal_year, quarter_end
+from forecast.data import tables
+from forecast.data.tables import (
     COUNTRIES,
     TABLES,
     VINTAGE,
@@ -29,8 +31,6 @@ from forecast.datasets import (
     load_table,
     validate_file,
 )
-from forecast.errors import ForecastError
-from forecast.timeutil import decimal_year, from_decimal_year, quarter_end
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
@@ -586,4 +586,4 @@ def test_builder_reproduces_committed_csvs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     for name in TABLES:
         built = (tmp_path / f"{name}.csv").read_bytes()
-        assert built == datasets.bundled_path(name).read_bytes(), name
+        assert built == tables.bundled_path(name).read_bytes(), name

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from forecast.fit import QUICK, Gate, Inputs, finalize, prepare
-from forecast.model import parameter_names
+from forecast.fit.sampling import QUICK, Gate, Inputs, finalize, prepare
+from forecast.model.graph import parameter_names
 
 
 def test_quick_fit_stores_a_current_run_with_metadata(quick_run):

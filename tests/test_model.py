@@ -12,17 +12,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.equations import Axes
-from forecast.model import model_data, parameter_names
-from forecast.simulate import PROJECTION_ONLY, simulate
+from forecast.model.equations import Axes
+from forecast.model.graph import model_data, parameter_names
+from forecast.model.simulate import PROJECTION_ONLY, simulate
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def default_fit(tmp_path_factory):
-    from forecast.fit import Refitter
-    from forecast.store import RunStore
+    from forecast.fit.sampling import Refitter
+    from forecast.store.runs import RunStore
 
     refitter = Refitter(store=RunStore(tmp_path_factory.mktemp("store")), log=lambda _: None)
     result = refitter.refit("default")
@@ -47,7 +47,7 @@ def test_default_fit_passes_the_gate(default_fit):
     ],
 )
 def test_in_sample_frontier_contains_last_records(default_fit, quantity, country, observed):
-    from forecast.questions import Forecaster
+    from forecast.questions.forecaster import Forecaster
 
     refitter, result = default_fit
     forecaster = Forecaster.from_store(refitter.store, result.run_id)
@@ -59,7 +59,7 @@ def test_in_sample_frontier_contains_last_records(default_fit, quantity, country
 def test_parameter_recovery(default_fit):
     import nutpie
 
-    from forecast.fit import prepare
+    from forecast.fit.sampling import prepare
 
     refitter, result = default_fit
     run = refitter.store.load(result.run_id)

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecast.errors import ForecastError
-from forecast.priors import (
+from forecast.cli.priors_check import cli_check
+from forecast.core.errors import ForecastError
+from forecast.priors.priorset import (
     INTERVAL_RTOL,
     PRIOR_SPECS,
     REQUIRED_PRIORS,
@@ -24,7 +25,6 @@ from forecast.priors import (
     PriorError,
     PriorSet,
     available_prior_sets,
-    cli_check,
     derive_params,
     load_prior_set,
     parse_prior,

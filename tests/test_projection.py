@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.errors import UsageError
-from forecast.projection import QUANTITIES
-from forecast.scenario import Levers, Scenario, UnknownScenarioError
+from forecast.core.definitions import QUANTITIES
+from forecast.core.errors import UsageError
+from forecast.priors.scenarios import Levers, Scenario, UnknownScenarioError
 
 
 def custom(name: str, **levers: float) -> Scenario:

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecast.country import COUNTRIES
-from forecast.questions import Forecaster
-from forecast.report import (
+from forecast.data.observations import COUNTRIES
+from forecast.questions.forecaster import Forecaster
+from forecast.report.build import (
     FORMATS,
     HEADLINE_BY,
     ReportStore,
@@ -62,7 +62,7 @@ def quiet(_: str) -> None:
 @pytest.fixture
 def private_store(quick_run, tmp_path):
     """A copy of the session's store: tests that add runs or snapshots leave the shared one be."""
-    from forecast.store import RunStore
+    from forecast.store.runs import RunStore
 
     store, result = quick_run
     home = tmp_path / "private-home"
@@ -300,7 +300,7 @@ def test_html_loads_in_chromium_without_console_errors(rendered, tmp_path):
 
 # -- command line ----------------------------------------------------------------------------------
 def test_cli_writes_the_requested_files(private_store, tmp_path, monkeypatch, capsys):
-    from forecast.cli import main
+    from forecast.cli.main import main
 
     store, result = private_store
     monkeypatch.setenv("FORECAST_HOME", str(store.home))
@@ -314,7 +314,7 @@ def test_cli_writes_the_requested_files(private_store, tmp_path, monkeypatch, ca
 
 
 def test_cli_errors_are_one_line(quick_run, tmp_path, monkeypatch, capsys):
-    from forecast.cli import main
+    from forecast.cli.main import main
 
     store, _ = quick_run
     monkeypatch.setenv("FORECAST_HOME", str(store.home))
@@ -375,7 +375,7 @@ def metrics_of(store, run_id):
 
 def recorded_priors(name: str) -> dict:
     """A prior set as a run's metadata records it."""
-    from forecast.priors import load_prior_set
+    from forecast.priors.priorset import load_prior_set
 
     prior_set = load_prior_set(name)
     return {"name": prior_set.name, "hash": prior_set.hash, "path": prior_set.path.name}
@@ -411,13 +411,13 @@ def test_split_data_only_puts_the_whole_change_on_data(private_store, tmp_path):
 
 def test_split_both_changed_uses_the_counterfactual(private_store, tmp_path):
     """Priors and data both changed: the cached counterfactual (p0, d1) splits the change."""
-    from forecast import datasets
-    from forecast.store import RunStore
+    from forecast.data import tables
+    from forecast.store.runs import RunStore
 
     store, result = private_store
     extra = tmp_path / "hardware-extra.csv"
     extra.write_text(EXTRA_HARDWARE)
-    d1 = datasets.data_hash([extra])
+    d1 = tables.data_hash([extra])
     reports = ReportStore(tmp_path / "home")
     new = clone_run(
         store,
@@ -490,7 +490,7 @@ def test_refit_split_with_a_data_change_the_model_ignores(private_store, tmp_pat
     """Run C changes both the priors and the data, but the new data row is a hardware row the
     model does not use: the refitted counterfactual (p0, d1) reproduces P, so the whole change
     must come out as the prior part and the data part as about zero."""
-    from forecast.fit import QUICK, QUICK_GATE, fit
+    from forecast.fit.sampling import QUICK, QUICK_GATE, fit
 
     store, result = private_store
     extra = tmp_path / "hardware-extra.csv"

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.errors import ForecastError, UsageError
-from forecast.priors import PriorError
-from forecast.scenario import (
+from forecast.core.errors import ForecastError, UsageError
+from forecast.core.timeutil import date_to_year as decimal_year
+from forecast.priors.priorset import PriorError
+from forecast.priors.scenarios import (
     BASELINE_SCENARIO,
     COUNTRIES,
     LEVER_RANGES,
@@ -20,7 +21,6 @@ from forecast.scenario import (
     Scenario,
     ScenarioError,
     UnknownScenarioError,
-    decimal_year,
     get_scenario,
     load_scenarios,
     parse_scenarios,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast import scoring
+from forecast.validation import scoring
 
 SQRT_PI = math.sqrt(math.pi)
 

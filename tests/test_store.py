@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from forecast.store import RunMismatchError, RunNotFoundError, RunStore
+from forecast.store.runs import RunMismatchError, RunNotFoundError, RunStore
 
 
 def copy_store(src: RunStore, dst: Path) -> RunStore:
@@ -32,7 +32,7 @@ def test_killed_writer_leaves_store_unchanged(quick_run, tmp_path):
     script = textwrap.dedent(
         f"""
         import json, time, xarray as xr
-        import forecast.store as fs
+        import forecast.store.runs as fs
         store = fs.RunStore({str(store.home)!r})
         run_id = {before_current!r}
         path = store.runs_dir / run_id / fs.POSTERIOR_FILE

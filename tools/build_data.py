@@ -11,7 +11,7 @@ and the committed CSV files are exactly what it writes. Observation tables are b
 source files; the ``estimates`` and ``export_controls`` rows are literal rows below, transcribed
 in our own words from the facts file (each checked against it: the script fails if a figure it
 quotes is no longer in the facts file). Every written table is validated against the schemas
-in ``forecast.datasets`` before the script reports success.
+in ``forecast.data.tables`` before the script reports success.
 """
 
 from __future__ import annotations
@@ -1126,10 +1126,10 @@ def build_events(facts: str, notes: list[str]) -> list[Row]:
 
 
 def _datasets_module() -> ModuleType:
-    """``forecast.datasets`` (importable from the repository root without installing)."""
+    """``forecast.data.tables`` (importable from the repository root without installing)."""
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
-    import forecast.datasets as datasets
+    import forecast.data.tables as datasets
 
     return datasets
 

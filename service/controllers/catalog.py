@@ -8,8 +8,8 @@ import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, Response, get
 
-from forecast.priors import PriorError, available_prior_sets, load_prior_set
-from forecast.scenario import BASELINE_SCENARIO, load_scenarios
+from forecast.priors.priorset import PriorError, available_prior_sets, load_prior_set
+from forecast.priors.scenarios import BASELINE_SCENARIO, load_scenarios
 from service.controllers.params import NamePath
 from service.controllers.questions import NOT_MODIFIED
 from service.controllers.runs import cached_json

@@ -2,7 +2,7 @@
 
 A posted batch is validated exactly like a file: its rows are written to a temporary CSV with
 the table's header (JSON ``true``/``false`` as ``true``/``false``, ``null`` or a missing column
-as an empty cell, numbers as written) and checked by ``forecast.datasets.check`` together with the
+as an empty cell, numbers as written) and checked by ``forecast.data.tables.check`` with the
 bundled tables and the rows stored before, so cell rules, cross-column rules and duplicate keys
 all apply. Any issue rejects the whole batch with a 422 problem listing every issue by row
 (0-based index into ``rows``), column, value and rule. Accepted rows are stored in SQLite with the
@@ -23,7 +23,7 @@ import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody
 
-from forecast import datasets
+from forecast.data import tables
 from service.auth import KEY_NAME_STATE, require_api_key
 from service.controllers.params import LimitQuery, OffsetQuery, TableQuery
 from service.jobs import ServiceDB, now_iso
@@ -73,7 +73,7 @@ def validate_rows(
     db: ServiceDB, work_root: Path, table: str, rows: list[dict[str, Cell]]
 ) -> tuple[list[dict[str, str]], list[ProblemItem]]:
     """The rows as validated CSV cells, and every issue (empty when the batch is valid)."""
-    schema = datasets.TABLES[table]
+    schema = tables.TABLES[table]
     columns = schema.column_names
     problems: list[ProblemItem] = []
     cells: list[dict[str, str]] = []
@@ -102,7 +102,7 @@ def validate_rows(
         starts = _write_csv(new_path, columns, [[r[c] for c in columns] for r in cells])
         row_of_line = {line: index for index, line in enumerate(starts)}
         paths.append(new_path)
-        report = datasets.check(paths)
+        report = tables.check(paths)
     for issue in report.issues:
         if issue.file == str(stored_path):
             log.warning("a stored observation no longer validates", extra={"rule": issue.rule})

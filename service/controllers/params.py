@@ -8,7 +8,7 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter, QueryParameter
 from msgspec import Meta
 
-from forecast.questions import MAX_QUANTILES
+from forecast.core.definitions import BASELINE_SCENARIO, MAX_QUANTILES
 from service.schemas import (
     DATE_ITEMS,
     DATE_PATTERN,
@@ -59,7 +59,7 @@ VersusQuery = Annotated[
         max_length=64,
         description="Compare with this scenario: the answer holds both and their difference",
         schema_extra=SCENARIO_ENUM,
-        examples=[Example(summary="the baseline", value="status_quo")],
+        examples=[Example(summary="the baseline", value=BASELINE_SCENARIO)],
     ),
 ]
 QuantilesQuery = Annotated[

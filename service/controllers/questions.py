@@ -16,7 +16,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 
-from forecast.questions import Forecaster
+from forecast.questions.forecaster import Forecaster
 from service.answers import (
     ask_arrival,
     ask_probability,
@@ -257,7 +257,7 @@ def answer_batch(
     f: Forecaster, questions: list[Any], request: Request[Any, Any, Any]
 ) -> list[BatchItem]:
     """Answer each question; library errors become that item's problem details."""
-    from forecast.errors import ForecastError
+    from forecast.core.errors import ForecastError
 
     items: list[BatchItem] = []
     for index, question in enumerate(questions):

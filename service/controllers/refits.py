@@ -15,7 +15,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody
 
-from forecast.priors import available_prior_sets
+from forecast.priors.priorset import available_prior_sets
 from service.auth import KEY_NAME_STATE, require_api_key
 from service.controllers.params import JobIdPath, LimitQuery, OffsetQuery
 from service.etag import NO_STORE

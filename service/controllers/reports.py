@@ -30,7 +30,7 @@ Format = Annotated[
 
 
 def _reports(services: ServicesDep) -> Any:
-    from forecast.report import ReportStore
+    from forecast.report.build import ReportStore
 
     return ReportStore(services.settings.store.home)
 

@@ -28,9 +28,10 @@ from litestar.static_files import create_static_files_router
 from msgspec import Struct
 
 import forecast
-from forecast import arrival as am
-from forecast.questions import BASELINE, Forecaster, check_quantiles, iso
-from forecast.scenario import get_scenario
+from forecast.core import mcstats
+from forecast.core.definitions import BASELINE_SCENARIO, DEFAULT_QUANTILES
+from forecast.priors.scenarios import get_scenario
+from forecast.questions.forecaster import Forecaster, check_quantiles, iso
 from service.answers import respond
 from service.controllers.params import QuantilesQuery, RunQuery, ScenarioQuery
 from service.controllers.questions import QUESTION_ERRORS
@@ -41,7 +42,6 @@ STATIC_DIR = HERE / "static"
 TEMPLATE_DIR = HERE / "templates"
 STATIC_PATH = "/dashboard/static"
 ASSETS = ("dashboard.css", "dashboard.js")
-THRESHOLD_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 
 DASHBOARD_TAG = Tag(
     name="dashboard", description="The web dashboard at `/` and the read helpers it needs"
@@ -104,9 +104,9 @@ def ask_threshold(
     f: Forecaster, scenario: str | None = None, quantiles: tuple[float, ...] | None = None
 ) -> dict[str, Any]:
     """Quantiles of the threshold ECI per draw (the scenario's override if it sets one)."""
-    name = scenario or BASELINE
+    name = scenario or BASELINE_SCENARIO
     chosen = get_scenario(name, f.scenarios)  # unknown name: UnknownScenarioError (422)
-    qs = check_quantiles(quantiles or THRESHOLD_QUANTILES)
+    qs = check_quantiles(quantiles or DEFAULT_QUANTILES)
     projector = f.projector
     if chosen.threshold_horizon_minutes is not None:
         minutes = np.full(projector.n_draws, float(chosen.threshold_horizon_minutes))
@@ -117,13 +117,15 @@ def ask_threshold(
         eci = projector.threshold_capability
         source = "prior"
     eci = np.asarray(eci, dtype=float)
-    n_eff = am.effective_size(eci, f.run.chains)
-    n_eff_minutes = am.effective_size(minutes, f.run.chains)
+    n_eff = mcstats.effective_size(eci, f.run.chains)
+    n_eff_minutes = mcstats.effective_size(minutes, f.run.chains)
     ordered, ordered_minutes = np.sort(eci), np.sort(minutes)
     rows = []
     for q in qs:
-        value, mcse = am.quantile_with_mcse(ordered, q, n_eff, ordered=True)
-        level, level_mcse = am.quantile_with_mcse(ordered_minutes, q, n_eff_minutes, ordered=True)
+        value, mcse = mcstats.quantile_with_mcse(ordered, q, n_eff, ordered=True)
+        level, level_mcse = mcstats.quantile_with_mcse(
+            ordered_minutes, q, n_eff_minutes, ordered=True
+        )
         rows.append(
             {
                 "q": q,

@@ -87,8 +87,8 @@ class Store:
 
 @pytest.fixture(scope="session")
 def browser_store(quick_run: Any, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    from forecast.fit import QUICK, Gate, Inputs, finalize, fit, prepare
-    from forecast.store import RunStore
+    from forecast.fit.sampling import QUICK, Gate, Inputs, finalize, fit, prepare
+    from forecast.store.runs import RunStore
 
     helpers = _service_helpers()
     source, result = quick_run

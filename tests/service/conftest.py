@@ -105,7 +105,7 @@ def home(fitted_home: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def run_id(fitted_home: Path) -> str:
-    from forecast.store import RunStore
+    from forecast.store.runs import RunStore
 
     return RunStore(fitted_home).current_id()
 
@@ -113,8 +113,8 @@ def run_id(fitted_home: Path) -> str:
 @pytest.fixture(scope="session")
 def forecaster(fitted_home: Path) -> Any:
     """The library's forecaster on the session's run (the reference for API answers)."""
-    from forecast.questions import Forecaster
-    from forecast.store import RunStore
+    from forecast.questions.forecaster import Forecaster
+    from forecast.store.runs import RunStore
 
     return Forecaster.from_store(RunStore(fitted_home))
 

@@ -41,7 +41,7 @@ async def test_questions_are_503_until_a_run_exists(empty_client: Any) -> None:
 async def test_the_app_switches_when_a_run_becomes_current(
     empty_client: Any, empty_home: Path, fitted_home: Path, run_id: str
 ) -> None:
-    from forecast.store import RunStore
+    from forecast.store.runs import RunStore
 
     assert (await empty_client.get("/v1/race")).status_code == 503
     store = RunStore(empty_home)

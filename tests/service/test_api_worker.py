@@ -26,7 +26,7 @@ def db(tmp_path: Path) -> ServiceDB:
 
 
 def store_at(tmp_path: Path) -> Any:
-    from forecast.store import RunStore
+    from forecast.store.runs import RunStore
 
     return RunStore(tmp_path)
 
@@ -34,7 +34,7 @@ def store_at(tmp_path: Path) -> Any:
 def test_a_failing_fit_fails_the_job_with_its_message(
     db: ServiceDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from forecast.errors import UsageError
+    from forecast.core.errors import UsageError
 
     seen: dict[str, Any] = {}
 

@@ -152,8 +152,8 @@ async def test_a_failed_firing_does_not_stop_the_schedule():
 async def test_reports_are_listed_and_served(home: Path, settings_for: Any) -> None:
     from litestar.testing import AsyncTestClient
 
-    from forecast.report import ReportStore, render_report
-    from forecast.store import RunStore
+    from forecast.report.build import ReportStore, render_report
+    from forecast.store.runs import RunStore
     from service.app import create_app
 
     result = render_report(

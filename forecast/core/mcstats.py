@@ -15,8 +15,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-ARRIVAL_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-
 
 def effective_size(values: np.ndarray, chains: int) -> float:
     """Bulk ESS of draws laid out chain after chain (rank-normalised, so ``inf`` is fine)."""

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from forecast.errors import ForecastError, UsageError
+from forecast.core.definitions import BASELINE_SCENARIO, DEFAULT_QUANTILES
+from forecast.core.errors import ForecastError, UsageError
 
 QUICK_HELP = (
     "small sampler settings and a looser gate (R-hat <= 1.05, bulk ESS >= 100), "
@@ -68,20 +69,20 @@ def emit(payload: Any, as_json: bool, text: Callable[[Any], str]) -> None:
 
 # -- data and priors ---------------------------------------------------------------------------
 def cmd_data_check(args: argparse.Namespace) -> int:
-    from forecast.datasets import cli_check
+    from forecast.data.tables import cli_check
 
     return cli_check(args.files, args.json)
 
 
 def cmd_priors_check(args: argparse.Namespace) -> int:
-    from forecast.priors import cli_check
+    from forecast.cli.priors_check import cli_check
 
     return cli_check(args.files, args.json, show=args.show)
 
 
 # -- fit and runs ------------------------------------------------------------------------------
 def cmd_fit(args: argparse.Namespace) -> int:
-    from forecast.fit import QUICK, QUICK_GATE, Gate, SamplerConfig, fit, with_overrides
+    from forecast.fit.sampling import QUICK, QUICK_GATE, Gate, SamplerConfig, fit, with_overrides
 
     base = QUICK if args.quick else SamplerConfig()
     config = with_overrides(
@@ -124,7 +125,7 @@ def format_runs(rows: list[dict[str, Any]]) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from forecast.store import RunStore
+    from forecast.store.runs import RunStore
 
     store = RunStore()
     if args.current:
@@ -240,8 +241,7 @@ def read_surprise_file(path: str) -> list[dict[str, Any]]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from forecast.arrival import ARRIVAL_QUANTILES
-    from forecast.questions import Forecaster
+    from forecast.questions.forecaster import Forecaster
 
     forecaster = Forecaster.from_store(run_id=args.run)
     q = args.question
@@ -251,12 +251,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
             kwargs["country"] = args.country
         if q == "probability":
             kwargs["by"] = args.by
-        answer = forecaster.compare(q, args.scenario or "status_quo", args.versus, **kwargs)
+        answer = forecaster.compare(q, args.scenario or BASELINE_SCENARIO, args.versus, **kwargs)
         emit(answer, args.json, format_compare)
         return 0
     if q == "arrival":
         answer = forecaster.arrival(
-            args.country, args.scenario, args.quantile or ARRIVAL_QUANTILES, cdf=True
+            args.country, args.scenario, args.quantile or DEFAULT_QUANTILES, cdf=True
         )
         emit(answer, args.json, format_arrival)
     elif q == "probability":
@@ -305,20 +305,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from forecast.backtest import run_cli
+    from forecast.validation.backtest import run_cli
 
     return run_cli(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from forecast.report import run_cli
+    from forecast.report.build import run_cli
 
     return run_cli(args)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from service.app import serve
+    from importlib.metadata import entry_points
 
+    faces = entry_points(group="forecast.faces", name="serve")
+    if not faces:
+        raise UsageError("no HTTP service is installed: install this project with pip install -e .")
+    serve = next(iter(faces)).load()
     return serve(host=args.host, port=args.port)
 
 
@@ -468,7 +472,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,7 +8,7 @@ observations to score are the rows of the user's files instead (new data arrivin
 vintage), judged by the current run or by the cutoff runs.
 
 What is scored, per country (each record is defined on the full history, as in the fit: a model
-is a record if it beat everything before it, ``forecast.country.running_records``):
+is a record if it beat everything before it, ``forecast.data.observations.running_records``):
 
 =========================  =====================================================  ==============
 quantity                   observations                                           scale
@@ -47,8 +47,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecast import datasets, scoring
-from forecast.country import (
+from forecast.core.definitions import REGISTRY
+from forecast.core.errors import ForecastError, UsageError
+from forecast.core.timeutil import date_to_year, decimal_year, year_to_date
+from forecast.data import tables as data_tables
+from forecast.data.observations import (
     COUNTRIES,
     QUARTER_YEARS,
     SUITES,
@@ -59,16 +62,15 @@ from forecast.country import (
     horizon_records,
     running_records,
 )
-from forecast.equations import LN10, horizon_log2
-from forecast.errors import ForecastError, UsageError
-from forecast.timeutil import date_to_year, decimal_year, year_to_date
+from forecast.model.equations import LN10, horizon_log2, horizon_offset
+from forecast.validation import scoring
 
 if TYPE_CHECKING:
-    from forecast.fit import Refitter
-    from forecast.questions import Forecaster
-    from forecast.store import RunStore
+    from forecast.fit.sampling import Refitter
+    from forecast.questions.forecaster import Forecaster
+    from forecast.store.runs import RunStore
 
-VINTAGE_END: date = datasets.VINTAGE.date()
+VINTAGE_END: date = data_tables.VINTAGE.date()
 DEFAULT_CUTOFFS: tuple[date, ...] = (date(2022, 12, 31), date(2023, 12, 31), date(2024, 12, 31))
 QUANTITIES: tuple[str, ...] = (
     "frontier_training_flop",
@@ -82,8 +84,6 @@ SCALES: dict[str, str] = {
     "frontier_horizon_minutes": "log10 minutes",
     "compute_stock_h100e": "log10 H100e",
 }
-HORIZON_SUITE: dict[str, str] = {"US": "v1.1", "CN": "v1.0"}
-"""METR suite scored per country: Chinese models were measured on v1.0 only."""
 MIN_BASELINE_POINTS = 3
 LOG10_2 = float(np.log10(2.0))
 STOCK_ORIGIN = "2022Q1"  # Epoch's chip-owner series counts from zero at the start of 2022Q1
@@ -177,7 +177,7 @@ def observed_points(
     # out; the baseline may use them, and no held-out record is that early).
     h = horizon_records(tables["capability_metr"], {**settings, "horizon_fit_start_year": 0.0})
     suites = [SUITES[int(s)] for s in h.extra["suite"]]
-    keep = [HORIZON_SUITE[COUNTRIES[int(c)]] == s for c, s in zip(h.country, suites, strict=True)]
+    keep = [REGISTRY[int(c)].metr_suite == s for c, s in zip(h.country, suites, strict=True)]
     idx = np.flatnonzero(keep)
     points += _series_points(
         "frontier_horizon_minutes",
@@ -301,7 +301,7 @@ def record_predictive(forecaster: Forecaster, point: Point, noise: bool = True) 
         centers, scales, samples = latent[point.quantity], d["eci_record_noise"], pred
     elif point.quantity == "frontier_horizon_minutes":
         suite = SUITES.index(point.suite or "v1.1")
-        offset = d["horizon_offset_cn"] if point.country == "CN" else 0.0
+        offset = horizon_offset(country_index(point.country), d, np)
         log2_h = horizon_log2(latent["frontier_eci"], suite, d, np) + offset
         centers = log2_h * LOG10_2
         scales = np.hypot(d["horizon_noise"] * LOG10_2, meas)
@@ -626,7 +626,7 @@ class BacktestConfig:
 
 def backtest_store() -> RunStore:
     """The store of cutoff runs: ``<FORECAST_HOME or ./var>/backtest`` (never current)."""
-    from forecast.store import RunStore, default_home
+    from forecast.store.runs import RunStore, default_home
 
     return RunStore(default_home() / "backtest")
 
@@ -637,14 +637,14 @@ def run_backtest(
     refitter: Refitter | None = None,
 ) -> dict[str, Any]:
     """Refit at each cutoff (or load the current run) and score; returns the JSON payload."""
-    from forecast.fit import QUICK, QUICK_GATE, Gate, Refitter, SamplerConfig
-    from forecast.questions import Forecaster
-    from forecast.store import RunStore
+    from forecast.fit.sampling import QUICK, QUICK_GATE, Gate, Refitter, SamplerConfig
+    from forecast.questions.forecaster import Forecaster
+    from forecast.store.runs import RunStore
 
     say = log or _stderr
     started = time.perf_counter()
-    tables = datasets.load_all(config.extra)
-    bundled = datasets.load_all() if config.extra else tables
+    tables = data_tables.load_all(config.extra)
+    bundled = data_tables.load_all() if config.extra else tables
     scored_keys = _scored_keys(tables, bundled) if config.extra else None
     sampler = QUICK if config.quick else SamplerConfig()
     results = []
@@ -751,7 +751,7 @@ def metr_trend_days(metr: pd.DataFrame, since: date = date(2023, 1, 1)) -> dict[
     """
     from scipy import optimize, stats
 
-    from forecast.country import horizon_se_log2
+    from forecast.data.observations import horizon_se_log2
 
     v11 = metr[metr["suite"] == "v1.1"]
     rec = running_records(v11, "p50_minutes", group="suite")
@@ -817,8 +817,8 @@ def deepseek_check(forecaster: Forecaster) -> dict[str, Any]:
 
 def published_checks(log: Callable[[str], None] | None = None) -> dict[str, Any] | None:
     """METR doubling time and DeepSeek-V3 percentiles from the current run (None if no run)."""
-    from forecast.questions import Forecaster
-    from forecast.store import RunStore
+    from forecast.questions.forecaster import Forecaster
+    from forecast.store.runs import RunStore
 
     try:
         forecaster = Forecaster.from_store(RunStore())
@@ -833,7 +833,7 @@ def published_checks(log: Callable[[str], None] | None = None) -> dict[str, Any]
                 "interval95": list(METR_PUBLISHED_DAYS[1:]),
             },
             "model": model_doubling_days(forecaster),
-            "direct_fit": metr_trend_days(datasets.load_table("capability_metr")),
+            "direct_fit": metr_trend_days(data_tables.load_table("capability_metr")),
         },
         "deepseek_v3": deepseek_check(forecaster),
     }

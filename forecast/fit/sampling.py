@@ -21,12 +21,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from forecast import datasets
-from forecast.country import Observations, build_observations
-from forecast.model import MODEL_TYPE, MODEL_VERSION, TimelineModel, model_data, parameter_names
-from forecast.priors import PriorSet, load_prior_set
-from forecast.store import RunStore
-from forecast.timeutil import decimal_year
+from forecast.core.definitions import MODEL_TYPE, MODEL_VERSION, parameter_names
+from forecast.core.timeutil import decimal_year
+from forecast.data import tables as data_tables
+from forecast.data.observations import Observations, build_observations
+from forecast.model.graph import TimelineModel, model_data
+from forecast.priors.priorset import PriorSet, load_prior_set
+from forecast.store.runs import RunStore
 
 SAMPLERS = ("nutpie", "pymc")
 LIBRARIES = ("pymc", "pytensor", "nutpie", "arviz", "xarray", "numpy", "pandas")
@@ -105,7 +106,7 @@ class FitResult:
 
 def data_end_year(tables: dict[str, Any]) -> float:
     """Decimal year at the end of the data: the vintage end, or later if users added data."""
-    ends = [datasets.VINTAGE + np.timedelta64(1, "D")]
+    ends = [data_tables.VINTAGE + np.timedelta64(1, "D")]
     for name in ("models", "capability_eci", "capability_metr"):
         ends.append(tables[name]["date"].max())
     return float(decimal_year(max(ends)))
@@ -245,14 +246,14 @@ def prepare(
     starts the day after it (a backtest vintage).
     """
     prior_set = priors if isinstance(priors, PriorSet) else load_prior_set(priors)
-    tables = datasets.load_all(extra)
+    tables = data_tables.load_all(extra)
     if cutoff is None:
         data_end = data_end_year(tables)
     else:
         tables = cut_tables(tables, cutoff)
         data_end = float(decimal_year(cutoff + timedelta(days=1)))
     obs = build_observations(tables, prior_set.settings, data_end)
-    digest = datasets.data_hash(extra)
+    digest = data_tables.data_hash(extra)
     if cutoff is not None:
         digest = hashlib.sha256(f"{digest}|cutoff={cutoff.isoformat()}".encode()).hexdigest()
     return prior_set, obs, digest

@@ -23,60 +23,30 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from forecast.country import COUNTRIES, SUITES, Observations
-from forecast.equations import (
-    LN10,
+from forecast.core.definitions import (
+    COUNTRIES,
+    FOLLOWERS,
     MODEL_TYPE,
     MODEL_VERSION,
+    PER_COUNTRY,
+    SHARED,
+    SUITES,
+    country_key,
+    parameter_names,
+)
+from forecast.data.observations import Observations
+from forecast.model.equations import (
+    LN10,
     REFERENCE_LOG10_FLOP,
     Axes,
-    country_key,
     frontier_capability,
     horizon_log2,
+    horizon_offset,
     log_frontier_flop,
 )
-from forecast.priors import Prior, PriorSet
+from forecast.priors.priorset import Prior, PriorSet
 
-PER_COUNTRY = (
-    "stock_additions_2025",
-    "stock_growth",
-    "stock_noise",
-    "frontier_flop_per_h100e",
-    "frontier_share_drift",
-)
-SHARED = (
-    "stock_ar1",
-    "stock_growth_longrun",
-    "stock_slowdown_years",
-    "frontier_noise",
-    "efficiency_rate",
-    "capability_per_oom",
-    "compute_elasticity",
-    "frontier_eci_2025",
-    "cross_section_eci_2025",
-    "eci_record_noise",
-    "eci_model_noise",
-    "horizon_at_eci150_v11",
-    "horizon_at_eci150_v10",
-    "horizon_doublings_per_eci_v11",
-    "horizon_doublings_per_eci_v10",
-    "horizon_offset_cn",
-    "horizon_noise",
-    "threshold_horizon_minutes",
-    "capability_slope_volatility",
-    "capability_slope_common_share",
-)
-
-
-def lag_keys() -> list[str]:
-    """Efficiency-lag prior keys: every country but the first (the reference) has one."""
-    return [country_key("efficiency_lag", c) for c in COUNTRIES[1:]]
-
-
-def parameter_names() -> list[str]:
-    """Every free parameter of the model, named as its prior."""
-    names = [country_key(b, c) for b in PER_COUNTRY for c in COUNTRIES]
-    return names + lag_keys() + list(SHARED)
+__all__ = ["MODEL_TYPE", "MODEL_VERSION", "TimelineModel", "model_data", "parameter_names"]
 
 
 def random_variable(prior: Prior, name: str) -> pt.TensorVariable:
@@ -145,12 +115,11 @@ class TimelineModel:
         self.priors = prior_set
         self.axes = Axes.from_settings(prior_set.settings, observations.data_end)
 
+    def _rv(self, key: str) -> pt.TensorVariable:
+        return random_variable(self.priors[key], key)
+
     def _country_vector(self, base: str) -> pt.TensorVariable:
-        rvs = [
-            random_variable(self.priors[country_key(base, c)], country_key(base, c))
-            for c in COUNTRIES
-        ]
-        return pt.stack(rvs)
+        return pt.stack([self._rv(country_key(base, c)) for c in COUNTRIES])
 
     def build(self) -> pm.Model:
         """The PyMC model, with every observation block as ``pm.Data`` (refits swap data)."""
@@ -158,10 +127,14 @@ class TimelineModel:
             p: dict[str, Any] = {}
             for base in PER_COUNTRY:
                 p[base] = self._country_vector(base)
-            lags = [pt.constant(0.0)] + [random_variable(self.priors[k], k) for k in lag_keys()]
+            lags = [pt.constant(0.0)]
+            for code in FOLLOWERS:
+                lags.append(self._rv(country_key("efficiency_lag", code)))
+                key = country_key("horizon_offset", code)
+                p[key] = self._rv(key)
             p["efficiency_lag"] = pt.stack(lags)
             for key in SHARED:
-                p[key] = random_variable(self.priors[key], key)
+                p[key] = self._rv(key)
             p["ln_a"] = pt.log(p["stock_additions_2025"])
             p["ln_k"] = pt.log(p["frontier_flop_per_h100e"])
             self._stock_likelihood(p)
@@ -226,7 +199,7 @@ class TimelineModel:
         )
         suite = pm.Data("horizon_suite", h.extra["suite"])
         se = pm.Data("horizon_se", h.extra["se"])
-        offset = pt.switch(pt.eq(countries[2], COUNTRIES.index("CN")), p["horizon_offset_cn"], 0.0)
+        offset = horizon_offset(countries[2], p, pt)
         pm.Normal(
             "horizon_obs",
             mu=horizon_log2(capability[n_f + n_r :], suite, p, pt) + offset,

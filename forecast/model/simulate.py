@@ -11,14 +11,15 @@ from dataclasses import replace
 
 import numpy as np
 
-from forecast.country import COUNTRIES, Observations
-from forecast.equations import (
+from forecast.core.definitions import COUNTRIES, FOLLOWERS, country_key
+from forecast.data.observations import Observations
+from forecast.model.equations import (
     LN10,
     REFERENCE_LOG10_FLOP,
     Axes,
-    country_key,
     frontier_capability,
     horizon_log2,
+    horizon_offset,
     log_frontier_flop,
 )
 
@@ -37,7 +38,7 @@ def _per_country(params: Mapping[str, float], base: str) -> np.ndarray:
 
 
 def _lags(params: Mapping[str, float]) -> np.ndarray:
-    rest = [params[country_key("efficiency_lag", c)] for c in COUNTRIES[1:]]
+    rest = [params[country_key("efficiency_lag", c)] for c in FOLLOWERS]
     return np.array([0.0, *rest])
 
 
@@ -81,7 +82,7 @@ def simulate(
 
     h = obs.horizon
     _, cap_h = frontier(params, axes, h.t, h.country)
-    offset = np.where(h.country == COUNTRIES.index("CN"), params["horizon_offset_cn"], 0.0)
+    offset = horizon_offset(h.country, params, np)
     mu_h = horizon_log2(cap_h, h.extra["suite"], params, np) + offset
     sd_h = np.sqrt(h.extra["se"] ** 2 + params["horizon_noise"] ** 2)
     horizon = replace(h, value=mu_h + rng.normal(0.0, 1.0, h.n) * sd_h)

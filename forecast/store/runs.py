@@ -23,7 +23,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from forecast.equations import MODEL_TYPE, MODEL_VERSION
-from forecast.errors import ForecastError
+from forecast.core import sqlite
+from forecast.core.definitions import MODEL_TYPE, MODEL_VERSION
+from forecast.core.errors import ForecastError
 
 POSTERIOR_FILE = "posterior.nc"
 META_FILE = "meta.json"
@@ -124,11 +125,8 @@ class RunStore:
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         self._ensure()
-        with closing(sqlite3.connect(self.catalog_path, timeout=30)) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(SCHEMA)
-            with conn:
-                yield conn
+        with sqlite.connect(self.catalog_path, SCHEMA) as conn:
+            yield conn
 
     def _register(self, conn: sqlite3.Connection, meta: dict[str, Any]) -> None:
         diag = meta.get("diagnostics", {})

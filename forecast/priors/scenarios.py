@@ -20,7 +20,6 @@ reason. What a scenario means is the projection's business; this module only sta
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import math
 from collections.abc import Mapping
@@ -29,8 +28,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from forecast.errors import UsageError
-from forecast.priors import (
+from forecast.core.definitions import BASELINE_SCENARIO, COUNTRIES
+from forecast.core.errors import UsageError
+from forecast.core.timeutil import date_to_year
+from forecast.priors.priorset import (
     PriorError,
     PriorIssue,
     _describe_value,
@@ -56,18 +57,11 @@ __all__ = [
     "ScenarioError",
     "UnknownScenarioError",
     "check_scenario_file",
-    "decimal_year",
     "get_scenario",
     "load_scenarios",
     "parse_scenarios",
     "scenarios_path",
 ]
-
-COUNTRIES: tuple[str, ...] = ("US", "CN")
-"""Countries a scenario may have lever tables for (ISO-style codes used across the project)."""
-
-BASELINE_SCENARIO = "status_quo"
-"""Every scenario file defines this scenario: the fitted trends continue."""
 
 START_RANGE: tuple[date, date] = (date(2025, 1, 1), date(2060, 1, 1))
 """Earliest and latest allowed start dates (the projection runs from 2025 to the horizon end)."""
@@ -155,12 +149,6 @@ class Scenario:
             "levers": {country: asdict(self.lever(country)) for country in COUNTRIES},
             "neutral_levers": asdict(Levers()),
         }
-
-
-def decimal_year(day: date) -> float:
-    """Decimal year of a date: year + (days since 1 January) / days in that year."""
-    days_in_year = 366 if calendar.isleap(day.year) else 365
-    return day.year + (day - date(day.year, 1, 1)).days / days_in_year
 
 
 def scenarios_path() -> Path:
@@ -294,7 +282,7 @@ def _check_scenario(name: str, table: Any, report: _Reporter) -> Scenario | None
         name=name,
         description=description,
         sources=sources,
-        start_year=decimal_year(start) if start is not None else None,
+        start_year=date_to_year(start) if start is not None else None,
         levers={country: levers.get(country, Levers()) for country in COUNTRIES},
         threshold_horizon_minutes=threshold,
         start_date=start,
@@ -373,7 +361,7 @@ def load_scenarios(path: Path | None = None) -> dict[str, Scenario]:
 def get_scenario(name: str, scenarios: dict[str, Scenario] | None = None) -> Scenario:
     """The scenario called ``name`` (from ``scenarios``, else the scenario file).
 
-    Raises :class:`UnknownScenarioError` (a :class:`~forecast.errors.UsageError`) listing the
+    Raises :class:`UnknownScenarioError` (a :class:`~forecast.core.errors.UsageError`) listing the
     known names when there is none.
     """
     known = scenarios if scenarios is not None else load_scenarios()

@@ -17,17 +17,19 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from forecast import arrival as am
-from forecast.country import COUNTRIES, country_index
-from forecast.errors import UsageError
-from forecast.projection import QUANTITIES, CountryPaths, Projector
-from forecast.scenario import Scenario, get_scenario, load_scenarios
-from forecast.store import LoadedRun, RunStore
-from forecast.timeutil import date_to_year, year_to_date
-
-TRAJECTORY_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-BASELINE = "status_quo"
-MAX_QUANTILES = 99
+from forecast.core import mcstats
+from forecast.core.definitions import (
+    BASELINE_SCENARIO,
+    DEFAULT_QUANTILES,
+    MAX_QUANTILES,
+    QUANTITIES,
+)
+from forecast.core.errors import UsageError
+from forecast.core.timeutil import date_to_year, year_to_date
+from forecast.data.observations import COUNTRIES, country_index
+from forecast.model.projection import CountryPaths, Projector
+from forecast.priors.scenarios import Scenario, get_scenario, load_scenarios
+from forecast.store.runs import LoadedRun, RunStore
 
 
 def iso(year: float) -> str | None:
@@ -110,17 +112,19 @@ class Forecaster:
     @cached_property
     def cdf_grid(self) -> tuple[np.ndarray, list[str]]:
         """Quarter boundaries from the data end to the horizon end, and their ISO dates."""
-        grid = am.quarterly_grid(self.projector.grid[0], self.projector.grid[-1])
+        grid = mcstats.quarterly_grid(self.projector.grid[0], self.projector.grid[-1])
         return grid, [iso(t) for t in grid]
 
     # -- projections --------------------------------------------------------------------------
     def scenario(self, name: str | None) -> ScenarioAnswer:
         """Projection under a named scenario (cached per forecaster)."""
-        name = name or BASELINE
+        name = name or BASELINE_SCENARIO
         if name not in self._cache:
             scenario = get_scenario(name, self.scenarios)
             paths = {c: self.projector.country(c, scenario) for c in COUNTRIES}
-            n_eff = {c: am.effective_size(paths[c].arrival, self.run.chains) for c in COUNTRIES}
+            n_eff = {
+                c: mcstats.effective_size(paths[c].arrival, self.run.chains) for c in COUNTRIES
+            }
             ordered = {c: np.sort(paths[c].arrival) for c in COUNTRIES}
             self._cache[name] = ScenarioAnswer(scenario, paths, n_eff, ordered)
         return self._cache[name]
@@ -128,7 +132,7 @@ class Forecaster:
     def _header(self, scenario: str | None) -> dict[str, Any]:
         return {
             "run_id": self.run.id,
-            "scenario": scenario or BASELINE,
+            "scenario": scenario or BASELINE_SCENARIO,
             "draws": int(self.projector.n_draws),
             "horizon_end": iso(self.projector.grid[-1]),
         }
@@ -138,7 +142,7 @@ class Forecaster:
         self,
         country: str,
         scenario: str | None = None,
-        quantiles: Sequence[float] = am.ARRIVAL_QUANTILES,
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
         cdf: bool = True,
     ) -> dict[str, Any]:
         """Arrival of the breakthrough threshold: quantiles, quarterly CDF, P(later)."""
@@ -146,20 +150,20 @@ class Forecaster:
         qs = check_quantiles(quantiles)
         ans = self.scenario(scenario)
         draws, n_eff = ans.ordered[code], ans.n_eff[code]
-        later, later_se = am.probability(~np.isfinite(draws), n_eff)
+        later, later_se = mcstats.probability(~np.isfinite(draws), n_eff)
         out = self._header(scenario) | {
             "question": "arrival",
             "country": code,
             "n_eff": round(n_eff, 1),
             "quantiles": [
-                {"q": q} | year_entry(*am.quantile_with_mcse(draws, q, n_eff, ordered=True))
+                {"q": q} | year_entry(*mcstats.quantile_with_mcse(draws, q, n_eff, ordered=True))
                 for q in qs
             ],
             "p_later": {"p": round(later, 4), "mcse": round(later_se, 4)},
         }
         if cdf:
             grid, labels = self.cdf_grid
-            table = np.round(am.cdf(draws, grid, n_eff, ordered=True), 4).tolist()
+            table = np.round(mcstats.cdf(draws, grid, n_eff, ordered=True), 4).tolist()
             out["cdf"] = [
                 {"date": label, "p": p, "mcse": s}
                 for label, (p, s) in zip(labels, table, strict=True)
@@ -188,27 +192,29 @@ class Forecaster:
         self,
         scenario: str | None = None,
         within_years: Sequence[float] = (1.0, 2.0, 5.0),
-        quantiles: Sequence[float] = am.ARRIVAL_QUANTILES,
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
     ) -> dict[str, Any]:
         """Who reaches the threshold first, and the gap (CN arrival minus US arrival, years)."""
         qs = check_quantiles(quantiles)
         ans = self.scenario(scenario)
         us, cn = ans.paths["US"].arrival, ans.paths["CN"].arrival
         n_eff = min(ans.n_eff.values())
-        gap = am.gap_years(us, cn)
-        cn_first, cn_se = am.probability(cn < us, n_eff)
-        us_first, us_se = am.probability(us < cn, n_eff)
-        neither, ne_se = am.probability(~np.isfinite(us) & ~np.isfinite(cn), n_eff)
+        gap = mcstats.gap_years(us, cn)
+        cn_first, cn_se = mcstats.probability(cn < us, n_eff)
+        us_first, us_se = mcstats.probability(us < cn, n_eff)
+        neither, ne_se = mcstats.probability(~np.isfinite(us) & ~np.isfinite(cn), n_eff)
         within = []
         for k in within_years:
             if not k >= 0:
                 raise UsageError(f"within_years: {k} must be a non-negative number of years")
-            p, se = am.probability(np.abs(np.nan_to_num(gap, nan=np.inf)) <= k, n_eff)
+            p, se = mcstats.probability(np.abs(np.nan_to_num(gap, nan=np.inf)) <= k, n_eff)
             within.append({"years": float(k), "p": round(p, 4), "mcse": round(se, 4)})
         both = gap[~np.isnan(gap)]
         gap_q = []
         for q in qs:
-            value, mcse = am.quantile_with_mcse(both, q, n_eff) if both.size else (np.nan, np.nan)
+            value, mcse = (
+                mcstats.quantile_with_mcse(both, q, n_eff) if both.size else (np.nan, np.nan)
+            )
             gap_q.append(
                 {
                     "q": q,
@@ -265,7 +271,7 @@ class Forecaster:
         country: str,
         at: Sequence[str | date | float],
         scenario: str | None = None,
-        quantiles: Sequence[float] = TRAJECTORY_QUANTILES,
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
     ) -> dict[str, Any]:
         """Predictive quantiles of a quantity at each date, in its natural unit."""
         check_quantity(quantity)
@@ -280,7 +286,7 @@ class Forecaster:
             values = self.values_at(code, t, scenario)[quantity]
             rows = []
             for q in qs:
-                value, mcse = am.quantile_with_mcse(values, q, n_eff)
+                value, mcse = mcstats.quantile_with_mcse(values, q, n_eff)
                 rows.append({"q": q, "value": float(f"{value:.6g}"), "mcse": float(f"{mcse:.3g}")})
             points.append({"date": iso(t), "quantiles": rows})
         return self._header(scenario) | {
@@ -325,7 +331,7 @@ class Forecaster:
                 z = np.where(value >= latent, np.inf, -np.inf)
             cdf = stats.norm.cdf(z)
             n_eff = self.scenario(scenario).n_eff[code]
-            pct, se = am.mean_with_mcse(cdf, n_eff)
+            pct, se = mcstats.mean_with_mcse(cdf, n_eff)
             median = float(np.median(latent))
             rows.append(
                 {
@@ -351,7 +357,7 @@ class Forecaster:
         }
 
     def compare(
-        self, question: str, scenario: str, versus: str = BASELINE, **kwargs: Any
+        self, question: str, scenario: str, versus: str = BASELINE_SCENARIO, **kwargs: Any
     ) -> dict[str, Any]:
         """The same question under two scenarios, and the difference (scenario minus versus)."""
         if question not in ("arrival", "probability", "race"):
@@ -377,19 +383,19 @@ class Forecaster:
             ind_a = a.paths["CN"].arrival < a.paths["US"].arrival
             ind_b = b.paths["CN"].arrival < b.paths["US"].arrival
             n_eff = min(*a.n_eff.values(), *b.n_eff.values())
-            diff, se = am.mean_with_mcse(ind_a.astype(float) - ind_b, n_eff)
+            diff, se = mcstats.mean_with_mcse(ind_a.astype(float) - ind_b, n_eff)
             return {"p_cn_first": {"delta": round(diff, 4), "mcse": round(se, 4)}}
         code = COUNTRIES[country_index(kwargs["country"])]
         ta, tb = a.paths[code].arrival, b.paths[code].arrival
         n_eff = min(a.n_eff[code], b.n_eff[code])
         if question == "probability":
             t = parse_date(kwargs["by"], "by")
-            diff, se = am.mean_with_mcse((ta <= t).astype(float) - (tb <= t), n_eff)
+            diff, se = mcstats.mean_with_mcse((ta <= t).astype(float) - (tb <= t), n_eff)
             return {"p": {"delta": round(diff, 4), "mcse": round(se, 4)}}
         shifts = []
-        for q in kwargs.get("quantiles", am.ARRIVAL_QUANTILES):
-            qa, sa = am.quantile_with_mcse(ta, q, n_eff)
-            qb, sb = am.quantile_with_mcse(tb, q, n_eff)
+        for q in kwargs.get("quantiles", DEFAULT_QUANTILES):
+            qa, sa = mcstats.quantile_with_mcse(ta, q, n_eff)
+            qb, sb = mcstats.quantile_with_mcse(tb, q, n_eff)
             finite = np.isfinite(qa) and np.isfinite(qb)
             shifts.append(
                 {
@@ -401,7 +407,7 @@ class Forecaster:
         both = np.isfinite(ta) & np.isfinite(tb)
         paired = ta[both] - tb[both]
         mean_shift, mean_se = (
-            am.mean_with_mcse(paired, n_eff) if paired.size > 1 else (np.nan, np.nan)
+            mcstats.mean_with_mcse(paired, n_eff) if paired.size > 1 else (np.nan, np.nan)
         )
         return {
             "quantile_shift": shifts,

@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -46,10 +46,11 @@ from typing import Any
 
 import numpy as np
 
-from forecast.country import COUNTRIES
-from forecast.errors import ForecastError, UsageError
-from forecast.questions import Forecaster, iso
-from forecast.store import RunStore, default_home
+from forecast.core import sqlite
+from forecast.core.errors import ForecastError, UsageError
+from forecast.data.observations import COUNTRIES
+from forecast.questions.forecaster import Forecaster, iso
+from forecast.store.runs import RunStore, default_home
 
 FORMATS: tuple[str, ...] = ("html", "pdf", "json")
 HEADLINE_BY: tuple[str, ...] = ("2027-12-31", "2030-12-31", "2035-12-31")
@@ -155,11 +156,8 @@ class ReportStore:
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         self._ensure()
-        with closing(sqlite3.connect(self.index_path, timeout=30)) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(INDEX_SCHEMA)
-            with conn:
-                yield conn
+        with sqlite.connect(self.index_path, INDEX_SCHEMA) as conn:
+            yield conn
 
     @staticmethod
     def _insert(conn: sqlite3.Connection, row: Mapping[str, Any]) -> None:
@@ -311,7 +309,7 @@ def report_due(
 
     A scheduler calls this, then ``render_report(reports=..., store=...)`` when ``due``.
     """
-    from forecast.store import RunNotFoundError
+    from forecast.store.runs import RunNotFoundError
 
     store = store or RunStore(home)
     reports = reports or ReportStore(store.home if home is None else home)
@@ -441,7 +439,7 @@ def _sha256(path: Path) -> str:
 
 def resolve_priors(meta: Mapping[str, Any], reports: ReportStore) -> ResolvedPriors:
     """The run's prior file, found by its recorded hash: in ``priors/`` or a report snapshot."""
-    from forecast.priors import load_prior_set, priors_dir
+    from forecast.priors.priorset import load_prior_set, priors_dir
 
     info = meta["prior_set"]
     digest, name = info["hash"], info["name"]
@@ -469,10 +467,10 @@ def resolve_priors(meta: Mapping[str, Any], reports: ReportStore) -> ResolvedPri
 
 
 def _data_hash(extra: Sequence[Path], cutoff: date | None) -> str:
-    """The data hash ``forecast.fit.prepare`` records for these inputs."""
-    from forecast import datasets
+    """The data hash ``forecast.fit.sampling.prepare`` records for these inputs."""
+    from forecast.data import tables
 
-    digest = datasets.data_hash(extra)
+    digest = tables.data_hash(extra)
     if cutoff is not None:
         digest = hashlib.sha256(f"{digest}|cutoff={cutoff.isoformat()}".encode()).hexdigest()
     return digest
@@ -547,7 +545,7 @@ def counterfactual_run(
     """A run with these priors and data and the given sampler settings: from the cache (the
     counterfactual store, or any stored run with the same inputs), or refitted when ``refit``
     is ``auto``. None when it is not cached and refits are not allowed."""
-    from forecast.fit import Gate, SamplerConfig, fit
+    from forecast.fit.sampling import Gate, SamplerConfig, fit
 
     cf_store = RunStore(reports.counterfactual_home)
     for where in (cf_store, store):
@@ -915,7 +913,7 @@ def _from_previous_payload(
 # -- diagnostics, data, model card -----------------------------------------------------------------
 def diagnostics_section(meta: Mapping[str, Any]) -> dict[str, Any]:
     """R-hat, ESS, divergences, sampler, timings and the gate, from the run's metadata."""
-    from forecast.fit import Gate
+    from forecast.fit.sampling import Gate
 
     diag = meta["diagnostics"]
     gate = meta.get("gate", {})
@@ -940,10 +938,10 @@ def diagnostics_section(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 def data_section(meta: Mapping[str, Any], tables: Mapping[str, Any]) -> dict[str, Any]:
     """Sources, licences, vintage and row counts (bundled tables), and the run's data."""
-    from forecast import datasets
+    from forecast.data import tables
 
     return {
-        "vintage": datasets.VINTAGE.date().isoformat(),
+        "vintage": tables.VINTAGE.date().isoformat(),
         "sources": [dict(s) for s in DATA_SOURCES],
         "tables": [
             {"table": name, "rows": len(frame), "source": TABLE_SOURCES.get(name, "")}
@@ -988,7 +986,7 @@ MODEL_LIMITS: tuple[str, ...] = (
 def parameter_units(name: str) -> dict[str, str]:
     """Units of the parameters from the current file of a prior set (labels only; empty if the
     set cannot be loaded). Used when the run's own prior file is gone."""
-    from forecast.priors import load_prior_set
+    from forecast.priors.priorset import load_prior_set
 
     try:
         prior_set = load_prior_set(name)
@@ -1005,7 +1003,7 @@ def model_card_section(
     units: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Equations in brief, the prior set (name, hash, key priors), key posteriors, limits."""
-    from forecast.figures import KEY_PARAMETERS
+    from forecast.report.figures import KEY_PARAMETERS
 
     priors = []
     for key in KEY_PARAMETERS:
@@ -1197,13 +1195,13 @@ def build_report(
     log: Log = _stderr,
 ) -> tuple[dict[str, Any], list[Any]]:
     """The report's numbers (JSON-ready payload) and its figures, for one loaded run."""
-    from forecast import datasets
-    from forecast.figures import all_figures
+    from forecast.data import tables
+    from forecast.report.figures import all_figures
 
     meta = forecaster.run.meta
     scenarios = list(forecaster.scenarios)
     priors = resolve_priors(meta, reports)
-    tables = datasets.load_all()
+    tables = tables.load_all()
     headline = headline_section(forecaster, scenarios)
     race = race_section(forecaster, scenarios)
     metrics = headline_metrics(headline, race)

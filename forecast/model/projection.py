@@ -22,8 +22,8 @@ from functools import cached_property
 
 import numpy as np
 
-from forecast.country import COUNTRIES
-from forecast.equations import (
+from forecast.core.definitions import COUNTRIES
+from forecast.model.equations import (
     LN10,
     REFERENCE_ECI,
     REFERENCE_LOG10_FLOP,
@@ -33,15 +33,8 @@ from forecast.equations import (
     log_frontier_flop,
     log_stock,
 )
-from forecast.scenario import Levers, Scenario
+from forecast.priors.scenarios import Levers, Scenario
 
-QUANTITIES: dict[str, str] = {
-    "compute_stock_h100e": "H100e",
-    "frontier_training_flop": "FLOP",
-    "effective_compute_flop": "FLOP (2025 algorithms)",
-    "frontier_eci": "ECI",
-    "frontier_horizon_minutes": "minutes (METR v1.1 50% horizon)",
-}
 NOISE_STREAMS = 1 + len(COUNTRIES)  # one common random walk, one per country
 
 

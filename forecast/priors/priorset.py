@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import math
-import os
 import re
 import tomllib
 import warnings
@@ -33,7 +31,14 @@ from typing import Any, Literal
 import numpy as np
 from scipy import optimize, special, stats
 
-from forecast.errors import ForecastError
+from forecast.core.definitions import (
+    COUNTRY_FILE_NAME,
+    Domain,
+    ParameterSpec,
+    parameter_specs,
+    priors_dir,
+)
+from forecast.core.errors import ForecastError
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -49,7 +54,6 @@ __all__ = [
     "PriorSpec",
     "SettingSpec",
     "available_prior_sets",
-    "cli_check",
     "derive_params",
     "load_prior_set",
     "parse_prior",
@@ -61,92 +65,9 @@ __all__ = [
 # What the model needs: prior keys with their units and domains, settings with their ranges.
 # ------------------------------------------------------------------------------------------------
 
-Domain = Literal["real", "positive", "unit"]
-"""Values a parameter may take: any real number, strictly positive, or a share in (0, 1)."""
-
-
-@dataclass(frozen=True)
-class PriorSpec:
-    """What the model expects of one prior: its unit (exact string), domain and meaning."""
-
-    unit: str
-    domain: Domain
-    meaning: str
-
-
-PRIOR_SPECS: dict[str, PriorSpec] = {
-    "stock_additions_2025_us": PriorSpec(
-        "H100e/yr", "positive", "rate of US AI-accelerator additions at the reference year"
-    ),
-    "stock_additions_2025_cn": PriorSpec(
-        "H100e/yr", "positive", "rate of Chinese AI-accelerator additions at the reference year"
-    ),
-    "stock_growth_us": PriorSpec("ln/yr", "real", "growth rate of US additions, fitted years"),
-    "stock_growth_cn": PriorSpec("ln/yr", "real", "growth rate of Chinese additions, fitted years"),
-    "stock_ar1": PriorSpec(
-        "1", "unit", "lag-1 autocorrelation of quarterly log-addition residuals"
-    ),
-    "stock_noise_us": PriorSpec("ln", "positive", "sd of quarterly log-addition innovations, US"),
-    "stock_noise_cn": PriorSpec("ln", "positive", "sd of quarterly log-addition innovations, CN"),
-    "stock_growth_longrun": PriorSpec(
-        "ln/yr", "real", "long-run growth rate of additions after the slowdown"
-    ),
-    "stock_slowdown_years": PriorSpec(
-        "yr", "positive", "e-folding time from the fitted to the long-run growth rate"
-    ),
-    "frontier_flop_per_h100e_us": PriorSpec(
-        "FLOP/H100e", "positive", "largest US training run per H100e held"
-    ),
-    "frontier_flop_per_h100e_cn": PriorSpec(
-        "FLOP/H100e", "positive", "largest Chinese training run per H100e held"
-    ),
-    "frontier_share_drift_us": PriorSpec("ln/yr", "real", "drift of the US run/stock ratio"),
-    "frontier_share_drift_cn": PriorSpec("ln/yr", "real", "drift of the Chinese run/stock ratio"),
-    "frontier_noise": PriorSpec("ln", "positive", "misfit sd of record training runs"),
-    "efficiency_rate": PriorSpec(
-        "OOM/yr", "positive", "capability-relevant algorithmic efficiency growth at fixed compute"
-    ),
-    "efficiency_lag_cn": PriorSpec("yr", "real", "China's efficiency lag given its compute"),
-    "capability_per_oom": PriorSpec(
-        "ECI/OOM", "positive", "ECI points per order of magnitude of effective compute"
-    ),
-    "compute_elasticity": PriorSpec(
-        "1", "positive", "elasticity of frontier capability growth to compute growth"
-    ),
-    "frontier_eci_2025": PriorSpec(
-        "ECI", "real", "frontier ECI of a country with a 1e26 FLOP largest run"
-    ),
-    "cross_section_eci_2025": PriorSpec(
-        "ECI", "real", "ECI of a typical model trained with 1e26 FLOP of effective compute"
-    ),
-    "eci_record_noise": PriorSpec("ECI", "positive", "sd of record models around the frontier"),
-    "eci_model_noise": PriorSpec("ECI", "positive", "sd of models around the compute line"),
-    "horizon_at_eci150_v11": PriorSpec(
-        "minutes", "positive", "METR v1.1 50% horizon of a model with ECI 150"
-    ),
-    "horizon_at_eci150_v10": PriorSpec(
-        "minutes", "positive", "METR v1.0 50% horizon of a model with ECI 150"
-    ),
-    "horizon_doublings_per_eci_v11": PriorSpec(
-        "log2(min)/ECI", "positive", "slope of log2 horizon per ECI point, v1.1"
-    ),
-    "horizon_doublings_per_eci_v10": PriorSpec(
-        "log2(min)/ECI", "positive", "slope of log2 horizon per ECI point, v1.0"
-    ),
-    "horizon_offset_cn": PriorSpec(
-        "log2(min)", "real", "Chinese models' log2 horizon offset at equal ECI"
-    ),
-    "horizon_noise": PriorSpec("log2(min)", "positive", "misfit sd of log2 horizon beyond METR CI"),
-    "threshold_horizon_minutes": PriorSpec(
-        "minutes", "positive", "breakthrough threshold as a METR v1.1 50% horizon"
-    ),
-    "capability_slope_volatility": PriorSpec(
-        "ECI/yr per sqrt(yr)", "positive", "sd of the random walk in the capability growth rate"
-    ),
-    "capability_slope_common_share": PriorSpec(
-        "1", "unit", "share of the slope variance common to all countries"
-    ),
-}
+PriorSpec = ParameterSpec
+PRIOR_SPECS: dict[str, ParameterSpec] = parameter_specs()
+"""Every prior a prior set must state: the model's parameter layout, with units and domains."""
 
 REQUIRED_PRIORS: tuple[str, ...] = tuple(PRIOR_SPECS)
 
@@ -211,6 +132,7 @@ _REQUIRED_TEXT_FIELDS: dict[str, str] = {
     "description": "every prior says what it means",
 }
 _SCENARIO_FILE_NAME = "scenarios.toml"
+_NOT_PRIOR_SETS = (_SCENARIO_FILE_NAME, COUNTRY_FILE_NAME)
 _SET_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 # Relative tolerance within which a derived distribution must reproduce the stated interval.
@@ -1284,14 +1206,6 @@ def _check_prior_file(path: Path) -> tuple[PriorSet | None, list[PriorIssue]]:
     return _check_prior_bytes(raw, path, _display_path(path))
 
 
-def priors_dir() -> Path:
-    """The prior-set folder: ``$FORECAST_PRIORS_DIR`` if set, else the repository's ``priors/``."""
-    override = os.environ.get("FORECAST_PRIORS_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[1] / "priors"
-
-
 def available_prior_sets() -> list[str]:
     """Names (file stems) of the prior sets in :func:`priors_dir`, sorted; scenarios excluded."""
     folder = priors_dir()
@@ -1300,7 +1214,7 @@ def available_prior_sets() -> list[str]:
     return sorted(
         path.stem
         for path in folder.glob("*.toml")
-        if path.name != _SCENARIO_FILE_NAME and path.is_file()
+        if path.name not in _NOT_PRIOR_SETS and path.is_file()
     )
 
 
@@ -1318,7 +1232,7 @@ def load_prior_set(name_or_path: str | Path) -> PriorSet:
     """
     if isinstance(name_or_path, str) and _is_set_name(name_or_path):
         path = priors_dir() / f"{name_or_path}.toml"
-        if name_or_path == Path(_SCENARIO_FILE_NAME).stem or not path.is_file():
+        if path.name in _NOT_PRIOR_SETS or not path.is_file():
             available = ", ".join(available_prior_sets()) or "none"
             raise PriorError(
                 [
@@ -1341,134 +1255,3 @@ def load_prior_set(name_or_path: str | Path) -> PriorSet:
 # ------------------------------------------------------------------------------------------------
 # `forecast priors check`
 # ------------------------------------------------------------------------------------------------
-
-
-def _resolve_check_path(arg: str) -> Path:
-    """A path as given, or a bare set name (``default``, ``scenarios``) found in priors_dir()."""
-    path = Path(arg)
-    if not path.exists() and _is_set_name(arg):
-        candidate = priors_dir() / f"{arg}.toml"
-        if candidate.is_file():
-            return candidate
-    return path
-
-
-def _is_scenario_file(path: Path) -> bool:
-    """True for ``scenarios.toml`` or a file whose top-level table is ``scenario``."""
-    if path.name == _SCENARIO_FILE_NAME:
-        return True
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
-    return "scenario" in data and "priors" not in data
-
-
-def _check_entry(path: Path) -> dict[str, Any]:
-    """Check one file; a JSON-ready entry (see :func:`cli_check`)."""
-    # Imported here: scenario.py builds on this module's reader and issue types.
-    from forecast import scenario as scenario_module
-
-    label = _display_path(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-    entry: dict[str, Any] = {
-        "path": label,
-        "kind": "priors",
-        "ok": False,
-        "name": None,
-        "hash": digest,
-        "priors": {},
-        "settings": {},
-        "scenarios": [],
-        "issues": [],
-    }
-    if _is_scenario_file(path):
-        entry["kind"] = "scenarios"
-        entry["name"] = path.stem
-        scenarios, issues = scenario_module.check_scenario_file(path)
-        if scenarios is not None:
-            entry["scenarios"] = list(scenarios)
-            entry["scenario_details"] = {n: s.to_dict() for n, s in scenarios.items()}
-    else:
-        prior_set, issues = _check_prior_file(path)
-        if prior_set is not None:
-            entry["name"] = prior_set.name
-            entry["priors"] = {key: prior.to_dict() for key, prior in prior_set.priors.items()}
-            entry["settings"] = dict(prior_set.settings)
-    entry["issues"] = [issue.to_dict() for issue in issues]
-    entry["ok"] = not issues
-    return entry
-
-
-def _default_check_paths() -> list[Path]:
-    folder = priors_dir()
-    paths = [folder / f"{name}.toml" for name in available_prior_sets()]
-    return [*paths, folder / _SCENARIO_FILE_NAME]
-
-
-def _format_params(params: Mapping[str, float]) -> str:
-    return " ".join(f"{name}={value:.4g}" for name, value in params.items())
-
-
-def _format_entry(entry: Mapping[str, Any], show: bool) -> list[str]:
-    """Readable lines for one checked file."""
-    lines: list[str] = []
-    if entry["ok"]:
-        digest = (entry["hash"] or "")[:12]
-        if entry["kind"] == "priors":
-            what = f"prior set '{entry['name']}', {len(entry['priors'])} priors, sha256 {digest}"
-        else:
-            names = ", ".join(entry["scenarios"])
-            what = f"{len(entry['scenarios'])} scenarios: {names}; sha256 {digest}"
-        lines.append(f"{entry['path']}: OK ({what})")
-    else:
-        count = len(entry["issues"])
-        lines.append(f"{entry['path']}: {count} error{'s' if count != 1 else ''}")
-        lines.extend(f"  {PriorIssue(**issue)}" for issue in entry["issues"])
-    if show and entry["ok"] and entry["kind"] == "priors":
-        width = max((len(key) for key in entry["priors"]), default=0)
-        for key, prior in entry["priors"].items():
-            lo, hi = prior["interval"]
-            pct = f"{prior['prob'] * 100:g}%"
-            lines.append(
-                f"  {key:<{width}}  {prior['dist']:<10} {_format_params(prior['params']):<34} "
-                f"median {prior['median']:<10.4g} {pct} [{lo:.4g}, {hi:.4g}] {prior['unit']}"
-            )
-        for key, value in entry["settings"].items():
-            lines.append(f"  settings.{key} = {_fmt(value)}")
-    if show and entry["ok"] and entry["kind"] == "scenarios":
-        for name, details in entry.get("scenario_details", {}).items():
-            start = details["start"] or "-"
-            lines.append(f"  {name}: start {start}")
-            if details["threshold_horizon_minutes"] is not None:
-                lines.append(
-                    f"    threshold_horizon_minutes = {details['threshold_horizon_minutes']:g}"
-                )
-            for country, levers in details["levers"].items():
-                changed = {k: v for k, v in levers.items() if v != details["neutral_levers"][k]}
-                if changed:
-                    text = ", ".join(f"{k}={v:g}" for k, v in changed.items())
-                    lines.append(f"    {country}: {text}")
-    return lines
-
-
-def cli_check(paths: Sequence[str], as_json: bool, show: bool = False) -> int:
-    """Check prior sets and scenario files; print a report; return 0 if all are valid, else 1.
-
-    With no paths, checks every prior set and ``scenarios.toml`` in :func:`priors_dir`. A file
-    named ``scenarios.toml``, or whose top-level table is ``scenario``, is checked as a scenario
-    file. ``show`` lists each prior's family, derived parameters, stated interval and unit (JSON
-    output always includes them).
-    """
-    targets = [_resolve_check_path(arg) for arg in paths] if paths else _default_check_paths()
-    entries = [_check_entry(path) for path in targets]
-    ok = all(entry["ok"] for entry in entries)
-    if as_json:
-        print(json.dumps({"ok": ok, "files": entries}, indent=2, default=str))
-    else:
-        for entry in entries:
-            for line in _format_entry(entry, show):
-                print(line)
-        bad = sum(not entry["ok"] for entry in entries)
-        print("all files OK" if ok else f"{bad} of {len(entries)} files have errors")
-    return 0 if ok else 1

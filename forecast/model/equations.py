@@ -15,16 +15,11 @@ from typing import Any
 
 import numpy as np
 
-MODEL_TYPE = "ai-timelines"
-MODEL_VERSION = "1.0"
+from forecast.core.definitions import COUNTRIES, FOLLOWERS, country_key
+
 REFERENCE_LOG10_FLOP = 26.0  # centre of the compute axis: priors state levels at 1e26 FLOP
 REFERENCE_ECI = 150.0  # centre of the ECI axis: horizon priors are stated at ECI 150
 LN10 = float(np.log(10.0))
-
-
-def country_key(base: str, country: str) -> str:
-    """Prior key of a per-country parameter, e.g. ``stock_growth_us``."""
-    return f"{base}_{country.lower()}"
 
 
 @dataclass(frozen=True)
@@ -75,9 +70,23 @@ def frontier_capability(
 def horizon_log2(capability: Any, suite: int | Any, p: Mapping[str, Any], xp: ModuleType) -> Any:
     """log2 of the METR 50% horizon (minutes) of a model with the given ECI, per suite.
 
-    ``suite`` is 0 for METR-Horizon-v1.1 and 1 for v1.0 (``forecast.country.SUITES``).
+    ``suite`` is 0 for METR-Horizon-v1.1 and 1 for v1.0 (``forecast.data.observations.SUITES``).
     """
     v11 = xp.eq(suite, 0) if xp is not np else np.equal(suite, 0)
     h0 = xp.where(v11, xp.log2(p["horizon_at_eci150_v11"]), xp.log2(p["horizon_at_eci150_v10"]))
     h1 = xp.where(v11, p["horizon_doublings_per_eci_v11"], p["horizon_doublings_per_eci_v10"])
     return h0 + h1 * (capability - REFERENCE_ECI)
+
+
+def horizon_offset(country: Any, p: Mapping[str, Any], xp: ModuleType) -> Any:
+    """log2 horizon offset of a country's models at equal ECI (0 for the reference country).
+
+    ``country`` holds model-order country indices; ``p`` the parameters by prior key (one
+    ``horizon_offset_<code>`` per non-reference country).
+    """
+    out: Any = 0.0
+    for code in FOLLOWERS:
+        i = COUNTRIES.index(code)
+        hit = np.equal(country, i) if xp is np else xp.eq(country, i)
+        out = out + xp.where(hit, p[country_key("horizon_offset", code)], 0.0)
+    return out

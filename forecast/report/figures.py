@@ -28,11 +28,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
-from forecast import arrival as am
-from forecast.country import COUNTRIES, country_stock, eci_records
-from forecast.priors import PriorSet
-from forecast.questions import BASELINE, Forecaster
-from forecast.timeutil import decimal_year, from_decimal_year
+from forecast.core import mcstats
+from forecast.core.definitions import BASELINE_SCENARIO
+from forecast.core.timeutil import decimal_year, from_decimal_year
+from forecast.data.observations import COUNTRIES, country_stock, eci_records
+from forecast.priors.priorset import PriorSet
+from forecast.questions.forecaster import Forecaster
 
 # Okabe & Ito (2008), "Color universal design": distinguishable with every common colour-vision
 # deficiency. US and CN keep their colours in every figure.
@@ -209,7 +210,7 @@ def quantile_paths(
     out = np.empty((len(quantiles), times.size))
     for j, t in enumerate(times):
         values = forecaster.values_at(country, float(t), scenario)[quantity]
-        out[:, j] = [am.quantile(values, q) for q in quantiles]
+        out[:, j] = [mcstats.quantile(values, q) for q in quantiles]
     return out
 
 
@@ -229,7 +230,7 @@ def trajectory_figure(
     data: dict[str, Any] = {
         "quantity": "frontier_eci",
         "unit": "ECI",
-        "scenario": BASELINE,
+        "scenario": BASELINE_SCENARIO,
         "quantiles": list(FAN_QUANTILES),
         "dates": [d.date().isoformat() for d in dates],
         "threshold_eci": {"q05": th_lo, "q50": th_mid, "q95": th_hi},
@@ -338,7 +339,7 @@ def arrival_figure(
                     [c["p"] for c, k in zip(cdf, keep, strict=True) if k],
                     color=SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)],
                     ls=SCENARIO_STYLES[i % len(SCENARIO_STYLES)],
-                    lw=1.5 if name == BASELINE else 1.2,
+                    lw=1.5 if name == BASELINE_SCENARIO else 1.2,
                     label=f"{name} (P later than {answer['horizon_end'][:4]}: "
                     f"{answer['p_later']['p']:.2f})",
                     drawstyle="steps-post",
@@ -392,7 +393,7 @@ def race_figure(forecaster: Forecaster, scenarios: Sequence[str]) -> Figure:
         for name in scenarios:
             paths = forecaster.scenario(name).paths
             us, cn = paths["US"].arrival, paths["CN"].arrival
-            gap = am.gap_years(us, cn)
+            gap = mcstats.gap_years(us, cn)
             gaps[name] = gap[np.isfinite(gap)]
             shares = race_shares(us, cn)
             race = forecaster.race(name)
@@ -461,7 +462,7 @@ def stock_figure(
     data: dict[str, Any] = {
         "quantity": "compute_stock_h100e",
         "unit": "H100e",
-        "scenario": BASELINE,
+        "scenario": BASELINE_SCENARIO,
         "quantiles": list(FAN_QUANTILES),
         "dates": [d.date().isoformat() for d in dates],
         "countries": {},
@@ -738,7 +739,7 @@ def all_figures(
     units: Mapping[str, str] | None = None,
 ) -> list[Figure]:
     """Every figure of the report, in report order."""
-    race_scenarios = [s for s in (BASELINE, "tightened_controls") if s in scenarios] or [
+    race_scenarios = [s for s in (BASELINE_SCENARIO, "tightened_controls") if s in scenarios] or [
         scenarios[0]
     ]
     return [

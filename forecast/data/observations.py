@@ -1,6 +1,6 @@
 """Per-country observation series for the model, built from the curated tables.
 
-Everything here turns validated tables (``forecast.datasets``) into plain numpy arrays, with the
+Everything here turns validated tables (``forecast.data.tables``) into plain numpy arrays, with the
 choices a forecaster may change read from the prior set's ``[settings]``:
 
 - chip stock: quarterly *additions* per country (the source series is cumulative from 2022Q1,
@@ -19,31 +19,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ForecastError, UsageError
-from forecast.timeutil import decimal_year
+from forecast.core.definitions import (
+    COUNTRIES,
+    REGISTRY,
+    SUITES,
+    UnknownCountryError,
+    country_index,
+)
+from forecast.core.errors import ForecastError
+from forecast.core.timeutil import decimal_year
 
-COUNTRIES: tuple[str, ...] = ("US", "CN")
-SUITES: tuple[str, ...] = ("v1.1", "v1.0")
-NAMED_US_HOLDERS = ("google", "microsoft", "meta", "amazon", "oracle", "coreweave", "xai")
-CN_LEGAL_HOLDERS = ("china_nvidia", "china_huawei", "china_cambricon", "china_amd")
+__all__ = ["COUNTRIES", "SUITES", "UnknownCountryError", "country_index"]
+
 QUARTER_YEARS = 0.25
 # Frontier training runs are language or multimodal models: the capability scales (ECI, METR)
 # measure those, and vision, biology or game models can hold compute records without moving them.
 FRONTIER_DOMAINS = ("Language", "Multimodal")
-
-
-class UnknownCountryError(UsageError):
-    """A country code that the model does not cover."""
-
-
-def country_index(country: str) -> int:
-    """Index of a country code in ``COUNTRIES``; raises a clear error for unknown codes."""
-    code = country.strip().upper()
-    if code not in COUNTRIES:
-        raise UnknownCountryError(
-            f"unknown country {country!r}; known countries: {', '.join(COUNTRIES)}"
-        )
-    return COUNTRIES.index(code)
 
 
 @dataclass(frozen=True)
@@ -87,20 +78,23 @@ class Observations:
 def country_stock(stock: pd.DataFrame, settings: Mapping[str, float]) -> pd.DataFrame:
     """Cumulative H100e per country and quarter from the holder-level table.
 
-    US = the named US companies + ``us_share_of_other_stock`` x Other;
-    CN = China's legal stock + ``cn_smuggled_weight`` x the speculative smuggled stock.
-    Returns columns quarter, date, country, h100e (cumulative since 2022Q1).
+    Each country sums the holder groups its registry entry lists (``priors/countries.toml``),
+    each times its weight: a number, or a prior-set setting such as ``us_share_of_other_stock``
+    (US: the named companies + a share of Other) or ``cn_smuggled_weight`` (CN: legal stock +
+    the speculative smuggled stock). Returns columns quarter, date, country, h100e (cumulative
+    since 2022Q1).
     """
     wide = stock.pivot_table(index=["quarter", "date"], columns="holder", values="h100e")
     wide = wide.sort_index().fillna(0.0)
-    us = wide[[h for h in NAMED_US_HOLDERS if h in wide]].sum(axis=1)
-    us = us + float(settings["us_share_of_other_stock"]) * wide.get("other", 0.0)
-    cn = wide[[h for h in CN_LEGAL_HOLDERS if h in wide]].sum(axis=1)
-    cn = cn + float(settings["cn_smuggled_weight"]) * wide.get("china_smuggled", 0.0)
     frames = []
-    for code, series in (("US", us), ("CN", cn)):
+    for country in REGISTRY:
+        series = pd.Series(0.0, index=wide.index)
+        for holder, weight in country.stock_holders:
+            w = float(settings[weight]) if isinstance(weight, str) else float(weight)
+            if holder in wide:
+                series = series + w * wide[holder]
         frame = series.rename("h100e").reset_index()
-        frame["country"] = code
+        frame["country"] = country.code
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)[["quarter", "date", "country", "h100e"]]
 
@@ -266,7 +260,7 @@ def horizon_records(metr: pd.DataFrame, settings: Mapping[str, float]) -> Series
 def build_observations(
     tables: Mapping[str, pd.DataFrame], settings: Mapping[str, float], data_end: float
 ) -> Observations:
-    """All observation blocks from the loaded tables (see ``forecast.datasets.load_all``)."""
+    """All observation blocks from the loaded tables (see ``forecast.data.tables.load_all``)."""
     levels = country_stock(tables["compute_stock"], settings)
     return Observations(
         stock=stock_additions(levels),

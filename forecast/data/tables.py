@@ -26,8 +26,9 @@ from typing import Literal
 
 import pandas as pd
 
-from forecast.errors import ForecastError
-from forecast.timeutil import quarter_end
+from forecast.core.definitions import COUNTRIES
+from forecast.core.errors import ForecastError
+from forecast.core.timeutil import quarter_end
 
 __all__ = [
     "COUNTRIES",
@@ -50,9 +51,6 @@ __all__ = [
 
 VINTAGE = pd.Timestamp("2025-12-31")
 """Data vintage: every bundled observation is dated on or before this day."""
-
-COUNTRIES = ("US", "CN")
-"""Country codes of the modelled countries."""
 
 Kind = Literal["string", "float", "int", "bool", "date"]
 
