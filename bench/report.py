@@ -26,7 +26,7 @@ BASELINE = """
 import json, sys, time
 t0 = time.perf_counter()
 from forecast.questions.forecaster import Forecaster
-from forecast.report.build import headline_section, race_section
+from forecast.report.sections import headline_section, race_section
 f = Forecaster.from_store(run_id=sys.argv[1] or None)
 t1 = time.perf_counter()
 scenarios = list(f.scenarios)

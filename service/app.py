@@ -8,6 +8,10 @@ up a new current run on the next request (it stats the store's ``CURRENT`` file 
 
 Run one uvicorn process per store: the refit worker, the rate limiter and the caches belong to
 the process. Reads are public; writes need ``X-API-Key`` and are rate-limited per key name.
+
+Each HTTP area is a domain under ``service/domains`` (controller, schemas, parameters); the
+OpenAPI document is finished per app build by :mod:`service.openapi`, so it shows the scenario
+names and date range of the forecasters' files as they are when the app is built.
 """
 
 from __future__ import annotations
@@ -19,56 +23,34 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-import msgspec
 from litestar import Litestar, Request
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Scope
 from litestar.utils import normalize_path
 
-import forecast
-from service import schemas
 from service.auth import API_KEY_HEADER, key_name_for_rate_limit
 from service.config import Settings
-from service.controllers.catalog import CatalogController
-from service.controllers.exports import ExportController
-from service.controllers.observations import ObservationController
-from service.controllers.questions import QuestionController
-from service.controllers.refits import RefitController
-from service.controllers.reports import ReportController
-from service.controllers.runs import RunController
-from service.controllers.system import MetricsController, SystemController
-from service.dashboard import DASHBOARD_TAG, DashboardController, static_files_router
+from service.dashboard import DashboardController, static_files_router
+from service.domains.exports.controller import ExportController
+from service.domains.observations.controller import ObservationController
+from service.domains.questions.controller import QuestionController
+from service.domains.refits.controller import RefitController
+from service.domains.reports.controller import ReportController
+from service.domains.runs.controller import RunController
+from service.domains.system.catalog import CatalogController
+from service.domains.system.controller import MetricsController, SystemController
 from service.logs import RequestContextMiddleware, setup_logging
+from service.openapi import finish_document, openapi_config
 from service.problems import EXCEPTION_HANDLERS
 from service.runtime import ForecasterPool, Services
 from service.scheduler import Cron, ReportScheduler
 
 log = logging.getLogger("service.app")
-
-DESCRIPTION = """Forecasts of breakthrough-level AI capability by country (US, CN) from a Bayesian
-model of chip supply, training compute and efficiency gains, fitted with PyMC. Answers come from
-the current stored run (or `run=`), with Monte Carlo errors. Errors are RFC 9457 problem details.
-Reads are public; writes (observations, refits) need the `X-API-Key` header."""
-
-TAGS = [
-    Tag(name="questions", description="Timeline questions, as `forecast ask`"),
-    Tag(name="runs", description="Stored runs and their diagnostics"),
-    Tag(name="catalog", description="Scenarios and prior sets"),
-    Tag(name="observations", description="Rows added to the data tables"),
-    Tag(name="refits", description="Refit jobs run by the worker process"),
-    Tag(name="exports", description="Answers in other formats"),
-    Tag(name="reports", description="Dated forecast reports (HTML, PDF, JSON)"),
-    Tag(name="system", description="Health"),
-    DASHBOARD_TAG,
-]
 
 
 class ForecastApp(Litestar):
@@ -217,46 +199,6 @@ def report_scheduler(services: Services) -> ReportScheduler:
     )
 
 
-def openapi_config() -> OpenAPIConfig:
-    """OpenAPI at ``/schema`` (Swagger UI) and ``/schema/openapi.json``."""
-    return OpenAPIConfig(
-        title="AI capability timelines forecast",
-        version=forecast.__version__,
-        description=DESCRIPTION,
-        path="/schema",
-        tags=TAGS,
-        render_plugins=[SwaggerRenderPlugin(path=["/", "/swagger"])],
-        components=Components(
-            security_schemes={
-                "ApiKey": SecurityScheme(
-                    type="apiKey",
-                    name=API_KEY_HEADER,
-                    security_scheme_in="header",
-                    description="Write endpoints only; keys come from FORECAST_API_KEYS",
-                )
-            }
-        ),
-    )
-
-
-def document_strict_bodies(app: Litestar) -> None:
-    """Mark request bodies that refuse unknown fields with ``additionalProperties: false``.
-
-    msgspec refuses unknown fields of these Structs (a misspelt ``scenaro`` must not be ignored
-    silently); Litestar 2 does not say so in the OpenAPI document, so it is added here.
-    """
-    components = app.openapi_schema.components
-    documented = components.schemas if components and components.schemas else {}
-    for name, value in vars(schemas).items():
-        if (
-            isinstance(value, type)
-            and issubclass(value, msgspec.Struct)
-            and value.__struct_config__.forbid_unknown_fields
-            and name in documented
-        ):
-            documented[name].additional_properties = False
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     """The app for ``settings`` (default: from the environment)."""
     settings = settings or Settings()
@@ -301,7 +243,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         signature_namespace={"Services": Services},
     )
-    document_strict_bodies(app)
+    finish_document(app)
     return app
 
 

@@ -18,6 +18,8 @@ variable                        meaning                                      def
 ``FORECAST_WORKER``             run the refit worker process (1/0)           1
 ``FORECAST_QUICK_GATE``         gate for ``quick`` refits: max R-hat,        the library's
                                 min bulk ESS, max divergences (tests only)   gate
+``FORECAST_WORKER_GRACE``       seconds the worker may take to stop at       10
+                                shutdown before it is terminated
 ``FORECAST_WATCH_SECONDS``      how often to look for a new current run      1.0
 ``FORECAST_REPORT_CRON``        cron schedule (UTC) of refit + report runs   none (off)
 ``FORECAST_LOG_LEVEL``          log level                                    INFO
@@ -146,15 +148,19 @@ def parse_gate(text: str, name: str = "FORECAST_QUICK_GATE") -> tuple[float, flo
 class WorkerSettings:
     """The refit worker process.
 
-    ``quick_gate`` relaxes the diagnostics gate for ``quick`` refits only (small sampler
-    settings cannot reach the default gate's bulk ESS of 400); leave it unset in production,
-    where quick refits then simply fail the gate and never become current.
+    ``stop_grace`` bounds how long shutdown waits for the worker to finish its job (a worker
+    still compiling its model at start reads the stop request only afterwards). ``quick_gate``
+    relaxes the diagnostics gate for ``quick`` refits only (small sampler settings cannot reach
+    the default gate's bulk ESS of 400); leave it unset in production, where quick refits then
+    simply fail the gate and never become current.
     """
 
     enabled: bool = field(default_factory=lambda: _bool("FORECAST_WORKER", True))
     quick_gate: tuple[float, float, int] | None = field(
         default_factory=lambda: parse_gate(_env("FORECAST_QUICK_GATE", ""))
     )
+    stop_grace: float = field(default_factory=lambda: _float("FORECAST_WORKER_GRACE", 10.0))
+    """Seconds the worker may take to finish its job at shutdown before it is terminated."""
 
 
 @dataclass(frozen=True)

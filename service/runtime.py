@@ -184,7 +184,12 @@ class Services:
         db = ServiceDB(settings.store.database)
         worker = (
             WorkerHandle(
-                home, db, settings.log.level, settings.log.format, settings.worker.quick_gate
+                home,
+                db,
+                settings.log.level,
+                settings.log.format,
+                settings.worker.quick_gate,
+                settings.worker.stop_grace,
             )
             if settings.worker.enabled
             else None

@@ -168,9 +168,11 @@ class WorkerHandle:
         log_level: str,
         log_format: str,
         quick_gate: tuple[float, float, int] | None = None,
+        stop_grace: float = 10.0,
     ) -> None:
         self.home = Path(home)
         self.quick_gate = quick_gate
+        self.stop_grace = stop_grace
         self.db = db
         self.log_level = log_level
         self.log_format = log_format
@@ -218,14 +220,17 @@ class WorkerHandle:
         self.start()
         return True
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Ask the worker to stop after its current job; terminate it after ``timeout`` s."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Ask the worker to stop after its current job; terminate it after ``timeout`` s.
+
+        ``timeout`` defaults to the handle's ``stop_grace``.
+        """
         process, queue = self._process, self._queue
         if process is None:
             return
         if process.is_alive() and queue is not None:
             queue.put(STOP)
-            process.join(timeout)
+            process.join(self.stop_grace if timeout is None else timeout)
         if process.is_alive():
             process.terminate()
             process.join(5)

@@ -31,3 +31,22 @@ def forecaster(quick_run):
 
     store, result = quick_run
     return Forecaster.from_store(store, result.run_id)
+
+
+FIT_FIXTURES = frozenset({"quick_run", "default_fit", "cutoff_forecaster"})
+"""Fixtures that fit a model; every fixture built on a fit (a store, a forecaster, a service
+home) depends on one of these, so it shows in a test's fixture closure."""
+NOT_FAST_MARKERS = frozenset({"slow", "browser", "fit", "not_fast"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that needs no fit, no browser and no sampling ``fast``.
+
+    ``bash scripts/test -m fast`` runs that tier in about a minute. A test that does heavy work
+    without a fit fixture (a subprocess fit, a long simulation) says so with ``not_fast``.
+    """
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        marks = {m.name for m in item.iter_markers()}
+        if not names & FIT_FIXTURES and not marks & NOT_FAST_MARKERS:
+            item.add_marker(pytest.mark.fast)

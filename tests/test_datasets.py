@@ -24,12 +24,14 @@ from forecast.data.tables import (
     VINTAGE,
     DataIssue,
     DataValidationError,
+    cell_text,
     check,
     cli_check,
     data_hash,
     load_all,
     load_table,
     validate_file,
+    validate_rows,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -450,6 +452,51 @@ def test_data_hash_is_stable_and_order_free(tmp_path: Path) -> None:
     assert data_hash([a, b]) == data_hash([b, a]) != base
     with pytest.raises(DataValidationError, match="file not found"):
         data_hash([tmp_path / "nope.csv"])
+
+
+def test_rows_in_memory_get_the_file_rules_with_row_numbers_as_data(tmp_path: Path) -> None:
+    rows = [
+        with_(MODEL_ROW, country="FR", training_flop="-1"),
+        with_(MODEL_ROW, model="T2", date="2099-01-01"),
+        with_(MODEL_ROW, model="GPT-4 (Mar 2023)"),
+        with_(MODEL_ROW, model="T3"),
+        MODEL_ROW,
+    ]
+    report = validate_rows("models", rows, batch="this batch")
+    assert not report.ok
+    assert all(isinstance(i.row, int) for i in report.issues)
+    # the same cells, rules and messages as the same rows in a file (row i is line i + 2)
+    path = write_csv(tmp_path / "same.csv", rows)
+    from_file = {(i.line - 2, i.column, i.value) for i in check([path]).issues}
+    assert {(i.row, i.column, i.value) for i in report.issues} == from_file
+    rules = {(i.row, i.column): i.rule for i in report.issues}
+    assert rules[(0, "country")] == "must be one of: US, CN"
+    assert rules[(1, "date")] == "must not be in the future"
+    assert rules[(2, "model")].endswith("first seen on forecast/data/models.csv:143")
+    assert rules[(4, "model")].endswith("first seen in row 0 of this batch")
+
+
+def test_rows_in_memory_cells_columns_and_earlier_rows() -> None:
+    row = {**MODEL_ROW, "training_flop": 2.5e25, "notable": True, "domain": None, "colour": "red"}
+    report = validate_rows(
+        "models", [row], earlier=[(17, MODEL_ROW)], earlier_noun="stored observation"
+    )
+    assert report.cells[0]["training_flop"] == "2.5e+25" and report.cells[0]["domain"] == ""
+    assert "colour" not in report.cells[0]
+    assert [(i.row, i.column, i.rule) for i in report.issues] == [
+        (0, "colour", "unknown column for table models"),
+        (0, "model", "duplicate key (model); first seen in stored observation 17"),
+    ]
+    assert report.earlier_issues == []
+    assert validate_rows("models", [MODEL_ROW]).ok
+    assert [cell_text(v) for v in (None, True, False, 3, 2.5e25, "x")] == [
+        "",
+        "true",
+        "false",
+        "3",
+        "2.5e+25",
+        "x",
+    ]
 
 
 def test_issue_format() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.core.definitions import QUANTITIES
+from forecast.core.definitions import COUNTRIES, QUANTITIES
 from forecast.core.errors import UsageError
 from forecast.priors.scenarios import Levers, Scenario, UnknownScenarioError
 
@@ -78,11 +78,47 @@ def test_probability_agrees_with_cdf(forecaster):
 
 def test_race_probabilities_sum_to_one(forecaster):
     r = forecaster.race()
-    total = r["p_cn_first"]["p"] + r["p_us_first"]["p"] + r["p_neither_by_horizon"]["p"]
+    assert [row["country"] for row in r["p_first"]] == list(COUNTRIES)
+    total = sum(row["p"] for row in r["p_first"]) + r["p_neither_by_horizon"]["p"]
     ties = 1 - total
     assert -1e-3 <= ties < 0.05  # answers are rounded to 4 decimals
-    within = [w["p"] for w in r["p_gap_within"]]
-    assert within == sorted(within)
+    for pair in r["pairs"]:
+        within = [w["p"] for w in pair["p_gap_within"]]
+        assert within == sorted(within)
+
+
+def test_race_has_every_pair_and_keeps_the_two_country_fields(forecaster):
+    r = forecaster.race(within_years=(0.5, 3.0), quantiles=(0.1, 0.5, 0.9))
+    expected = [(a, b) for i, a in enumerate(COUNTRIES) for b in COUNTRIES[i + 1 :]]
+    assert [(p["first"], p["second"]) for p in r["pairs"]] == expected
+    ans = forecaster.scenario(None)
+    for pair in r["pairs"]:
+        a, b = ans.paths[pair["first"]].arrival, ans.paths[pair["second"]].arrival
+        assert pair["p_first_before_second"]["p"] == pytest.approx(np.mean(a < b), abs=1e-4)
+        assert [w["years"] for w in pair["p_gap_within"]] == [0.5, 3.0]
+        assert [g["q"] for g in pair["gap_quantiles"]] == [0.1, 0.5, 0.9]
+        finite = [g["years"] for g in pair["gap_quantiles"] if g["years"] is not None]
+        assert finite == sorted(finite)
+        assert 0 <= pair["p_first_before_second"]["mcse"] < 0.5
+    # the two-country fields are the US-CN pair's, for the clients that read them
+    if {"US", "CN"} <= set(COUNTRIES):
+        us_cn = next(p for p in r["pairs"] if (p["first"], p["second"]) == ("US", "CN"))
+        assert r["gap_quantiles"] == us_cn["gap_quantiles"]
+        assert r["p_gap_within"] == us_cn["p_gap_within"]
+        first = {row["country"]: row for row in r["p_first"]}
+        assert r["p_cn_first"] == {"p": first["CN"]["p"], "mcse": first["CN"]["mcse"]}
+        assert r["p_us_first"] == {"p": first["US"]["p"], "mcse": first["US"]["mcse"]}
+
+
+def test_compare_race_gives_every_country_first(forecaster):
+    c = forecaster.compare("race", "cn_efficiency_shock")
+    deltas = {row["country"]: row for row in c["difference"]["p_first"]}
+    assert list(deltas) == list(COUNTRIES)
+    assert deltas["CN"]["delta"] >= 0  # a Chinese efficiency jump never makes China later
+    assert c["difference"]["p_cn_first"] == {
+        "delta": deltas["CN"]["delta"],
+        "mcse": deltas["CN"]["mcse"],
+    }
 
 
 def test_trajectory_quantiles_in_natural_units(forecaster):

@@ -1,19 +1,28 @@
-"""The ``forecast`` command line: data check, priors check, fit, runs, ask, serve.
+"""The ``forecast`` command line: argument wiring for data check, priors check, fit, runs, ask,
+backtest, report and serve.
 
-Every command prints readable text, or JSON with ``--json``. Errors are one line on stderr
-(``error: ...``) with exit status 2 for bad input and 1 for a failed check or fit.
+Each command's handler lives in its own module (``ask``, ``fit_cmd``, ``runs``, ``data_cmd``,
+``backtest_cmd``, ``report_cmd``), every text rendering of an answer in ``text`` and the writing
+of JSON in ``output``. Every command prints readable text, or strict JSON with ``--json`` (a number
+that is not finite, such as the infinite R-hat of a failed run, is written as null). Errors are
+one line on stderr (``error: ...``) with exit status 2 for bad input and 1 for a failed check or
+fit. When the reader of stdout goes away early (``forecast runs --json | head -1``) the command
+stops quietly with status 141.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
 
-from forecast.core.definitions import BASELINE_SCENARIO, DEFAULT_QUANTILES
+from forecast.cli.ask import cmd_ask
+from forecast.cli.backtest_cmd import cmd_backtest
+from forecast.cli.data_cmd import cmd_data_check, cmd_priors_check
+from forecast.cli.fit_cmd import cmd_fit
+from forecast.cli.output import flush_stdout, pipe_closed
+from forecast.cli.runs import cmd_runs
 from forecast.core.errors import ForecastError, UsageError
 
 QUICK_HELP = (
@@ -44,6 +53,7 @@ non_negative_int = whole_number(0)
 
 
 def probability_level(text: str) -> float:
+    """An argparse type: a number strictly between 0 and 1."""
     try:
         value = float(text)
     except ValueError:
@@ -53,270 +63,26 @@ def probability_level(text: str) -> float:
     return value
 
 
-def number(text: str) -> float:
+def finite_number(text: str) -> float:
+    """An argparse type: a finite number (not nan or inf)."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number")
+    return value
 
 
-def emit(payload: Any, as_json: bool, text: Callable[[Any], str]) -> None:
-    if as_json:
-        print(json.dumps(payload, indent=2, allow_nan=False))
-    else:
-        print(text(payload))
-
-
-# -- data and priors ---------------------------------------------------------------------------
-def cmd_data_check(args: argparse.Namespace) -> int:
-    from forecast.data.tables import cli_check
-
-    return cli_check(args.files, args.json)
-
-
-def cmd_priors_check(args: argparse.Namespace) -> int:
-    from forecast.cli.priors_check import cli_check
-
-    return cli_check(args.files, args.json, show=args.show)
-
-
-# -- fit and runs ------------------------------------------------------------------------------
-def cmd_fit(args: argparse.Namespace) -> int:
-    from forecast.fit.sampling import QUICK, QUICK_GATE, Gate, SamplerConfig, fit, with_overrides
-
-    base = QUICK if args.quick else SamplerConfig()
-    config = with_overrides(
-        base,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        seed=args.seed,
-        sampler=args.sampler,
-    )
-    missing = [f for f in args.data if not Path(f).is_file()]
-    if missing:
-        raise UsageError(f"--data: file not found: {missing[0]}")
-    priors = args.priors
-    result = fit(
-        priors=Path(priors) if priors.endswith(".toml") else priors,
-        extra=[Path(f) for f in args.data],
-        config=config,
-        gate=QUICK_GATE if args.quick else Gate(),
-        progress=args.progress and sys.stderr.isatty(),
-    )
-    emit(result.summary(), args.json, lambda s: f"{s['run_id']} {s['status']}")
-    return 0 if result.status == "passed" else 1
-
-
-def format_runs(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return "no runs yet; fit one with `forecast fit`"
-    lines = [
-        f"{'run id':26} {'status':7} {'priors':16} {'R-hat':>6} {'ESS':>6} {'div':>4} {'secs':>6}"
-    ]
-    for r in rows:
-        mark = "*" if r["current"] else " "
-        lines.append(
-            f"{r['id']:25}{mark} {r['status']:7} {r['prior_set']:16} {r['max_rhat']:6.3f} "
-            f"{r['min_ess_bulk']:6.0f} {r['divergences']:4d} {r['wall_seconds']:6.1f}"
-        )
-    lines.append("* = current")
-    return "\n".join(lines)
-
-
-def cmd_runs(args: argparse.Namespace) -> int:
-    from forecast.store.runs import RunStore
-
-    store = RunStore()
-    if args.current:
-        run_id = store.current_id()
-        emit(store.meta(run_id), args.json, lambda m: m["id"])
-        return 0
-    emit(store.list(), args.json, format_runs)
-    return 0
-
-
-# -- questions ---------------------------------------------------------------------------------
-def fmt_year(entry: dict[str, Any]) -> str:
-    if entry["later"]:
-        return "later than the horizon end"
-    mcse = entry["mcse_years"]
-    return f"{entry['date']} (±{mcse:.2f} yr MC error)" if mcse is not None else entry["date"]
-
-
-def format_arrival(a: dict[str, Any]) -> str:
-    lines = [
-        f"Arrival of breakthrough capability, {a['country']}, scenario {a['scenario']} "
-        f"(run {a['run_id']}, {a['draws']} draws, n_eff {a['n_eff']})"
-    ]
-    for q in a["quantiles"]:
-        lines.append(f"  {q['q']:>5.0%} quantile: {fmt_year(q)}")
-    lines.append(
-        f"  P(later than {a['horizon_end']}) = {a['p_later']['p']:.3f} ± {a['p_later']['mcse']:.3f}"
-    )
-    return "\n".join(lines)
-
-
-def format_probability(a: dict[str, Any]) -> str:
-    return (
-        f"P({a['country']} reaches breakthrough capability by {a['by']}, scenario "
-        f"{a['scenario']}) = {a['p']:.3f} ± {a['mcse']:.3f} (MC error)"
-    )
-
-
-def format_race(a: dict[str, Any]) -> str:
-    lines = [f"Race, scenario {a['scenario']} (run {a['run_id']})"]
-    for key, label in (
-        ("p_cn_first", "CN first"),
-        ("p_us_first", "US first"),
-        ("p_neither_by_horizon", "neither by horizon end"),
-    ):
-        lines.append(f"  P({label}) = {a[key]['p']:.3f} ± {a[key]['mcse']:.3f}")
-    for w in a["p_gap_within"]:
-        lines.append(f"  P(|gap| <= {w['years']:g} yr) = {w['p']:.3f} ± {w['mcse']:.3f}")
-    lines.append("  gap (CN minus US arrival, years):")
-    for g in a["gap_quantiles"]:
-        shown = f"{g['years']:+.2f}" if g["years"] is not None else g["side"]
-        lines.append(f"    {g['q']:>5.0%}: {shown}")
-    return "\n".join(lines)
-
-
-def format_trajectory(a: dict[str, Any]) -> str:
-    lines = [f"{a['quantity']} ({a['unit']}), {a['country']}, scenario {a['scenario']}"]
-    for p in a["points"]:
-        qs = "  ".join(f"{r['q']:.0%}: {r['value']:.4g}" for r in p["quantiles"])
-        lines.append(f"  {p['date']}  {qs}")
-    return "\n".join(lines)
-
-
-def format_surprise(a: dict[str, Any]) -> str:
-    o = a["observation"]
-    lines = [f"{o['label'] or o['quantity']} = {o['value']:g} {o['unit']} at {o['date']}"]
-    for r in a["against"]:
-        lines.append(
-            f"  against the {r['country']} trend: percentile {r['percentile']:.1f} "
-            f"± {r['mcse']:.1f} (trend median {r['trend_median']:.4g})"
-        )
-    return "\n".join(lines)
-
-
-def format_compare(a: dict[str, Any]) -> str:
-    fmt = {"arrival": format_arrival, "probability": format_probability, "race": format_race}[
-        a["question"]
-    ]
-    parts = [fmt(ans) for ans in a["answers"].values()]
-    parts.append(f"difference ({a['scenario']} minus {a['versus']}): {json.dumps(a['difference'])}")
-    return "\n\n".join(parts)
-
-
-def read_surprise_file(path: str) -> list[dict[str, Any]]:
-    """Observations for ``ask surprise --file``: CSV with quantity,date,value[,label]."""
-    import csv
-
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"--file: file not found: {path}")
-    rows = []
-    with file.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        needed = {"quantity", "date", "value"}
-        if not needed <= set(reader.fieldnames or ()):
-            raise UsageError(f"{path}:1: header must include quantity,date,value (label optional)")
-        for line, row in enumerate(reader, start=2):
-            try:
-                value = float(row["value"])
-            except ValueError:
-                raise UsageError(
-                    f"{path}:{line}: column value: {row['value']!r} is not a number"
-                ) from None
-            rows.append(
-                {
-                    "quantity": row["quantity"],
-                    "when": row["date"],
-                    "value": value,
-                    "label": row.get("label"),
-                }
-            )
-    return rows
-
-
-def cmd_ask(args: argparse.Namespace) -> int:
-    from forecast.questions.forecaster import Forecaster
-
-    forecaster = Forecaster.from_store(run_id=args.run)
-    q = args.question
-    if q in ("arrival", "probability", "race") and args.versus:
-        kwargs: dict[str, Any] = {}
-        if q in ("arrival", "probability"):
-            kwargs["country"] = args.country
-        if q == "probability":
-            kwargs["by"] = args.by
-        answer = forecaster.compare(q, args.scenario or BASELINE_SCENARIO, args.versus, **kwargs)
-        emit(answer, args.json, format_compare)
-        return 0
-    if q == "arrival":
-        answer = forecaster.arrival(
-            args.country, args.scenario, args.quantile or DEFAULT_QUANTILES, cdf=True
-        )
-        emit(answer, args.json, format_arrival)
-    elif q == "probability":
-        emit(
-            forecaster.probability(args.country, args.by, args.scenario),
-            args.json,
-            format_probability,
-        )
-    elif q == "race":
-        emit(forecaster.race(args.scenario, within_years=args.within), args.json, format_race)
-    elif q == "trajectory":
-        answer = forecaster.trajectory(args.quantity, args.country, args.at, args.scenario)
-        emit(answer, args.json, format_trajectory)
-    elif q == "surprise":
-        if args.file:
-            items = read_surprise_file(args.file)
-        elif args.quantity and args.date and args.value is not None:
-            items = [
-                {
-                    "quantity": args.quantity,
-                    "when": args.date,
-                    "value": args.value,
-                    "label": args.label,
-                }
-            ]
-        else:
-            raise UsageError("surprise: give --file, or --quantity, --date and --value")
-        countries = args.country or None
-        answers = [
-            forecaster.surprise(
-                it["quantity"],
-                it["when"],
-                it["value"],
-                label=it["label"],
-                scenario=args.scenario,
-                **({"countries": countries} if countries else {}),
-            )
-            for it in items
-        ]
-        emit(
-            answers if len(answers) > 1 else answers[0],
-            args.json,
-            lambda a: "\n".join(format_surprise(x) for x in (a if isinstance(a, list) else [a])),
-        )
-    return 0
-
-
-def cmd_backtest(args: argparse.Namespace) -> int:
-    from forecast.validation.backtest import run_cli
-
-    return run_cli(args)
-
-
+# -- commands handed to other faces ------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
-    from forecast.report.build import run_cli
+    from forecast.cli.report_cmd import run_cli
 
     return run_cli(args)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the HTTP face, found through the ``forecast.faces`` entry point."""
     from importlib.metadata import entry_points
 
     faces = entry_points(group="forecast.faces", name="serve")
@@ -397,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     prob.add_argument("--versus", help="compare with this scenario")
     common(prob)
     race = asks.add_parser("race", help="who first, gap distribution")
-    race.add_argument("--within", type=number, action="append", default=None, metavar="YEARS")
+    race.add_argument(
+        "--within", type=finite_number, action="append", default=None, metavar="YEARS"
+    )
     race.add_argument("--versus", help="compare with this scenario")
     common(race)
     traj = asks.add_parser("trajectory", help="predictive quantiles of a quantity at dates")
@@ -408,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     sur = asks.add_parser("surprise", help="posterior-predictive percentile of a new observation")
     sur.add_argument("--quantity")
     sur.add_argument("--date")
-    sur.add_argument("--value", type=number)
+    sur.add_argument("--value", help="the observed value (a finite number)")
     sur.add_argument("--label")
     sur.add_argument("--country", action="append")
     sur.add_argument("--file", help="CSV with quantity,date,value[,label]")
@@ -456,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the command; errors become one line on stderr and a status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "question", None) == "race" and args.within is None:
@@ -472,3 +241,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``forecast`` command: the exit status of :func:`run`, or 141 if stdout was closed."""
+    try:
+        code = run(argv)
+    except BrokenPipeError:
+        return pipe_closed()
+    except SystemExit:  # argparse: --help or a usage error, possibly into a closed pipe
+        flush_stdout()
+        raise
+    closed = flush_stdout()
+    return code if closed is None else closed
+
+
+if __name__ == "__main__":  # python -m forecast.cli.main (python -m forecast.cli does the same)
+    sys.exit(main())

@@ -28,7 +28,7 @@ from forecast.core.errors import ForecastError, UsageError
 # ------------------------------------------------------------------------------------------------
 
 MODEL_TYPE = "ai-timelines"
-MODEL_VERSION = "1.0"
+MODEL_VERSION = "1.1"
 
 # ------------------------------------------------------------------------------------------------
 # Names and defaults shared by questions, CLI, service and report
@@ -51,6 +51,9 @@ SUITES: tuple[str, ...] = ("v1.1", "v1.0")
 
 QUANTITIES: dict[str, str] = {
     "compute_stock_h100e": "H100e",
+    "chip_additions_h100e_per_year": "H100e/yr",
+    "chip_spend_usd_per_year": "USD/yr",
+    "chip_power_gw": "GW (chip TDP)",
     "frontier_training_flop": "FLOP",
     "effective_compute_flop": "FLOP (2025 algorithms)",
     "frontier_eci": "ECI",
@@ -104,6 +107,9 @@ def _load_registry(path: Path) -> tuple[Country, ...]:
         raise ForecastError(f"{path}: the country registry is missing") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ForecastError(f"{path}: not valid TOML ({exc})") from exc
+    unknown = set(data) - {"country", "shared_holders"}
+    if unknown:
+        raise _registry_error(path, "top level", f"unknown keys {sorted(unknown)}")
     table = data.get("country")
     if not isinstance(table, dict) or not table:
         raise _registry_error(path, "[country]", "list at least one [country.CODE] table")
@@ -151,6 +157,29 @@ def _load_registry(path: Path) -> tuple[Country, ...]:
 def country_registry() -> tuple[Country, ...]:
     """The registry in model order (reference first), read once per process and folder."""
     return _load_registry(priors_dir() / COUNTRY_FILE_NAME)
+
+
+SHARED_HOLDER_COUNTRY = "OTHER"
+"""The ``country`` of chip-holder rows that belong to no single country."""
+
+
+def holder_countries() -> dict[str, str]:
+    """Chip-holder group -> the country its rows in ``compute_stock.csv`` carry.
+
+    A group belongs to the one registry country that lists it, or to ``OTHER`` when the
+    registry's ``shared_holders`` names it (countries may still count a share of it).
+    """
+    path = priors_dir() / COUNTRY_FILE_NAME
+    shared = tomllib.loads(path.read_text(encoding="utf-8")).get("shared_holders", [])
+    out = {str(h): SHARED_HOLDER_COUNTRY for h in shared}
+    for country in country_registry():
+        for holder, _ in country.stock_holders:
+            if holder in out and out[holder] != country.code:
+                if out[holder] == SHARED_HOLDER_COUNTRY:
+                    continue
+                raise _registry_error(path, holder, "a holder group belongs to one country")
+            out[holder] = country.code
+    return out
 
 
 REGISTRY: tuple[Country, ...] = country_registry()
@@ -210,6 +239,12 @@ PER_COUNTRY: dict[str, ParameterSpec] = {
         "FLOP/H100e", "positive", "largest {name} training run per H100e held"
     ),
     "frontier_share_drift": ParameterSpec("ln/yr", "real", "drift of the {name} run/stock ratio"),
+    "chip_spend_ceiling": ParameterSpec(
+        "USD/yr", "positive", "level {name}'s annual AI-accelerator spend saturates at"
+    ),
+    "chip_power_ceiling": ParameterSpec(
+        "GW", "positive", "level {name}'s AI-accelerator power (chip TDP) saturates at"
+    ),
 }
 """Parameters every country has its own value of (prior key ``base_code``)."""
 
@@ -224,6 +259,9 @@ PER_FOLLOWER: dict[str, ParameterSpec] = {
 SHARED: dict[str, ParameterSpec] = {
     "stock_ar1": ParameterSpec(
         "1", "unit", "lag-1 autocorrelation of quarterly log-addition residuals"
+    ),
+    "chip_useful_life_years": ParameterSpec(
+        "yr", "positive", "years an AI accelerator stays in the stock before it retires"
     ),
     "stock_growth_longrun": ParameterSpec(
         "ln/yr", "real", "long-run growth rate of additions after the slowdown"

@@ -132,6 +132,20 @@ def stock_additions(levels: pd.DataFrame) -> Series:
     )
 
 
+def stock_additions_meta(obs: Observations) -> dict[str, dict[str, list[float]]]:
+    """The fitted additions series per country (mid-quarter years, ln H100e/yr), for a run's
+    metadata: the projection starts from the AR(1) state at the last observed quarter."""
+    s = obs.stock
+    out = {}
+    for ci, code in enumerate(COUNTRIES):
+        mask = s.country == ci
+        out[code] = {
+            "t": [float(x) for x in s.t[mask]],
+            "ln_h100e_per_year": [float(x) for x in s.value[mask]],
+        }
+    return out
+
+
 def running_records(
     frame: pd.DataFrame,
     value: str,
@@ -147,7 +161,7 @@ def running_records(
     history would otherwise count its first small models as records).
     """
     keep = []
-    for _, rows in frame.sort_values(["date", value]).groupby(group, sort=False):
+    for _, rows in frame.sort_values(["date", value], kind="mergesort").groupby(group, sort=False):
         years = decimal_year(rows["date"])
         values = rows[value].to_numpy(dtype=float)
         early = years < years.min() + warmup_years
@@ -160,7 +174,7 @@ def running_records(
             if not is_early and val > best + step:
                 keep.append(idx)
                 best = val
-    return frame.loc[keep].sort_values([group, "date"])
+    return frame.loc[keep].sort_values([group, "date"], kind="mergesort")
 
 
 def compute_records(models: pd.DataFrame, settings: Mapping[str, float]) -> Series:
@@ -208,7 +222,7 @@ def eci_records(eci: pd.DataFrame, settings: Mapping[str, float]) -> Series:
 def eci_cross_section(eci: pd.DataFrame) -> Series:
     """Every model with both an ECI score and a training-compute estimate."""
     rows = eci[eci["country"].isin(COUNTRIES) & eci["training_flop"].notna()]
-    rows = rows.sort_values("date")
+    rows = rows.sort_values("date", kind="mergesort")
     return Series(
         t=decimal_year(rows["date"]),
         value=rows["eci"].to_numpy(dtype=float),
@@ -257,10 +271,28 @@ def horizon_records(metr: pd.DataFrame, settings: Mapping[str, float]) -> Series
     )
 
 
+def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows in one fixed order: sorted by every column, stably, missing values last.
+
+    The data hash does not depend on the order in which extra files are given (nor on the order
+    of rows within the tables), so neither may the observations: the likelihood sums its terms
+    in array order, and a permutation changes the floating-point sums and so the draws.
+    """
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    cols = list(frame.columns)
+    return frame.sort_values(cols, kind="mergesort", na_position="last").reset_index(drop=True)
+
+
 def build_observations(
     tables: Mapping[str, pd.DataFrame], settings: Mapping[str, float], data_end: float
 ) -> Observations:
-    """All observation blocks from the loaded tables (see ``forecast.data.tables.load_all``)."""
+    """All observation blocks from the loaded tables (see ``forecast.data.tables.load_all``).
+
+    Rows are put in :func:`canonical` order first, so equal data (equal data hash) always gives
+    bit-identical observation arrays, whatever order the extra files came in.
+    """
+    tables = {name: canonical(frame) for name, frame in tables.items()}
     levels = country_stock(tables["compute_stock"], settings)
     return Observations(
         stock=stock_additions(levels),

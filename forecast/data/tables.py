@@ -1,12 +1,15 @@
-"""The project's curated tables: declarative schemas, validating loaders, data hash and checks.
+"""The project's curated tables: validating loaders for files and in-memory rows, data hash, checks.
 
-Seven tables ship as CSV files in ``forecast/data`` (built by ``tools/build_data.py`` from the
-shared source data, vintage 2025-12-31; see ``forecast/data/README.md``). Users add
-observations as extra CSV files whose header equals one table's columns (in any order).
+Seven tables ship as CSV files in ``forecast/data`` (declared in :mod:`forecast.data.schema`,
+built by ``tools/build_data.py`` from the shared source data, vintage 2025-12-31; see
+``forecast/data/README.md``). Users add observations as extra CSV files whose header equals one
+table's columns (in any order), or as in-memory rows (:func:`validate_rows`, used by the
+service): both go through the same checks in :mod:`forecast.data.validate`.
 
 Nothing is silently dropped or coerced: every problem becomes a :class:`DataIssue` naming the
-file, the physical line (the header is line 1), the column, the value and the rule it breaks,
-and loading raises :class:`DataValidationError` listing every issue.
+file, the physical line (the header is line 1), the column, the value and the rule it breaks (a
+:class:`RowIssue` with the row's index for in-memory rows), and loading raises
+:class:`DataValidationError` listing every issue.
 """
 
 from __future__ import annotations
@@ -14,21 +17,28 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import itertools
 import json
-import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 
 from forecast.core.definitions import COUNTRIES
-from forecast.core.errors import ForecastError
-from forecast.core.timeutil import quarter_end
+from forecast.data.schema import TABLES, VINTAGE, Column, FixedMapping, TableSchema
+from forecast.data.validate import (
+    DataIssue,
+    DataValidationError,
+    Row,
+    RowIssue,
+    cell_text,
+    check_records,
+    duplicate_issues,
+    file_origin,
+    frame,
+    rows_origin,
+)
 
 __all__ = [
     "COUNTRIES",
@@ -39,364 +49,21 @@ __all__ = [
     "DataIssue",
     "DataValidationError",
     "FixedMapping",
+    "RowIssue",
+    "RowsReport",
     "TableSchema",
     "bundled_path",
+    "cell_text",
     "check",
     "cli_check",
     "data_hash",
     "load_all",
     "load_table",
     "validate_file",
+    "validate_rows",
 ]
 
-VINTAGE = pd.Timestamp("2025-12-31")
-"""Data vintage: every bundled observation is dated on or before this day."""
-
-Kind = Literal["string", "float", "int", "bool", "date"]
-
-DTYPES: dict[str, object] = {
-    "string": pd.StringDtype(),
-    "float": "float64",
-    "int": "Int64",
-    "bool": pd.BooleanDtype(),
-    "date": "datetime64[s]",
-}
-"""pandas dtype of each column kind (dates at second resolution, explicit for pandas 3)."""
-
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_URL = re.compile(r"^https?://\S+$")
 _PACKAGE_DISPLAY = "forecast/data"
-
-
-# --------------------------------------------------------------------------------------------
-# Schemas
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a table: its kind, unit and the rules its cells must satisfy.
-
-    ``low``/``high`` are bounds on numeric values (exclusive when ``low_open``/``high_open``);
-    ``allowed`` lists the only permitted values; ``pattern`` is a regular expression a string
-    cell must match fully, described to users as ``pattern_text``.
-    """
-
-    name: str
-    kind: Kind
-    unit: str = ""
-    description: str = ""
-    nullable: bool = False
-    low: float | None = None
-    low_open: bool = False
-    high: float | None = None
-    high_open: bool = False
-    allowed: tuple[str, ...] | None = None
-    pattern: str | None = None
-    pattern_text: str = ""
-
-    @property
-    def dtype(self) -> object:
-        """The pandas dtype of this column in a loaded frame."""
-        return DTYPES[self.kind]
-
-
-@dataclass(frozen=True)
-class FixedMapping:
-    """A cross-column rule: the value of ``source`` decides the value of ``target``."""
-
-    source: str
-    target: str
-    mapping: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class TableSchema:
-    """A table: its ordered columns and the table-level rules.
-
-    - ``key``: columns whose values must be unique across all files of the table;
-    - ``observation``: dates in ``date_column`` are observations, so bundled rows must be dated
-      on or before :data:`VINTAGE` (user-added rows may be newer, but not in the future);
-    - ``ordered``: groups of numeric columns that must be non-decreasing where present
-      (e.g. interval low <= estimate <= high);
-    - ``requires``: (column, others) pairs; when ``column`` has a value, ``others`` must too;
-    - ``quarter_dates``: (quarter column, date column): the date is the quarter's last day;
-    - ``mappings``: columns whose value is fixed by another column's value.
-    """
-
-    name: str
-    description: str
-    columns: tuple[Column, ...]
-    key: tuple[str, ...]
-    observation: bool
-    date_column: str
-    ordered: tuple[tuple[str, ...], ...] = ()
-    requires: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    quarter_dates: tuple[str, str] | None = None
-    mappings: tuple[FixedMapping, ...] = ()
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        """Column names in file order."""
-        return tuple(c.name for c in self.columns)
-
-    def column(self, name: str) -> Column:
-        """The column called ``name``."""
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise KeyError(name)
-
-
-def _source_columns() -> tuple[Column, Column]:
-    return (
-        Column("source", "string", description="data set or publication the row comes from"),
-        Column(
-            "source_url",
-            "string",
-            description="address of the source",
-            pattern=_URL.pattern,
-            pattern_text="must be an http(s) URL",
-        ),
-    )
-
-
-_COUNTRY = Column("country", "string", description="ISO-like country code", allowed=COUNTRIES)
-_CONFIDENCE = ("Confident", "Likely", "Speculative", "Unknown")
-_HOLDER_COUNTRY = {
-    "google": "US",
-    "microsoft": "US",
-    "meta": "US",
-    "amazon": "US",
-    "oracle": "US",
-    "coreweave": "US",
-    "xai": "US",
-    "other": "OTHER",
-    "china_nvidia": "CN",
-    "china_huawei": "CN",
-    "china_cambricon": "CN",
-    "china_amd": "CN",
-    "china_smuggled": "CN",
-}
-
-MODELS = TableSchema(
-    name="models",
-    description="US and Chinese AI models 2018-2025 with a training-compute estimate (Epoch AI).",
-    columns=(
-        Column("model", "string", description="model name as Epoch lists it"),
-        Column("date", "date", description="publication date"),
-        Column("organization", "string", description="developer(s), comma-separated"),
-        _COUNTRY,
-        Column("training_flop", "float", unit="FLOP", low=0.0, low_open=True),
-        Column(
-            "confidence",
-            "string",
-            description="Epoch's confidence label for the compute estimate",
-            allowed=_CONFIDENCE,
-        ),
-        Column("domain", "string", description="Epoch domain, e.g. Language", nullable=True),
-        Column("notable", "bool", description="in Epoch's notable-models set"),
-        Column("large_scale", "bool", description="in Epoch's large-scale set (>= 1e23 FLOP)"),
-        Column("frontier", "bool", description="in Epoch's frontier set"),
-        *_source_columns(),
-    ),
-    key=("model",),
-    observation=True,
-    date_column="date",
-)
-
-COMPUTE_STOCK = TableSchema(
-    name="compute_stock",
-    description="Cumulative AI accelerators (H100e) per holder group and quarter (Epoch AI).",
-    columns=(
-        Column(
-            "quarter",
-            "string",
-            description="calendar quarter",
-            pattern=r"\d{4}Q[1-4]",
-            pattern_text="must look like 2022Q1",
-        ),
-        Column("date", "date", description="last day of the quarter"),
-        Column("holder", "string", description="holder group", allowed=tuple(_HOLDER_COUNTRY)),
-        Column("country", "string", allowed=("US", "CN", "OTHER")),
-        Column("h100e", "float", unit="H100-equivalents (cumulative since 2022Q1)", low=0.0),
-        Column("uncertainty", "string", description="what the value is and how uncertain"),
-        *_source_columns(),
-    ),
-    key=("quarter", "holder"),
-    observation=True,
-    date_column="date",
-    quarter_dates=("quarter", "date"),
-    mappings=(FixedMapping("holder", "country", _HOLDER_COUNTRY),),
-)
-
-CAPABILITY_ECI = TableSchema(
-    name="capability_eci",
-    description="Epoch Capabilities Index, one row per model (Epoch AI).",
-    columns=(
-        Column("model", "string", description="Epoch's model name (versions merged)"),
-        Column("date", "date", description="release date"),
-        Column("organization", "string"),
-        _COUNTRY,
-        Column("eci", "float", unit="ECI points", low=0.0, low_open=True),
-        Column("training_flop", "float", unit="FLOP", nullable=True, low=0.0, low_open=True),
-        Column("confidence", "string", allowed=_CONFIDENCE),
-        *_source_columns(),
-    ),
-    key=("model",),
-    observation=True,
-    date_column="date",
-)
-
-_MINUTES = "minutes of human-expert task length"
-CAPABILITY_METR = TableSchema(
-    name="capability_metr",
-    description="METR task-completion time horizons with 95% intervals.",
-    columns=(
-        Column("model", "string"),
-        Column("date", "date", description="model release date"),
-        _COUNTRY,
-        Column("suite", "string", description="METR task suite", allowed=("v1.0", "v1.1")),
-        Column("p50_minutes", "float", unit=_MINUTES, low=0.0, low_open=True),
-        Column("p50_low", "float", unit=_MINUTES, low=0.0),
-        Column("p50_high", "float", unit=_MINUTES, low=0.0, low_open=True),
-        Column("p80_minutes", "float", unit=_MINUTES, nullable=True, low=0.0, low_open=True),
-        Column("p80_low", "float", unit=_MINUTES, nullable=True, low=0.0),
-        Column("p80_high", "float", unit=_MINUTES, nullable=True, low=0.0, low_open=True),
-        *_source_columns(),
-    ),
-    key=("model", "suite"),
-    observation=True,
-    date_column="date",
-    ordered=(("p50_low", "p50_minutes", "p50_high"), ("p80_low", "p80_minutes", "p80_high")),
-    requires=(("p80_minutes", ("p80_low", "p80_high")),),
-)
-
-_FLOPS = "operations per second (dense)"
-HARDWARE = TableSchema(
-    name="hardware",
-    description="AI accelerators with dense peak throughput and price (Epoch AI).",
-    columns=(
-        Column("accelerator", "string"),
-        Column("designer", "string"),
-        Column("release_date", "date"),
-        Column("bf16_flops", "float", unit="FLOP/s, 16-bit tensor", nullable=True, low=0.0),
-        Column("fp8_flops", "float", unit="FLOP/s, 8-bit float", nullable=True, low=0.0),
-        Column("int8_ops", "float", unit="OP/s, 8-bit integer", nullable=True, low=0.0),
-        Column("price_usd", "float", unit="USD at release (nominal)", nullable=True, low=0.0),
-        *_source_columns(),
-    ),
-    key=("accelerator",),
-    observation=True,
-    date_column="release_date",
-)
-
-ESTIMATES = TableSchema(
-    name="estimates",
-    description="Published trend estimates used to set priors.",
-    columns=(
-        Column(
-            "key",
-            "string",
-            description="unique snake_case id",
-            pattern=r"[a-z][a-z0-9_]*",
-            pattern_text="must be snake_case",
-        ),
-        Column("quantity", "string", description="what is estimated"),
-        Column("central", "float", description="central estimate, in `unit`"),
-        Column("low", "float", nullable=True, description="lower end of the stated range"),
-        Column("high", "float", nullable=True, description="upper end of the stated range"),
-        Column(
-            "interval_prob",
-            "float",
-            nullable=True,
-            low=0.0,
-            low_open=True,
-            high=1.0,
-            high_open=True,
-            description="probability of [low, high]; empty if the range is not an interval",
-        ),
-        Column("unit", "string"),
-        Column("published", "date"),
-        *_source_columns(),
-    ),
-    key=("key",),
-    observation=False,
-    date_column="published",
-    ordered=(("low", "central", "high"),),
-    requires=(("interval_prob", ("low", "high")),),
-)
-
-EXPORT_CONTROLS = TableSchema(
-    name="export_controls",
-    description="Dated US export-control events and related policy moves.",
-    columns=(
-        Column("date", "date"),
-        Column("event", "string", description="one-line summary"),
-        Column("direction", "string", allowed=("tighten", "relax", "other")),
-        *_source_columns(),
-    ),
-    key=("date", "event"),
-    observation=False,
-    date_column="date",
-)
-
-TABLES: dict[str, TableSchema] = {
-    t.name: t
-    for t in (
-        MODELS,
-        COMPUTE_STOCK,
-        CAPABILITY_ECI,
-        CAPABILITY_METR,
-        HARDWARE,
-        ESTIMATES,
-        EXPORT_CONTROLS,
-    )
-}
-"""Every curated table by name, in a stable order."""
-
-
-# --------------------------------------------------------------------------------------------
-# Issues and errors
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, order=True)
-class DataIssue:
-    """One problem in one cell (or line, or file). ``line`` is the physical line (header = 1)."""
-
-    file: str
-    line: int
-    column: str
-    value: str
-    rule: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}: column {self.column or '-'}"
-        return f"{where}: value {self.value!r} violates rule {self.rule!r}"
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready form."""
-        return {
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
-            "value": self.value,
-            "rule": self.rule,
-        }
-
-
-class DataValidationError(ForecastError):
-    """Raised when curated or user data break the schema; lists every issue found."""
-
-    def __init__(self, issues: Sequence[DataIssue]) -> None:
-        self.issues: list[DataIssue] = list(issues)
-        noun = "issue" if len(self.issues) == 1 else "issues"
-        lines = [f"data validation failed with {len(self.issues)} {noun}:"]
-        lines.extend(str(issue) for issue in self.issues)
-        super().__init__("\n".join(lines))
 
 
 @dataclass
@@ -510,176 +177,27 @@ def _route(file: _File) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Cell and row validation
+# Rows of a file, through the shared row checks
 # --------------------------------------------------------------------------------------------
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}"
-
-
-def _check_number(value: str, col: Column) -> tuple[float | None, str | None]:
-    """Parse a numeric cell; return (value, None) or (None, rule broken)."""
-    pattern = _INTEGER if col.kind == "int" else _NUMBER
-    if not pattern.match(value):
-        return None, "must be an integer" if col.kind == "int" else "must be a number"
-    number = float(value)
-    if not math.isfinite(number):
-        return None, "must be a finite number"
-    if col.low is not None and (number <= col.low if col.low_open else number < col.low):
-        return None, f"must be {'>' if col.low_open else '>='} {_fmt(col.low)}"
-    if col.high is not None and (number >= col.high if col.high_open else number > col.high):
-        return None, f"must be {'<' if col.high_open else '<='} {_fmt(col.high)}"
-    return number, None
-
-
-def _check_date(value: str) -> tuple[pd.Timestamp | None, str | None]:
-    if not _DATE.match(value):
-        return None, "must be a date YYYY-MM-DD"
-    try:
-        return pd.Timestamp(value), None
-    except ValueError:
-        return None, "must be a date YYYY-MM-DD"
-
-
-def _check_cell(value: str, col: Column) -> tuple[object, str | None]:
-    """Parse one non-empty cell of column ``col``; return (parsed value, rule broken or None)."""
-    if value != value.strip():
-        return None, "must not have leading or trailing whitespace"
-    if col.kind in ("float", "int"):
-        return _check_number(value, col)
-    if col.kind == "date":
-        return _check_date(value)
-    if col.kind == "bool":
-        if value not in ("true", "false"):
-            return None, "must be true or false"
-        return value == "true", None
-    if col.allowed is not None and value not in col.allowed:
-        return None, f"must be one of: {', '.join(col.allowed)}"
-    if col.pattern is not None and not re.fullmatch(col.pattern, value):
-        return None, col.pattern_text or f"must match {col.pattern}"
-    return value, None
-
-
-@dataclass
-class _Row:
-    display: str
-    line: int
-    raw: dict[str, str]
-    values: dict[str, object]
-
-
-def _row_rules(
-    schema: TableSchema, values: Mapping[str, object], *, bundled: bool, today: pd.Timestamp
-) -> list[tuple[str, str]]:
-    """Cross-column and date rules of one row whose cells parsed: (column, rule) pairs broken."""
-    out: list[tuple[str, str]] = []
-    v = values
-    when = v.get(schema.date_column)
-    if isinstance(when, pd.Timestamp):
-        if schema.observation and bundled and when > VINTAGE:
-            rule = f"must be on or before the data vintage {VINTAGE.date().isoformat()}"
-            out.append((schema.date_column, rule))
-        elif not bundled and when > today:
-            out.append((schema.date_column, "must not be in the future"))
-    for group in schema.ordered:
-        present = [(c, v[c]) for c in group if isinstance(v.get(c), float)]
-        for (a, av), (b, bv) in itertools.pairwise(present):
-            if av > bv:
-                out.append((a, f"must be <= {b}"))
-    for col, others in schema.requires:
-        if v.get(col) is not None:
-            out.extend((o, f"required when {col} is given") for o in others if v.get(o) is None)
-    if schema.quarter_dates is not None:
-        qcol, dcol = schema.quarter_dates
-        q, d = v.get(qcol), v.get(dcol)
-        if isinstance(q, str) and isinstance(d, pd.Timestamp):
-            end = quarter_end(q)
-            if d != end:
-                out.append((dcol, f"must be the last day of {q} ({end.date().isoformat()})"))
-    for fixed in schema.mappings:
-        src, tgt = v.get(fixed.source), v.get(fixed.target)
-        expected = fixed.mapping.get(src) if isinstance(src, str) else None
-        if expected is not None and tgt is not None and tgt != expected:
-            out.append((fixed.target, f"must be {expected} when {fixed.source} is {src}"))
-    return out
-
-
-def _validate_rows(
+def _file_rows(
     file: _File, schema: TableSchema, today: pd.Timestamp
-) -> tuple[list[_Row], list[DataIssue]]:
+) -> tuple[list[Row], list[DataIssue]]:
     """Validate every row of a file read as table ``schema`` (columns absent from it are skipped;
     the header check reports them)."""
-    rows: list[_Row] = []
-    issues: list[DataIssue] = []
     width = len(file.header)
-    present = [c for c in schema.columns if c.name in file.header]
+    issues: list[DataIssue] = []
+    records: list[tuple[int, dict[str, str]]] = []
     for line, record in file.rows:
         if len(record) != width:
             rule = f"row has {len(record)} fields; the header has {width}"
             issues.append(DataIssue(file.display, line, "", ",".join(record), rule))
             continue
-        raw = dict(zip(file.header, record, strict=True))
-        values: dict[str, object] = {}
-        row_ok = True
-        for col in present:
-            value = raw[col.name]
-            parsed: object = None
-            rule: str | None = None
-            if value == "":
-                rule = None if col.nullable else "required value is missing"
-            else:
-                parsed, rule = _check_cell(value, col)
-            if rule is not None:
-                issues.append(DataIssue(file.display, line, col.name, value, rule))
-                row_ok = False
-            values[col.name] = parsed
-        if row_ok:
-            for col_name, rule in _row_rules(schema, values, bundled=file.bundled, today=today):
-                issues.append(DataIssue(file.display, line, col_name, raw[col_name], rule))
-        rows.append(_Row(file.display, line, raw, values))
-    return rows, issues
-
-
-def _duplicate_issues(schema: TableSchema, rows: Sequence[_Row]) -> list[DataIssue]:
-    """A row repeating an earlier row's key (in any file of the table) names both lines."""
-    issues: list[DataIssue] = []
-    first: dict[tuple[str, ...], _Row] = {}
-    for row in rows:
-        key = tuple(row.raw.get(c, "") for c in schema.key)
-        if any(k == "" for k in key):
-            continue
-        if key in first:
-            seen = first[key]
-            where = (
-                f"line {seen.line}"
-                if seen.display == row.display
-                else f"{seen.display}:{seen.line}"
-            )
-            rule = f"duplicate key ({', '.join(schema.key)}); first seen on {where}"
-            issues.append(
-                DataIssue(row.display, row.line, ",".join(schema.key), ",".join(key), rule)
-            )
-        else:
-            first[key] = row
-    return issues
-
-
-def _frame(schema: TableSchema, rows: Sequence[_Row]) -> pd.DataFrame:
-    """Typed frame of validated rows, columns in schema order."""
-    data: dict[str, pd.Series] = {}
-    for col in schema.columns:
-        cells = [row.values[col.name] for row in rows]
-        if col.kind == "date":
-            stamps = pd.to_datetime(pd.Series([pd.NaT if c is None else c for c in cells]))
-            data[col.name] = stamps.astype("datetime64[s]")
-        elif col.kind == "float":
-            data[col.name] = pd.Series(
-                [math.nan if c is None else c for c in cells], dtype="float64"
-            )
-        else:
-            data[col.name] = pd.Series([pd.NA if c is None else c for c in cells], dtype=col.dtype)
-    return pd.DataFrame(data, columns=list(schema.column_names))
+        records.append((line, dict(zip(file.header, record, strict=True))))
+    origin = file_origin(file.display, file.bundled)
+    rows, row_issues = check_records(schema, origin, records, today, present=file.header)
+    return rows, issues + row_issues
 
 
 # --------------------------------------------------------------------------------------------
@@ -715,7 +233,7 @@ def _load_extra(path: Path) -> _File:
 
 @dataclass
 class _Table:
-    rows: list[_Row] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
     issues: list[DataIssue] = field(default_factory=list)
 
 
@@ -731,11 +249,11 @@ def _collect(names: Sequence[str], extra: Sequence[Path]) -> tuple[dict[str, _Ta
         table.issues.extend(file.issues)
         if not file.header or len(set(file.header)) != len(file.header):
             continue
-        rows, issues = _validate_rows(file, TABLES[file.table], today)
+        rows, issues = _file_rows(file, TABLES[file.table], today)
         table.rows.extend(rows)
         table.issues.extend(issues)
     for name, table in tables.items():
-        table.issues.extend(_duplicate_issues(TABLES[name], table.rows))
+        table.issues.extend(duplicate_issues(TABLES[name], table.rows))
     return tables, files
 
 
@@ -753,15 +271,80 @@ def validate_file(path: Path, table: str, *, bundled: bool = True) -> list[DataI
     issues.extend(_header_issues(file, schema))
     if len(set(file.header)) != len(file.header):
         return issues
-    rows, row_issues = _validate_rows(file, schema, _today())
-    return issues + row_issues + _duplicate_issues(schema, rows)
+    rows, row_issues = _file_rows(file, schema, _today())
+    return issues + row_issues + duplicate_issues(schema, rows)
+
+
+# --------------------------------------------------------------------------------------------
+# In-memory rows
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowsReport:
+    """Outcome of :func:`validate_rows`: the rows as cell texts and every issue, by row index.
+
+    ``earlier_issues`` are issues of the ``earlier`` rows themselves (rows accepted before that
+    no longer validate); they do not concern the new rows.
+    """
+
+    cells: list[dict[str, str]]
+    issues: list[RowIssue]
+    earlier_issues: list[DataIssue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the new rows have no issue."""
+        return not self.issues
+
+
+def validate_rows(
+    table: str,
+    rows: Sequence[Mapping[str, object]],
+    *,
+    batch: str = "these rows",
+    earlier: Sequence[tuple[int, Mapping[str, object]]] = (),
+    earlier_noun: str = "earlier row",
+    today: pd.Timestamp | None = None,
+) -> RowsReport:
+    """Validate in-memory rows of ``table`` exactly as the rows of an extra file would be.
+
+    Each row maps column names to cells (text, numbers, booleans or ``None``; see
+    :func:`~forecast.data.validate.cell_text`); a missing column is an empty cell and an unknown
+    one is an issue. The same cell rules, cross-column rules and duplicate-key checks apply as to
+    files: keys must be unique across the bundled table, the ``earlier`` rows (``(id, row)``
+    pairs, e.g. rows accepted before, named ``{earlier_noun} {id}`` in messages) and these rows
+    (named ``row {index} of {batch}``). Every issue carries the row's 0-based index as ``row``.
+    """
+    schema = TABLES[table]
+    today = _today() if today is None else today
+    columns = schema.column_names
+    issues: list[RowIssue] = []
+    cells: list[dict[str, str]] = []
+    for index, row in enumerate(rows):
+        for key in row:
+            if key not in columns:
+                issues.append(RowIssue(index, key, key, f"unknown column for table {table}"))
+        cells.append({c: cell_text(row.get(c)) for c in columns})
+    bundled = _load_bundled(table)
+    known: list[Row] = []
+    if bundled.header and len(set(bundled.header)) == len(bundled.header):
+        known, _ = _file_rows(bundled, schema, today)
+    before = [(place, {c: cell_text(r.get(c)) for c in columns}) for place, r in earlier]
+    before_rows, earlier_issues = check_records(schema, rows_origin(earlier_noun), before, today)
+    origin = rows_origin("row", batch)
+    new_rows, new_issues = check_records(schema, origin, enumerate(cells), today)
+    found = new_issues + duplicate_issues(schema, [*known, *before_rows, *new_rows])
+    issues.extend(
+        RowIssue(i.line, i.column, i.value, i.rule) for i in found if i.file == origin.display
+    )
+    issues.sort(key=lambda i: (i.row, i.column))
+    return RowsReport(cells=cells, issues=issues, earlier_issues=earlier_issues)
 
 
 # --------------------------------------------------------------------------------------------
 # Public loaders
 # --------------------------------------------------------------------------------------------
-
-
 def load_table(name: str, extra: Sequence[Path] = ()) -> pd.DataFrame:
     """The bundled table ``name`` plus the rows of every extra file whose header is this table's.
 
@@ -779,7 +362,7 @@ def load_table(name: str, extra: Sequence[Path] = ()) -> pd.DataFrame:
             issues.extend(i for i in file.issues if i not in issues)
     if issues:
         raise DataValidationError(issues)
-    return _frame(TABLES[name], tables[name].rows)
+    return frame(TABLES[name], tables[name].rows)
 
 
 def load_all(extra: Sequence[Path] = ()) -> dict[str, pd.DataFrame]:
@@ -788,7 +371,7 @@ def load_all(extra: Sequence[Path] = ()) -> dict[str, pd.DataFrame]:
     issues = _all_issues(tables, files)
     if issues:
         raise DataValidationError(issues)
-    return {name: _frame(TABLES[name], t.rows) for name, t in tables.items()}
+    return {name: frame(TABLES[name], t.rows) for name, t in tables.items()}
 
 
 def _all_issues(tables: Mapping[str, _Table], files: Sequence[_File]) -> list[DataIssue]:

@@ -24,13 +24,24 @@ import xarray as xr
 from forecast.core.definitions import MODEL_TYPE, MODEL_VERSION, parameter_names
 from forecast.core.timeutil import decimal_year
 from forecast.data import tables as data_tables
-from forecast.data.observations import Observations, build_observations
+from forecast.data.observations import Observations, build_observations, stock_additions_meta
 from forecast.model.graph import TimelineModel, model_data
 from forecast.priors.priorset import PriorSet, load_prior_set
-from forecast.store.runs import RunStore
+from forecast.store.runs import PRIORS_FILE, RunStore, estimate_run_bytes
 
 SAMPLERS = ("nutpie", "pymc")
-LIBRARIES = ("pymc", "pytensor", "nutpie", "arviz", "xarray", "numpy", "pandas")
+LIBRARIES = (
+    "pymc",
+    "pytensor",
+    "nutpie",
+    "numba",
+    "arviz",
+    "arviz-stats",
+    "xarray",
+    "numpy",
+    "scipy",
+    "pandas",
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,16 @@ class SamplerConfig:
 
 
 QUICK = SamplerConfig(draws=300, tune=500, chains=2)
+
+SAMPLE_STATS_PER_DRAW = 20
+"""Sampler statistics stored per draw beside the parameters (nutpie's; PyMC stores fewer)."""
+
+
+def run_size_bytes(config: SamplerConfig) -> int:
+    """About what a run fitted with ``config`` takes in the store: draws x chains x (parameters
+    + sampler statistics) x 8 bytes, plus its small files (the pre-flight space check's need)."""
+    values = len(parameter_names()) + SAMPLE_STATS_PER_DRAW
+    return estimate_run_bytes(config.draws, config.chains, values)
 
 
 @dataclass(frozen=True)
@@ -120,6 +141,45 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[lib] = "not installed"
     return out
+
+
+def observations_digest(obs: Observations) -> str:
+    """SHA-256 of every array the model is given (the ``pm.Data`` values), in model order.
+
+    Equal data hashes give equal digests (rows are in canonical order); a refit that samples
+    different arrays than its metadata says shows up here.
+    """
+    digest = hashlib.sha256()
+    for name, value in model_data(obs).items():
+        array = np.ascontiguousarray(value)
+        digest.update(f"{name}\0{array.dtype.str}\0{array.shape}\0".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def environment() -> dict[str, Any]:
+    """What else decides the draws bit for bit: interpreter, platform and compile flags.
+
+    Same inputs, seed, settings and libraries give bit-identical draws on one machine type;
+    another CPU (a different instruction set for numba's code) may change the last bits of the
+    logp and so the draws.
+    """
+    import os
+    import platform
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "cpu_count": os.cpu_count(),
+        # compile flags without folders (cache locations do not change results)
+        "pytensor_flags": ",".join(
+            f for f in os.environ.get("PYTENSOR_FLAGS", "").split(",") if f and "dir" not in f
+        )
+        or None,
+        "numba_num_threads": os.environ.get("NUMBA_NUM_THREADS"),
+    }
 
 
 def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
@@ -276,6 +336,8 @@ def fit(
     never made current.
     """
     config = config or SamplerConfig()
+    store = store or RunStore()
+    store.preflight(run_size_bytes(config), "a fit")  # refuse a full or read-only store now
     say = log or _stderr
     started = time.perf_counter()
     make_current = make_current and cutoff is None
@@ -288,7 +350,7 @@ def fit(
         Inputs(prior_set, obs, data_hash, tuple(Path(p) for p in extra), cutoff),
         config,
         timing=(started, compile_s, sampling_s),
-        store=store or RunStore(),
+        store=store,
         gate=gate or Gate(),
         say=say,
         make_current=make_current,
@@ -360,8 +422,12 @@ def finalize(
         "data_end": obs.data_end,
         "cutoff": inputs.cutoff.isoformat() if inputs.cutoff else None,
         "observations": obs.counts(),
+        "observations_hash": observations_digest(obs),
+        "stock_additions": stock_additions_meta(obs),
         "sampler": asdict(config),
+        "initial_points": "nutpie default: PyMC support points jittered U(-1, 1) from the seed",
         "libraries": library_versions(),
+        "environment": environment(),
         "diagnostics": diag,
         "compile_seconds": round(compile_s, 3),
         "sampling_seconds": round(sampling_s, 3),
@@ -369,7 +435,8 @@ def finalize(
     }
     run_tree = slim_tree(tree)
     run_tree.attrs = {"id": run_id, "model_type": MODEL_TYPE, "model_version": MODEL_VERSION}
-    store.save(run_tree, meta, make_current=current)
+    priors_file = {PRIORS_FILE: prior_set.to_toml().encode("utf-8")}  # the resolved set
+    store.save(run_tree, meta, make_current=current, files=priors_file)
     say(
         f"run {run_id}: {status} (max R-hat {diag['max_rhat']:.3f}, min bulk ESS "
         f"{diag['min_ess_bulk']:.0f}, {diag['divergences']} divergences) "
@@ -435,6 +502,7 @@ class Refitter:
         ``cutoff`` keeps only observations dated on or before it (never made current).
         """
         config = config or self.config
+        self.store.preflight(run_size_bytes(config), "a refit")  # refuse a full or read-only store
         started = time.perf_counter()
         make_current = make_current and cutoff is None
         prior_set, obs, data_hash = prepare(priors, extra, cutoff)

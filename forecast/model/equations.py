@@ -39,23 +39,38 @@ class Axes:
         )
 
 
-def log_stock(xp: ModuleType, t: Any, ln_a: Any, g: Any, axes: Axes) -> Any:
-    """ln of the accelerator stock (H100e) at t: additions integrated from the origin year.
+def log_stock(xp: ModuleType, t: Any, ln_a: Any, g: Any, axes: Axes, life: Any = None) -> Any:
+    """ln of the accelerator stock (H100e) at t: additions of the last ``life`` years.
 
-    S(t) = A exp(g (t0 - t_ref)) (exp(g (t - t0)) - 1) / g, with A the additions rate
-    (H100e/yr) at t_ref and g its growth rate (ln/yr); g near 0 is handled smoothly.
+    Additions grow exponentially, A(s) = A exp(g (s - t_ref)) (A in H100e/yr at t_ref, g in
+    ln/yr), from the origin year on; each accelerator retires ``life`` years after it was added
+    (a fixed useful life; ``None`` keeps every accelerator forever). The stock is the integral of
+    additions over the window [max(t0, t - life), t]:
+
+    S(t) = A exp(g (t - t_ref)) (1 - exp(-g w)) / g,  w = min(t - t0, life),
+
+    with g near 0 handled smoothly.
     """
     g_safe = xp.where(abs(g) < 1e-6, 1e-6, g)
     span = xp.maximum(t - axes.origin, 1e-6)
-    return ln_a + g_safe * (axes.origin - axes.reference) + xp.log(xp.expm1(g_safe * span) / g_safe)
+    if life is not None:
+        span = xp.minimum(span, life)
+    return ln_a + g_safe * (t - axes.reference) + xp.log(-xp.expm1(-g_safe * span) / g_safe)
 
 
 def log_frontier_flop(
-    xp: ModuleType, t: Any, ln_a: Any, g: Any, ln_k: Any, drift: Any, axes: Axes
+    xp: ModuleType,
+    t: Any,
+    ln_a: Any,
+    g: Any,
+    ln_k: Any,
+    drift: Any,
+    axes: Axes,
+    life: Any = None,
 ) -> Any:
     """ln of the frontier training run (FLOP) at t; the share drift stops at the data end."""
     held = xp.minimum(t, axes.data_end) - axes.reference
-    return ln_k + log_stock(xp, t, ln_a, g, axes) + drift * held
+    return ln_k + log_stock(xp, t, ln_a, g, axes, life) + drift * held
 
 
 def frontier_capability(

@@ -4,7 +4,8 @@ Notation (t in decimal years, c a country, t_ref = ``reference_year``):
 
 - additions of AI accelerators, H100e/yr: ln A_c(t) = ln A_c + g_c (t - t_ref), observed per
   quarter with AR(1) errors;
-- stock, H100e: S_c(t) = integral of A_c from ``stock_origin_year`` to t;
+- stock, H100e: S_c(t) = integral of A_c over the last L years (``chip_useful_life_years``;
+  from ``stock_origin_year`` while t - L is earlier): accelerators retire after L years;
 - frontier training compute, FLOP: ln F_c(t) = ln k_c + ln S_c(t) + d_c (min(t, t_end) - t_ref);
 - effective compute, log10 FLOP: log10 E_c(t) = log10 F_c(t) + lambda (t - t_ref - lag_c);
 - frontier capability, ECI:
@@ -17,6 +18,7 @@ Every prior comes from the prior set (``forecast.priors``); this module holds on
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -44,28 +46,18 @@ from forecast.model.equations import (
     horizon_offset,
     log_frontier_flop,
 )
+from forecast.priors.distributions import FAMILIES
 from forecast.priors.priorset import Prior, PriorSet
 
 __all__ = ["MODEL_TYPE", "MODEL_VERSION", "TimelineModel", "model_data", "parameter_names"]
 
 
 def random_variable(prior: Prior, name: str) -> pt.TensorVariable:
-    """A PyMC random variable from a validated prior (an allow-listed distribution)."""
-    p = prior.params
-    match prior.dist:
-        case "normal":
-            return pm.Normal(name, mu=p["mu"], sigma=p["sigma"])
-        case "lognormal":
-            return pm.LogNormal(name, mu=p["mu"], sigma=p["sigma"])
-        case "halfnormal":
-            return pm.HalfNormal(name, sigma=p["sigma"])
-        case "beta":
-            return pm.Beta(name, alpha=p["alpha"], beta=p["beta"])
-        case "gamma":
-            return pm.Gamma(name, alpha=p["alpha"], beta=p["beta"])
-        case "uniform":
-            return pm.Uniform(name, lower=p["lower"], upper=p["upper"])
-    raise ValueError(f"prior {name}: unsupported distribution {prior.dist!r}")
+    """A PyMC random variable from a validated prior, built from the distribution registry."""
+    family = FAMILIES.get(prior.dist)
+    if family is None:
+        raise ValueError(f"prior {name}: unsupported distribution {prior.dist!r}")
+    return getattr(pm, family.pymc)(name, **family.pymc_kwargs(prior.params))
 
 
 def one_hot(index: Any) -> Any:
@@ -101,6 +93,7 @@ def model_data(obs: Observations) -> dict[str, np.ndarray]:
     out["horizon_suite"] = obs.horizon.extra["suite"]
     out["horizon_se"] = obs.horizon.extra["se"]
     out["eci_cross_log10_flop"] = obs.eci_cross.extra["log10_flop"]
+    out["data_end"] = np.float64(obs.data_end)
     return out
 
 
@@ -170,6 +163,9 @@ class TimelineModel:
         countries = [pm.Data(f"{name}_country", b.country) for name, b in blocks.items()]
         t, c = pt.concatenate(times), pt.concatenate(countries)
         oh = one_hot(c)
+        # the data end is data too: a refit that swaps in data with a later end must sample
+        # the model a fresh build would give, not one frozen at the first fit's end
+        axes = replace(self.axes, data_end=pm.Data("data_end", np.float64(self.obs.data_end)))
         ln_f = log_frontier_flop(
             pt,
             t,
@@ -177,7 +173,8 @@ class TimelineModel:
             pick(p["stock_growth"], oh),
             pick(p["ln_k"], oh),
             pick(p["frontier_share_drift"], oh),
-            self.axes,
+            axes,
+            life=p["chip_useful_life_years"],
         )
         capability = frontier_capability(
             ln_f / LN10, t, pick(p["efficiency_lag"], oh), p, self.axes.reference

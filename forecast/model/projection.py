@@ -23,6 +23,7 @@ from functools import cached_property
 import numpy as np
 
 from forecast.core.definitions import COUNTRIES
+from forecast.data.observations import QUARTER_YEARS
 from forecast.model.equations import (
     LN10,
     REFERENCE_ECI,
@@ -42,9 +43,12 @@ NOISE_STREAMS = 1 + len(COUNTRIES)  # one common random walk, one per country
 class CountryPaths:
     """Projected paths for one country under one scenario, each (draws, grid), float32.
 
-    ``log_stock``, ``log10_flop`` and ``log10_effective`` are the status-quo paths; a scenario
-    adds ``dlog_stock`` (change of ln stock) and ``dalgorithms`` (change of effective compute
-    from efficiency levers, OOM) from grid column ``start`` on. ``column`` applies them.
+    ``log_stock``, ``log10_flop``, ``log10_effective``, ``ln_additions`` and ``ln_power`` are
+    the status-quo paths; a scenario adds ``dlog_stock`` (change of ln stock),
+    ``dlog_additions``, ``dlog_power`` and ``dalgorithms`` (change of effective compute from
+    efficiency levers, OOM) from grid column ``start`` on. ``column`` applies them. Nothing
+    changes before ``start_year`` (the scenario's start date): between it and the grid column
+    ``start`` the changes ramp in linearly from zero.
     """
 
     capability: np.ndarray  # frontier ECI (scenario applied)
@@ -52,24 +56,51 @@ class CountryPaths:
     log_stock: np.ndarray  # ln H100e (status quo)
     log10_flop: np.ndarray  # log10 FLOP of the largest run (status quo)
     log10_effective: np.ndarray  # log10 effective FLOP (status quo)
+    ln_additions: np.ndarray  # ln H100e/yr (status quo)
+    ln_power: np.ndarray  # ln W of chip TDP (status quo)
+    base_capability: np.ndarray | None = None  # status-quo ECI (None: same as capability)
     start: int = 0
+    start_year: float = -np.inf
     dlog_stock: np.ndarray | None = None
+    dlog_additions: np.ndarray | None = None
+    dlog_power: np.ndarray | None = None
     dalgorithms: np.ndarray | float = 0.0
 
-    def column(self, name: str, k: int) -> np.ndarray:
-        """One grid column of ``log_stock``, ``log10_flop`` or ``log10_effective``, per draw."""
-        value = getattr(self, name)[:, k].astype(np.float64)
+    def delta(self, name: str, k: int) -> np.ndarray | float:
+        """The scenario's change of a path at grid column k (0 before ``start``)."""
         if k < self.start:
-            return value
+            return 0.0
         j = k - self.start
-        dlog = 0.0 if self.dlog_stock is None else self.dlog_stock[:, j]
+
+        def part(arr: np.ndarray | None) -> np.ndarray | float:
+            return 0.0 if arr is None else arr[:, j].astype(np.float64)
+
+        if name == "capability":
+            base = self.capability if self.base_capability is None else self.base_capability
+            return self.capability[:, k].astype(np.float64) - base[:, k]
         if name == "log_stock":
-            return value + dlog
-        value = value + dlog / LN10
+            return part(self.dlog_stock)
+        if name == "ln_additions":
+            return part(self.dlog_additions)
+        if name == "ln_power":
+            return part(self.dlog_power)
+        value = part(self.dlog_stock)
+        value = value / LN10
         if name == "log10_effective":
             extra = self.dalgorithms
             value = value + (extra[:, j] if isinstance(extra, np.ndarray) else extra)
         return value
+
+    def status_quo(self, name: str, k: int) -> np.ndarray:
+        """One grid column of a status-quo path, per draw."""
+        if name == "capability":
+            base = self.capability if self.base_capability is None else self.base_capability
+            return base[:, k].astype(np.float64)
+        return getattr(self, name)[:, k].astype(np.float64)
+
+    def column(self, name: str, k: int) -> np.ndarray:
+        """One grid column of a path with the scenario applied, per draw."""
+        return self.status_quo(name, k) + self.delta(name, k)
 
 
 @dataclass(frozen=True)
@@ -80,6 +111,7 @@ class Baseline:
     integral: np.ndarray  # growth integral of additions since the data end, ln units
     additions: np.ndarray  # H100e/yr
     stock: np.ndarray  # H100e
+    watts: np.ndarray  # chip TDP per H100e added at each grid time, W
 
 
 def _country_params(draws: Mapping[str, np.ndarray], country: str) -> dict[str, np.ndarray]:
@@ -95,7 +127,15 @@ def _country_params(draws: Mapping[str, np.ndarray], country: str) -> dict[str, 
         "ln_k": np.log(draws[country_key("frontier_flop_per_h100e", country)]),
         "drift": draws[country_key("frontier_share_drift", country)],
         "lag": lag,
+        "life": draws["chip_useful_life_years"],
+        "spend_ceiling": draws[country_key("chip_spend_ceiling", country)],
+        "power_ceiling_w": draws[country_key("chip_power_ceiling", country)] * 1e9,
     }
+
+
+def ar1_decay(rho: np.ndarray, years: np.ndarray | float) -> np.ndarray:
+    """rho ** (years / quarter): the AR(1) coefficient is per quarter of the additions series."""
+    return np.exp(np.log(np.clip(rho, 1e-12, 1.0)) * np.asarray(years) / QUARTER_YEARS)
 
 
 def growth_integral(
@@ -131,7 +171,13 @@ def first_crossing(grid: np.ndarray, path: np.ndarray, level: np.ndarray) -> np.
 
 
 class Projector:
-    """Projects posterior draws forward under scenarios; caches the baseline noise paths."""
+    """Projects posterior draws forward under scenarios; caches the baseline noise paths.
+
+    ``stock_additions`` holds the fitted additions series per country (run metadata
+    ``stock_additions``: mid-quarter years and ln H100e/yr): the projection starts from the
+    AR(1) state at the last observed quarter, and the fitted additions before the data end
+    include it.
+    """
 
     def __init__(
         self,
@@ -139,6 +185,7 @@ class Projector:
         settings: Mapping[str, float],
         data_end: float,
         seed: int,
+        stock_additions: Mapping[str, Mapping[str, list[float]]] | None = None,
     ) -> None:
         self.draws = {k: np.asarray(v, dtype=float) for k, v in draws.items()}
         self.settings = dict(settings)
@@ -148,7 +195,38 @@ class Projector:
         n = int(np.floor((float(settings["horizon_end_year"]) - data_end) / step + 1e-9)) + 1
         self.grid = data_end + step * np.arange(n)
         self.n_draws = int(self.draws["efficiency_rate"].size)
+        self.stock_additions = {
+            code: (np.asarray(v["t"], dtype=float), np.asarray(v["ln_h100e_per_year"], dtype=float))
+            for code, v in (stock_additions or {}).items()
+        }
         self._baselines: dict[str, Baseline] = {}
+
+    # -- hardware: price and power per H100e ------------------------------------------------
+    def price_per_h100e(self, t: np.ndarray | float) -> np.ndarray:
+        """USD per H100e bought at t (falls with price-performance)."""
+        s = self.settings
+        years = np.asarray(t, dtype=float) - s["chip_hardware_year"]
+        return s["chip_price_usd_per_h100e"] * np.exp(-s["chip_price_performance_growth"] * years)
+
+    def watts_per_h100e(self, t: np.ndarray | float) -> np.ndarray:
+        """Chip TDP (W) per H100e of a chip added at t (falls with energy efficiency)."""
+        s = self.settings
+        years = np.asarray(t, dtype=float) - s["chip_hardware_year"]
+        return s["chip_watts_per_h100e"] * np.exp(-s["chip_energy_efficiency_growth"] * years)
+
+    def ar1_state(self, country: str, t: float) -> np.ndarray:
+        """AR(1) part of ln additions at t, per draw: the residual of the last observed quarter
+        at or before t, decayed with ``stock_ar1`` (0 before the series starts)."""
+        series = self.stock_additions.get(country)
+        if series is None or series[0].size == 0:
+            return np.zeros(self.n_draws)
+        ts, ys = series
+        k = int(np.searchsorted(ts, t + 1e-9, side="right")) - 1
+        if k < 0:
+            return np.zeros(self.n_draws)
+        p = _country_params(self.draws, country)
+        resid = ys[k] - (p["ln_a"] + p["g"] * (ts[k] - self.axes.reference))
+        return resid * ar1_decay(self.draws["stock_ar1"], t - ts[k])
 
     @cached_property
     def slope_noise(self) -> dict[str, np.ndarray]:
@@ -195,24 +273,79 @@ class Projector:
             self._baselines[country] = self._project_baseline(country)
         return self._baselines[country]
 
+    def _history_window(
+        self, t: np.ndarray, ln_rate_end: np.ndarray, g: np.ndarray, life: np.ndarray
+    ) -> np.ndarray:
+        """Part of the living stock at grid times t added before the data end, (draws, grid).
+
+        Fitted additions (exponential, rate exp(ln_rate_end) at the data end, growth g) over
+        [max(origin, t - life), data end]; zero once t - life passes the data end.
+        """
+        t_end = self.axes.data_end
+        lo = np.maximum(self.axes.origin, t[None, :] - life[:, None])
+        width = np.maximum(t_end - lo, 0.0)
+        g_safe = np.where(np.abs(g) < 1e-6, 1e-6, g)[:, None]
+        return np.exp(ln_rate_end)[:, None] * -np.expm1(-g_safe * width) / g_safe
+
+    def _cumulative(self, flow: np.ndarray) -> np.ndarray:
+        """Integral of a flow from the data end to each grid time (trapezoid), (draws, grid)."""
+        step = np.diff(self.grid)
+        added = np.cumsum(0.5 * (flow[:, 1:] + flow[:, :-1]) * step, axis=1)
+        zero = np.zeros((flow.shape[0], 1))
+        return np.concatenate([zero, added], axis=1)
+
+    def _at_times(self, cum: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """A cumulative path (draws, grid) read at times x (draws, grid); 0 before the data end."""
+        step = float(self.settings["grid_step_years"])
+        u = np.clip((x - self.grid[0]) / step, 0.0, self.grid.size - 1.0)
+        k = np.minimum(np.floor(u).astype(int), self.grid.size - 2)
+        w = u - k
+        lo = np.take_along_axis(cum, k, axis=1)
+        hi = np.take_along_axis(cum, k + 1, axis=1)
+        return (1.0 - w) * lo + w * hi
+
+    def _living(self, hist: np.ndarray, cum: np.ndarray, life: np.ndarray) -> np.ndarray:
+        """Stock of what was added in the last ``life`` years: history part plus the projected
+        additions since max(data end, t - life)."""
+        x = self.grid[None, :] - life[:, None]
+        return hist + cum - self._at_times(cum, x)
+
     def _project_baseline(self, country: str) -> Baseline:
         p = _country_params(self.draws, country)
         d = self.draws
-        grid, t_end = self.grid, self.axes.data_end
+        grid, t_end, t_ref = self.grid, self.axes.data_end, self.axes.reference
+        life = p["life"]
         g0 = p["g"][:, None]
         g_inf = d["stock_growth_longrun"][:, None]
         tau = d["stock_slowdown_years"][:, None]
         integral = growth_integral((grid - t_end)[None, :], g0, g_inf, tau)
-        ln_add0 = p["ln_a"] + p["g"] * (t_end - self.axes.reference)
-        additions = np.exp(ln_add0[:, None] + integral)
-        stock0 = np.exp(log_stock(np, t_end, p["ln_a"], p["g"], self.axes))
-        stock = stock0[:, None] + self._accumulate(additions)
-        log10_flop = (p["ln_k"][:, None] + np.log(stock)) / LN10 + (
-            p["drift"] * (t_end - self.axes.reference) / LN10
-        )[:, None]
-        algorithms = d["efficiency_rate"][:, None] * (
-            grid[None, :] - self.axes.reference - p["lag"][:, None]
+        ln_add0 = p["ln_a"] + p["g"] * (t_end - t_ref)
+        # demand: the trend with its slowdown, plus the AR(1) state of the last observed quarter
+        state = self.ar1_state(country, t_end)
+        series = self.stock_additions.get(country)
+        t_last = series[0][-1] if series is not None and series[0].size else t_end
+        decay = ar1_decay(d["stock_ar1"][:, None], (grid - t_last)[None, :])
+        state_path = state[:, None] * decay / ar1_decay(d["stock_ar1"][:, None], t_end - t_last)
+        demand = np.exp(ln_add0[:, None] + integral + state_path)
+        # supply saturates against the spend and power ceilings (harmonic approach; the first
+        # projected point keeps the demand, so the path continues from the data)
+        price, watts = self.price_per_h100e(grid), self.watts_per_h100e(grid)
+        inv_cap = price[None, :] / p["spend_ceiling"][:, None] + (
+            watts[None, :] * life[:, None] / p["power_ceiling_w"][:, None]
         )
+        r = np.minimum(demand[:, 0] * inv_cap[:, 0], 0.9)
+        x0 = (r / (1.0 - r))[:, None]
+        additions = demand * (1.0 + x0) / (1.0 + demand * (1.0 + x0) * inv_cap)
+        hist = self._history_window(grid, ln_add0, p["g"], life)
+        stock = self._living(hist, self._cumulative(additions), life)
+        ee = float(self.settings["chip_energy_efficiency_growth"])
+        ln_w_end = ln_add0 + np.log(self.watts_per_h100e(t_end))
+        hist_w = self._history_window(grid, ln_w_end, p["g"] - ee, life)
+        power = self._living(hist_w, self._cumulative(additions * watts[None, :]), life)
+        log10_flop = (p["ln_k"][:, None] + np.log(stock)) / LN10 + (
+            p["drift"] * (t_end - t_ref) / LN10
+        )[:, None]
+        algorithms = d["efficiency_rate"][:, None] * (grid[None, :] - t_ref - p["lag"][:, None])
         beta = d["capability_per_oom"][:, None]
         capability = (
             d["frontier_eci_2025"][:, None]
@@ -228,28 +361,26 @@ class Projector:
             log_stock=np.log(stock).astype(f32),
             log10_flop=log10_flop.astype(f32),
             log10_effective=(log10_flop + algorithms).astype(f32),
+            ln_additions=np.log(additions).astype(f32),
+            ln_power=np.log(power).astype(f32),
         )
         return Baseline(
             paths=paths,
             integral=integral.astype(f32),
-            additions=additions.astype(f32),
-            stock=stock.astype(f32),
+            additions=additions,
+            stock=stock,
+            watts=np.broadcast_to(watts, additions.shape),
         )
-
-    def _accumulate(self, additions: np.ndarray, start: int = 0) -> np.ndarray:
-        """Stock added since grid[start] (H100e): trapezoid integral of additions (H100e/yr)."""
-        step = np.diff(self.grid[start:])
-        added = np.cumsum(0.5 * (additions[:, 1:] + additions[:, :-1]) * step, axis=1)
-        zero = np.zeros((additions.shape[0], 1), dtype=additions.dtype)
-        return np.concatenate([zero, added.astype(additions.dtype, copy=False)], axis=1)
 
     def country(self, country: str, scenario: Scenario | None = None) -> CountryPaths:
         """Projected paths and arrival for one country under a scenario (None = status quo).
 
-        A scenario's levers act from its start date on: the additions rate is multiplied by
-        ``additions_multiplier`` and its growth rate by ``growth_multiplier``; the efficiency
-        rate by ``efficiency_rate_multiplier``, plus a one-off ``efficiency_jump_oom``; and the
-        threshold may be overridden. Columns before the start are the baseline's.
+        A scenario's levers act from its start date on, and change nothing before it: the
+        additions rate is multiplied by ``additions_multiplier`` and its growth rate by
+        ``growth_multiplier`` (the stock integrates the changed additions from the start date
+        exactly); the efficiency rate by ``efficiency_rate_multiplier``, plus a one-off
+        ``efficiency_jump_oom``; and the threshold may be overridden. Grid columns before the
+        start are the baseline's; an arrival before the start is the baseline's.
         """
         base = self.baseline(country)
         levers = scenario.lever(country) if scenario is not None else Levers()
@@ -269,9 +400,9 @@ class Projector:
         paths = base.paths
         beta = d["capability_per_oom"].astype(np.float32)[:, None]
         change = np.zeros((self.n_draws, self.grid.size - k0), dtype=np.float32)
-        dlog = None
+        dlog = dlog_add = dlog_pow = None
         if levers.growth_multiplier != 1.0 or levers.additions_multiplier != 1.0:
-            dlog = self._stock_change(country, base, k0, t_s, levers)
+            dlog, dlog_add, dlog_pow = self._stock_change(country, base, k0, t_s, levers)
             coef = (d["capability_per_oom"] * d["compute_elasticity"] / LN10).astype(np.float32)
             change += coef[:, None] * dlog
         extra: np.ndarray | float = float(levers.efficiency_jump_oom)
@@ -282,55 +413,104 @@ class Projector:
         change += beta * extra
         capability = paths.capability.copy()
         capability[:, after] += change
+        crossing = np.maximum(first_crossing(self.grid, capability, level), t_s)
+        before = first_crossing(self.grid, paths.capability, level)
+        arrival = np.where(before < t_s, before, crossing)
         return replace(
             paths,
             capability=capability,
-            arrival=first_crossing(self.grid, capability, level),
+            base_capability=paths.capability,
+            arrival=arrival,
             start=k0,
+            start_year=t_s,
             dlog_stock=dlog,
+            dlog_additions=dlog_add,
+            dlog_power=dlog_pow,
             dalgorithms=extra,
         )
 
     def _stock_change(
         self, country: str, base: Baseline, k0: int, t_s: float, levers: Levers
-    ) -> np.ndarray:
-        """Change of ln stock from grid column k0 on under stock levers, (draws, grid - k0)."""
-        after = slice(k0, None)
-        if levers.growth_multiplier == 1.0:
-            # Additions scaled by m from t_s: stock_s = S(t_s) + m (S - S(t_s)).
-            m = np.float32(levers.additions_multiplier)
-            anchor = base.stock[:, max(k0 - 1, 0) : max(k0 - 1, 0) + 1]
-            stock = anchor + m * (base.stock[:, after] - anchor)
-            return np.log(stock) - base.paths.log_stock[:, after]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Changes of ln stock, ln additions and ln power from grid column k0 on, each
+        (draws, grid - k0), when additions are multiplied from exactly t_s on."""
         d = self.draws
         p = _country_params(d, country)
-        at_start = growth_integral(
-            np.array(t_s - self.axes.data_end),
-            p["g"],
-            d["stock_growth_longrun"],
-            d["stock_slowdown_years"],
-        ).astype(np.float32)
-        factor = np.exp(
-            np.float32(levers.growth_multiplier - 1.0)
-            * (base.integral[:, after] - at_start[:, None])
+        after = slice(k0, None)
+        factor = np.full((self.n_draws, self.grid.size - k0), float(levers.additions_multiplier))
+        if levers.growth_multiplier != 1.0:
+            at_start = growth_integral(
+                np.array(t_s - self.axes.data_end),
+                p["g"],
+                d["stock_growth_longrun"],
+                d["stock_slowdown_years"],
+            )
+            factor = factor * np.exp(
+                (levers.growth_multiplier - 1.0) * (base.integral[:, after] - at_start[:, None])
+            )
+        m0 = float(levers.additions_multiplier)
+
+        def changed_cumulative(flow: np.ndarray) -> np.ndarray:
+            """Cumulative of ``flow`` with the factor applied from exactly t_s."""
+            new = flow.copy()
+            new[:, after] = flow[:, after] * factor
+            cum = self._cumulative(flow)
+            if k0 == 0:
+                return self._cumulative(new)
+            g0, g1 = self.grid[k0 - 1], self.grid[k0]
+            w = (t_s - g0) / (g1 - g0)
+            at_ts = (1.0 - w) * flow[:, k0 - 1] + w * flow[:, k0]
+            cum_ts = cum[:, k0 - 1] + 0.5 * (flow[:, k0 - 1] + at_ts) * (t_s - g0)
+            out = cum.copy()
+            out[:, k0] = cum_ts + 0.5 * (at_ts * m0 + new[:, k0]) * (g1 - t_s)
+            step = np.diff(self.grid[k0:])
+            tail = np.cumsum(0.5 * (new[:, k0 + 1 :] + new[:, k0:-1]) * step, axis=1)
+            out[:, k0 + 1 :] = out[:, k0 : k0 + 1] + tail
+            return out
+
+        life = p["life"]
+        grid = self.grid
+        stock_hist = base.stock - self._living(
+            np.zeros_like(base.stock), self._cumulative(base.additions), life
         )
-        factor *= np.float32(max(levers.additions_multiplier, 1e-12))
-        lead = max(k0 - 1, 0)
-        additions = np.concatenate(
-            [base.additions[:, lead:k0], base.additions[:, after] * factor], axis=1
+        stock = self._living(stock_hist, changed_cumulative(base.additions), life)
+        flow_w = base.additions * base.watts
+        power_base = np.exp(base.paths.ln_power.astype(np.float64))
+        power_hist = power_base - self._living(
+            np.zeros_like(power_base), self._cumulative(flow_w), life
         )
-        stock = base.stock[:, lead : lead + 1] + self._accumulate(additions, lead)
-        return np.log(stock[:, k0 - lead :]) - base.paths.log_stock[:, after]
+        power = self._living(power_hist, changed_cumulative(flow_w), life)
+        del grid
+        f32 = np.float32
+        dlog = (np.log(stock[:, after]) - np.log(base.stock[:, after])).astype(f32)
+        dlog_add = np.log(factor).astype(f32)
+        dlog_pow = (np.log(power[:, after]) - np.log(power_base[:, after])).astype(f32)
+        return dlog, dlog_add, dlog_pow
 
     def history(self, country: str, t: float) -> dict[str, np.ndarray]:
-        """Fitted (no process noise) values of every quantity at a past time t, per draw."""
+        """Fitted (no process noise) values of every quantity at a past time t, per draw.
+
+        Chip additions include the AR(1) state of the last observed quarter at or before t.
+        """
         p = _country_params(self.draws, country)
-        ln_flop = log_frontier_flop(np, t, p["ln_a"], p["g"], p["ln_k"], p["drift"], self.axes)
+        life = p["life"]
+        ln_flop = log_frontier_flop(
+            np, t, p["ln_a"], p["g"], p["ln_k"], p["drift"], self.axes, life
+        )
         log10_flop = ln_flop / LN10
         capability = frontier_capability(log10_flop, t, p["lag"], self.draws, self.axes.reference)
         algorithms = self.draws["efficiency_rate"] * (t - self.axes.reference - p["lag"])
+        additions = np.exp(
+            p["ln_a"] + p["g"] * (t - self.axes.reference) + self.ar1_state(country, t)
+        )
+        ee = float(self.settings["chip_energy_efficiency_growth"])
+        ln_w_ref = float(np.log(self.watts_per_h100e(self.axes.reference)))
+        power = np.exp(log_stock(np, t, p["ln_a"] + ln_w_ref, p["g"] - ee, self.axes, life))
         return {
-            "compute_stock_h100e": np.exp(log_stock(np, t, p["ln_a"], p["g"], self.axes)),
+            "compute_stock_h100e": np.exp(log_stock(np, t, p["ln_a"], p["g"], self.axes, life)),
+            "chip_additions_h100e_per_year": additions,
+            "chip_spend_usd_per_year": additions * self.price_per_h100e(t),
+            "chip_power_gw": power / 1e9,
             "frontier_training_flop": np.exp(ln_flop),
             "effective_compute_flop": 10.0 ** (log10_flop + algorithms),
             "frontier_eci": capability,
@@ -338,23 +518,36 @@ class Projector:
         }
 
     def at(self, paths: CountryPaths, t: float) -> dict[str, np.ndarray]:
-        """Every quantity at a future time t (on or after the data end), interpolated per draw."""
+        """Every quantity at a future time t (on or after the data end), interpolated per draw.
+
+        Before the scenario's start date every value is the status quo's.
+        """
         grid = self.grid
         k = int(np.clip(np.searchsorted(grid, t, side="right") - 1, 0, grid.size - 2))
         w = float(np.clip((t - grid[k]) / (grid[k + 1] - grid[k]), 0.0, 1.0))
+        t_s = paths.start_year
+        if t < t_s:
+            ramp = 0.0
+        elif k + 1 == paths.start and grid[k + 1] > t_s:
+            ramp = float(np.clip((t - t_s) / (grid[k + 1] - t_s), 0.0, 1.0))
+        else:
+            ramp = w
 
-        def lerp(a: np.ndarray) -> np.ndarray:
-            return (1 - w) * a[:, k].astype(np.float64) + w * a[:, k + 1]
+        def value(name: str) -> np.ndarray:
+            sq = (1 - w) * paths.status_quo(name, k) + w * paths.status_quo(name, k + 1)
+            if ramp == 0.0:
+                return sq
+            return sq + (1 - ramp) * paths.delta(name, k) + ramp * paths.delta(name, k + 1)
 
-        capability = lerp(paths.capability.astype(np.float64, copy=False))
-
-        def column(name: str) -> np.ndarray:
-            return (1 - w) * paths.column(name, k) + w * paths.column(name, k + 1)
-
+        capability = value("capability")
+        additions = np.exp(value("ln_additions"))
         return {
-            "compute_stock_h100e": np.exp(column("log_stock")),
-            "frontier_training_flop": 10.0 ** column("log10_flop"),
-            "effective_compute_flop": 10.0 ** column("log10_effective"),
+            "compute_stock_h100e": np.exp(value("log_stock")),
+            "chip_additions_h100e_per_year": additions,
+            "chip_spend_usd_per_year": additions * self.price_per_h100e(t),
+            "chip_power_gw": np.exp(value("ln_power")) / 1e9,
+            "frontier_training_flop": 10.0 ** value("log10_flop"),
+            "effective_compute_flop": 10.0 ** value("log10_effective"),
             "frontier_eci": capability,
             "frontier_horizon_minutes": self.horizon_minutes(capability),
         }

@@ -27,6 +27,8 @@ from forecast.model.equations import (
 PROJECTION_ONLY = (
     "stock_growth_longrun",
     "stock_slowdown_years",
+    *(country_key("chip_spend_ceiling", c) for c in COUNTRIES),
+    *(country_key("chip_power_ceiling", c) for c in COUNTRIES),
     "threshold_horizon_minutes",
     "capability_slope_volatility",
     "capability_slope_common_share",
@@ -48,7 +50,8 @@ def frontier(params: Mapping[str, float], axes: Axes, t: np.ndarray, c: np.ndarr
     g = _per_country(params, "stock_growth")[c]
     ln_k = np.log(_per_country(params, "frontier_flop_per_h100e"))[c]
     drift = _per_country(params, "frontier_share_drift")[c]
-    ln_f = log_frontier_flop(np, t, ln_a, g, ln_k, drift, axes)
+    life = params.get("chip_useful_life_years")
+    ln_f = log_frontier_flop(np, t, ln_a, g, ln_k, drift, axes, life)
     capability = frontier_capability(ln_f / LN10, t, _lags(params)[c], params, axes.reference)
     return ln_f, capability
 

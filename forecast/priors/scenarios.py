@@ -31,21 +31,19 @@ from typing import Any
 from forecast.core.definitions import BASELINE_SCENARIO, COUNTRIES
 from forecast.core.errors import UsageError
 from forecast.core.timeutil import date_to_year
-from forecast.priors.priorset import (
-    PriorError,
-    PriorIssue,
-    _describe_value,
-    _display_path,
-    _fmt,
-    _Locator,
-    _number,
-    _parse_toml_bytes,
-    _read_toml,
-    _Reporter,
-    _sorted_issues,
-    priors_dir,
+from forecast.core.tomlfile import (
+    Locator,
+    Reporter,
+    as_number,
+    describe_value,
+    display_path,
+    parse_toml_bytes,
+    read_toml,
+    sorted_issues,
     unknown_key_reason,
 )
+from forecast.core.tomlfile import format_number as _fmt
+from forecast.priors.priorset import SCENARIO_FILE_NAME, PriorError, PriorIssue, priors_dir
 
 __all__ = [
     "BASELINE_SCENARIO",
@@ -153,7 +151,7 @@ class Scenario:
 
 def scenarios_path() -> Path:
     """The scenario file: ``priors_dir() / "scenarios.toml"``."""
-    return priors_dir() / "scenarios.toml"
+    return priors_dir() / SCENARIO_FILE_NAME
 
 
 # ------------------------------------------------------------------------------------------------
@@ -161,10 +159,10 @@ def scenarios_path() -> Path:
 # ------------------------------------------------------------------------------------------------
 
 
-def _check_levers(base: tuple[str, ...], table: Any, report: _Reporter) -> Levers | None:
+def _check_levers(base: tuple[str, ...], table: Any, report: Reporter) -> Levers | None:
     """Validate one country table of levers."""
     if not isinstance(table, dict):
-        report.add(base, f"expected a table of levers, got {_describe_value(table)}")
+        report.add(base, f"expected a table of levers, got {describe_value(table)}")
         return None
     before = len(report.issues)
     values: dict[str, float] = {}
@@ -174,7 +172,7 @@ def _check_levers(base: tuple[str, ...], table: Any, report: _Reporter) -> Lever
             reason = unknown_key_reason("lever", name, tuple(LEVER_RANGES), list_allowed=True)
             report.add(path, reason)
             continue
-        number, problem = _number(value)
+        number, problem = as_number(value)
         if problem:
             report.add(path, problem)
             continue
@@ -190,10 +188,10 @@ def _check_levers(base: tuple[str, ...], table: Any, report: _Reporter) -> Lever
     return Levers(**values)
 
 
-def _check_start(base: tuple[str, ...], value: Any, report: _Reporter) -> date | None:
+def _check_start(base: tuple[str, ...], value: Any, report: Reporter) -> date | None:
     path = (*base, "start")
     if isinstance(value, datetime) or not isinstance(value, date):
-        report.add(path, f"expected a TOML date like 2026-04-01, got {_describe_value(value)}")
+        report.add(path, f"expected a TOML date like 2026-04-01, got {describe_value(value)}")
         return None
     low, high = START_RANGE
     if not low <= value <= high:
@@ -202,10 +200,10 @@ def _check_start(base: tuple[str, ...], value: Any, report: _Reporter) -> date |
     return value
 
 
-def _check_sources(base: tuple[str, ...], value: Any, report: _Reporter) -> tuple[str, ...] | None:
+def _check_sources(base: tuple[str, ...], value: Any, report: Reporter) -> tuple[str, ...] | None:
     path = (*base, "sources")
     if not isinstance(value, list) or not value:
-        got = "an empty array" if value == [] else _describe_value(value)
+        got = "an empty array" if value == [] else describe_value(value)
         report.add(path, f"expected a non-empty array of strings, got {got}")
         return None
     for index, item in enumerate(value):
@@ -215,11 +213,11 @@ def _check_sources(base: tuple[str, ...], value: Any, report: _Reporter) -> tupl
     return tuple(item.strip() for item in value)
 
 
-def _check_scenario(name: str, table: Any, report: _Reporter) -> Scenario | None:
+def _check_scenario(name: str, table: Any, report: Reporter) -> Scenario | None:
     """Validate one ``[scenario.NAME]`` table."""
     base = ("scenario", name)
     if not isinstance(table, dict):
-        report.add(base, f"expected a table ([scenario.{name}]), got {_describe_value(table)}")
+        report.add(base, f"expected a table ([scenario.{name}]), got {describe_value(table)}")
         return None
     before = len(report.issues)
     if not name or not set(name) <= _NAME_CHARS:
@@ -244,7 +242,7 @@ def _check_scenario(name: str, table: Any, report: _Reporter) -> Scenario | None
             )
         elif key == "description":
             if not isinstance(value, str) or not value.strip():
-                got = "an empty string" if isinstance(value, str) else _describe_value(value)
+                got = "an empty string" if isinstance(value, str) else describe_value(value)
                 report.add(path, f"expected a non-empty string, got {got}")
             else:
                 description = value.strip()
@@ -253,7 +251,7 @@ def _check_scenario(name: str, table: Any, report: _Reporter) -> Scenario | None
         elif key == "start":
             start = _check_start(base, value, report)
         elif key == "threshold_horizon_minutes":
-            number, problem = _number(value)
+            number, problem = as_number(value)
             if problem:
                 report.add(path, problem)
             elif number <= 0:  # type: ignore[operator]
@@ -289,7 +287,7 @@ def _check_scenario(name: str, table: Any, report: _Reporter) -> Scenario | None
     )
 
 
-def _check_scenario_data(data: Mapping[str, Any], report: _Reporter) -> dict[str, Scenario]:
+def _check_scenario_data(data: Mapping[str, Any], report: Reporter) -> dict[str, Scenario]:
     for key in data:
         if key != "scenario":
             report.add((key,), unknown_key_reason("section", key, ("scenario",), list_allowed=True))
@@ -298,7 +296,7 @@ def _check_scenario_data(data: Mapping[str, Any], report: _Reporter) -> dict[str
         report.add(("scenario",), "missing section (one [scenario.NAME] table per scenario)")
         return {}
     if not isinstance(section, dict):
-        report.add(("scenario",), f"expected a table, got {_describe_value(section)}")
+        report.add(("scenario",), f"expected a table, got {describe_value(section)}")
         return {}
     scenarios: dict[str, Scenario] = {}
     for name, table in section.items():
@@ -316,22 +314,22 @@ def _check_scenario_data(data: Mapping[str, Any], report: _Reporter) -> dict[str
 def _check_scenario_bytes(
     raw: bytes, label: str
 ) -> tuple[dict[str, Scenario] | None, list[PriorIssue]]:
-    text, data, issues = _parse_toml_bytes(raw, label)
+    text, data, issues = parse_toml_bytes(raw, label)
     if data is None or text is None:
         return None, issues
-    report = _Reporter(label, _Locator(text))
+    report = Reporter(label, Locator(text))
     scenarios = _check_scenario_data(data, report)
     if report.issues:
-        return None, _sorted_issues(report.issues)
+        return None, sorted_issues(report.issues)
     return scenarios, []
 
 
 def check_scenario_file(path: Path) -> tuple[dict[str, Scenario] | None, list[PriorIssue]]:
     """Validate a scenario file: (scenarios, []) or (None, every issue found)."""
-    raw, _text, _data, issues = _read_toml(path, "scenario")
+    raw, _text, _data, issues = read_toml(path, "scenario")
     if raw is None:
         return None, issues
-    return _check_scenario_bytes(raw, _display_path(path))
+    return _check_scenario_bytes(raw, display_path(path))
 
 
 def scenario_file_hash(path: Path | None = None) -> str:

@@ -7,6 +7,7 @@ an arrival that does not happen before the horizon end is reported as ``later``.
 
 from __future__ import annotations
 
+import calendar
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,11 +49,15 @@ def parse_date(value: str | date | float, what: str = "date") -> float:
             raise UsageError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)")
         return float(value)
     if isinstance(value, date):
-        return date_to_year(value)
-    try:
-        return date_to_year(date.fromisoformat(str(value).strip()))
-    except ValueError as exc:
-        raise UsageError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from exc
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value).strip())
+        except ValueError as exc:
+            raise UsageError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from exc
+    if day.year == date.max.year:  # a real date; date_to_year would need 1 January of the next
+        return day.year + (day.toordinal() - date(day.year, 1, 1).toordinal()) / 365
+    return date_to_year(day)
 
 
 def check_quantiles(quantiles: Sequence[float]) -> tuple[float, ...]:
@@ -85,6 +90,86 @@ def year_entry(year: float, mcse: float) -> dict[str, Any]:
     }
 
 
+LEGACY_RACE: tuple[str, str] = ("US", "CN")
+"""The pair of the original two-country race answer, (first, second) in registry order: its
+fields ``p_<code>_first``, ``p_gap_within`` and ``gap_quantiles`` (gap = second minus first) are
+kept for existing clients whenever both countries are in the registry."""
+
+
+def first_key(country: str) -> str:
+    """Field of the legacy race answer holding P(country first), e.g. ``p_cn_first``."""
+    return f"p_{country.lower()}_first"
+
+
+def first_indicators(arrivals: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per country, whether it arrives strictly before every other country, per draw.
+
+    Ties (including two countries that both never arrive) count for nobody, so the indicators
+    are disjoint; none is true where no country arrives before the horizon end.
+    """
+    codes = list(arrivals)
+    stacked = np.stack([np.asarray(arrivals[c], dtype=float) for c in codes])
+    out = {}
+    for i, code in enumerate(codes):
+        others = np.delete(stacked, i, axis=0)
+        if others.size:
+            out[code] = np.isfinite(stacked[i]) & np.all(stacked[i] < others, axis=0)
+        else:
+            out[code] = np.isfinite(stacked[i])
+    return out
+
+
+def gap_quantile_rows(
+    gap: np.ndarray, first: str, second: str, n_eff: float, quantiles: Sequence[float]
+) -> list[dict[str, Any]]:
+    """Quantiles of a gap (second minus first, years; nan where both never arrive).
+
+    An infinite quantile has ``years`` None and ``side`` ``<second>_never`` (+inf: the second
+    country never arrives) or ``<first>_never``.
+    """
+    both = gap[~np.isnan(gap)]
+    rows = []
+    for q in quantiles:
+        value, mcse = mcstats.quantile_with_mcse(both, q, n_eff) if both.size else (np.nan, np.nan)
+        side = None
+        if not np.isfinite(value) and not np.isnan(value):
+            side = f"{(second if value > 0 else first).lower()}_never"
+        rows.append(
+            {
+                "q": q,
+                "years": round(value, 4) if np.isfinite(value) else None,
+                "side": side,
+                "mcse_years": round(mcse, 4) if np.isfinite(mcse) else None,
+            }
+        )
+    return rows
+
+
+def _pair(
+    first: str,
+    second: str,
+    a: np.ndarray,
+    b: np.ndarray,
+    n_eff: float,
+    within_years: Sequence[float],
+    quantiles: Sequence[float],
+) -> dict[str, Any]:
+    """The race between two countries: P(first strictly before second), P(|gap| <= k), gap."""
+    gap = mcstats.gap_years(a, b)
+    before, before_se = mcstats.probability(a < b, n_eff)
+    within = []
+    for k in within_years:
+        p, se = mcstats.probability(np.abs(np.nan_to_num(gap, nan=np.inf)) <= k, n_eff)
+        within.append({"years": float(k), "p": round(p, 4), "mcse": round(se, 4)})
+    return {
+        "first": first,
+        "second": second,
+        "p_first_before_second": {"p": round(before, 4), "mcse": round(before_se, 4)},
+        "p_gap_within": within,
+        "gap_quantiles": gap_quantile_rows(gap, first, second, n_eff, quantiles),
+    }
+
+
 @dataclass
 class ScenarioAnswer:
     """Cached projection of every country under one scenario."""
@@ -101,7 +186,13 @@ class Forecaster:
     def __init__(self, run: LoadedRun, scenarios: Mapping[str, Scenario] | None = None) -> None:
         self.run = run
         self.scenarios = dict(scenarios) if scenarios is not None else load_scenarios()
-        self.projector = Projector(run.draws, run.settings, run.data_end, run.seed)
+        self.projector = Projector(
+            run.draws,
+            run.settings,
+            run.data_end,
+            run.seed,
+            stock_additions=run.meta.get("stock_additions"),
+        )
         self._cache: dict[str, ScenarioAnswer] = {}
 
     @classmethod
@@ -194,48 +285,55 @@ class Forecaster:
         within_years: Sequence[float] = (1.0, 2.0, 5.0),
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
     ) -> dict[str, Any]:
-        """Who reaches the threshold first, and the gap (CN arrival minus US arrival, years)."""
+        """Who reaches the threshold first among the registry's countries, and the gaps.
+
+        ``p_first`` is, per country, P(it reaches the threshold strictly before every other
+        country; ties count for nobody); ``p_neither_by_horizon`` is P(no country arrives before
+        the horizon end), so the two add up to 1 less the ties. ``pairs`` holds, for every
+        unordered pair (a, b) in registry order, P(a before b) and the gap b minus a (years).
+        The fields of the original two-country race (``p_cn_first``, ``p_us_first``,
+        ``p_gap_within``, ``gap_quantiles``) are there when both countries of
+        :data:`LEGACY_RACE` are in the registry.
+        """
         qs = check_quantiles(quantiles)
-        ans = self.scenario(scenario)
-        us, cn = ans.paths["US"].arrival, ans.paths["CN"].arrival
-        n_eff = min(ans.n_eff.values())
-        gap = mcstats.gap_years(us, cn)
-        cn_first, cn_se = mcstats.probability(cn < us, n_eff)
-        us_first, us_se = mcstats.probability(us < cn, n_eff)
-        neither, ne_se = mcstats.probability(~np.isfinite(us) & ~np.isfinite(cn), n_eff)
-        within = []
-        for k in within_years:
+        within = tuple(float(k) for k in within_years)
+        for k in within:
             if not k >= 0:
                 raise UsageError(f"within_years: {k} must be a non-negative number of years")
-            p, se = mcstats.probability(np.abs(np.nan_to_num(gap, nan=np.inf)) <= k, n_eff)
-            within.append({"years": float(k), "p": round(p, 4), "mcse": round(se, 4)})
-        both = gap[~np.isnan(gap)]
-        gap_q = []
-        for q in qs:
-            value, mcse = (
-                mcstats.quantile_with_mcse(both, q, n_eff) if both.size else (np.nan, np.nan)
+        ans = self.scenario(scenario)
+        n_eff = min(ans.n_eff.values())
+        arrivals = {c: ans.paths[c].arrival for c in COUNTRIES}
+        first = first_indicators(arrivals)
+        p_first = []
+        for c in COUNTRIES:
+            p, se = mcstats.probability(first[c], n_eff)
+            p_first.append({"country": c, "p": round(p, 4), "mcse": round(se, 4)})
+        late = np.stack([~np.isfinite(a) for a in arrivals.values()])
+        neither, ne_se = mcstats.probability(late.all(axis=0), n_eff)
+        pairs = [
+            _pair(a, b, arrivals[a], arrivals[b], n_eff, within, qs)
+            for i, a in enumerate(COUNTRIES)
+            for b in COUNTRIES[i + 1 :]
+        ]
+        out: dict[str, Any] = self._header(scenario)
+        out |= {"question": "race", "n_eff": round(n_eff, 1)}
+        legacy = None
+        if set(LEGACY_RACE) <= set(COUNTRIES):
+            ref, other = LEGACY_RACE
+            legacy = _pair(ref, other, arrivals[ref], arrivals[other], n_eff, within, qs)
+            by_code = {row["country"]: row for row in p_first}
+            for code in (legacy["second"], legacy["first"]):
+                out[first_key(code)] = {"p": by_code[code]["p"], "mcse": by_code[code]["mcse"]}
+        out["p_neither_by_horizon"] = {"p": round(neither, 4), "mcse": round(ne_se, 4)}
+        if legacy is not None:
+            out["p_gap_within"] = legacy["p_gap_within"]
+            out["gap_quantiles"] = legacy["gap_quantiles"]
+            out["gap_definition"] = (
+                f"{legacy['second']} arrival minus {legacy['first']} arrival in years, over draws "
+                "where either arrives before the horizon end; a country that never arrives is "
+                "infinitely late"
             )
-            gap_q.append(
-                {
-                    "q": q,
-                    "years": round(value, 4) if np.isfinite(value) else None,
-                    "side": None
-                    if np.isfinite(value)
-                    else ("cn_never" if value > 0 else "us_never"),
-                    "mcse_years": round(mcse, 4) if np.isfinite(mcse) else None,
-                }
-            )
-        return self._header(scenario) | {
-            "question": "race",
-            "n_eff": round(n_eff, 1),
-            "p_cn_first": {"p": round(cn_first, 4), "mcse": round(cn_se, 4)},
-            "p_us_first": {"p": round(us_first, 4), "mcse": round(us_se, 4)},
-            "p_neither_by_horizon": {"p": round(neither, 4), "mcse": round(ne_se, 4)},
-            "p_gap_within": within,
-            "gap_quantiles": gap_q,
-            "gap_definition": "CN arrival minus US arrival in years, over draws where either "
-            "arrives before the horizon end; a country that never arrives is infinitely late",
-        }
+        return out | {"p_first": p_first, "pairs": pairs}
 
     def values_at(
         self, country: str, t: float, scenario: str | None = None, predictive: bool = True
@@ -380,11 +478,17 @@ class Forecaster:
     ) -> dict[str, Any]:
         a, b = self.scenario(scenario), self.scenario(versus)
         if question == "race":
-            ind_a = a.paths["CN"].arrival < a.paths["US"].arrival
-            ind_b = b.paths["CN"].arrival < b.paths["US"].arrival
+            first_a = first_indicators({c: a.paths[c].arrival for c in COUNTRIES})
+            first_b = first_indicators({c: b.paths[c].arrival for c in COUNTRIES})
             n_eff = min(*a.n_eff.values(), *b.n_eff.values())
-            diff, se = mcstats.mean_with_mcse(ind_a.astype(float) - ind_b, n_eff)
-            return {"p_cn_first": {"delta": round(diff, 4), "mcse": round(se, 4)}}
+            deltas = {}
+            for c in COUNTRIES:
+                diff, se = mcstats.mean_with_mcse(first_a[c].astype(float) - first_b[c], n_eff)
+                deltas[c] = {"delta": round(diff, 4), "mcse": round(se, 4)}
+            out: dict[str, Any] = {}
+            if set(LEGACY_RACE) <= set(COUNTRIES):
+                out[first_key(LEGACY_RACE[1])] = deltas[LEGACY_RACE[1]]
+            return out | {"p_first": [{"country": c} | d for c, d in deltas.items()]}
         code = COUNTRIES[country_index(kwargs["country"])]
         ta, tb = a.paths[code].arrival, b.paths[code].arrival
         n_eff = min(a.n_eff[code], b.n_eff[code])
@@ -422,7 +526,13 @@ class Forecaster:
         start = float(self.run.settings["fit_start_year"])
         end = float(self.projector.grid[-1])
         if not start <= t <= end:
-            raise UsageError(
-                f"date {iso(t)} is outside the model's range {iso(start)} to {iso(end)}"
-            )
+            year = math.floor(t)
+            if date.min.year <= year <= date.max.year:  # the date, also in 9999 (no next year)
+                first = date(year, 1, 1).toordinal()
+                days = 366 if calendar.isleap(year) else 365
+                shown = date.fromordinal(first + min(round((t - year) * days), days - 1))
+                when = shown.isoformat()
+            else:
+                when = f"{t:g} (decimal year)"
+            raise UsageError(f"date {when} is outside the model's range {iso(start)} .. {iso(end)}")
         return t

@@ -5,8 +5,9 @@ Each function takes a :class:`~forecast.questions.Forecaster` (one stored run) a
 plotted numbers (``data``, JSON-ready), so the report's JSON holds what the pictures show and
 tests can compare them with the library's answers.
 
-Figures are drawn on ``matplotlib.figure.Figure`` objects (Agg/SVG canvases, never pyplot), so
-rendering needs no display and does not touch the process-wide backend.
+The palette, style, :class:`Figure` record and axis helpers are in
+:mod:`forecast.report.figures_base`; figures are drawn on ``matplotlib.figure.Figure`` objects
+(Agg/SVG canvases, never pyplot), so rendering needs no display or process-wide backend.
 
 Conventions: time axes are calendar dates; every axis names its unit; colours follow the
 Okabe-Ito palette (colour-blind safe), US blue and CN vermillion throughout; bands are equal-
@@ -15,203 +16,56 @@ tailed posterior (predictive) intervals whose probability the legend states.
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import matplotlib
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure as MplFigure
 
 from forecast.core import mcstats
 from forecast.core.definitions import BASELINE_SCENARIO
-from forecast.core.timeutil import decimal_year, from_decimal_year
+from forecast.core.timeutil import decimal_year
 from forecast.data.observations import COUNTRIES, country_stock, eci_records
 from forecast.priors.priorset import PriorSet
 from forecast.questions.forecaster import Forecaster
-
-# Okabe & Ito (2008), "Color universal design": distinguishable with every common colour-vision
-# deficiency. US and CN keep their colours in every figure.
-OKABE_ITO = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-}
-COUNTRY_COLOURS = {"US": OKABE_ITO["blue"], "CN": OKABE_ITO["vermillion"]}
-COUNTRY_NAMES = {"US": "United States", "CN": "China"}
-SCENARIO_COLOURS = (
-    OKABE_ITO["black"],
-    OKABE_ITO["blue"],
-    OKABE_ITO["orange"],
-    OKABE_ITO["green"],
-    OKABE_ITO["purple"],
-    OKABE_ITO["sky_blue"],
-    OKABE_ITO["vermillion"],
+from forecast.report.figures_base import (
+    ARRIVAL_PLOT_END,
+    COUNTRY_COLOURS,
+    COUNTRY_NAMES,
+    DIRECTION_COLOURS,
+    FAN_QUANTILES,
+    FIGURE_END,
+    FIGURE_START,
+    KEY_PARAMETERS,
+    LOG_SCALE_PARAMETERS,
+    OKABE_ITO,
+    SCENARIO_COLOURS,
+    SCENARIO_STYLES,
+    STYLE,
+    UNIT_LABELS,
+    Figure,
+    date_axis,
+    label_rows,
+    log_axis,
+    new_figure,
+    quantile_paths,
+    quarter_grid,
+    round_list,
+    svg_text,
+    to_datetimes,
 )
-SCENARIO_STYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (3, 1)), (0, (1, 2)))
-DIRECTION_COLOURS = {
-    "tighten": OKABE_ITO["vermillion"],
-    "relax": OKABE_ITO["green"],
-    "other": "#777777",
-}
 
-FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-FIGURE_START = 2018.0
-FIGURE_END = 2040.0
-ARRIVAL_PLOT_END = 2046.0
-KEY_PARAMETERS = (
-    "efficiency_rate",
-    "compute_elasticity",
-    "capability_per_oom",
-    "stock_growth_us",
-    "stock_growth_cn",
-    "efficiency_lag_cn",
-    "threshold_horizon_minutes",
-)
-LOG_SCALE_PARAMETERS = frozenset({"threshold_horizon_minutes"})
-UNIT_LABELS = {"1": "dimensionless", "yr": "years", "ln/yr": "ln units per year"}
-
-STYLE = {
-    "font.family": "DejaVu Sans",
-    "font.size": 9.0,
-    "axes.titlesize": 10.0,
-    "axes.labelsize": 9.0,
-    "legend.fontsize": 7.5,
-    "xtick.labelsize": 8.0,
-    "ytick.labelsize": 8.0,
-    "axes.grid": True,
-    "grid.color": "#dddddd",
-    "grid.linewidth": 0.6,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    # Text stays text (<text> in DejaVu Sans, which matplotlib measures with): searchable, and
-    # several times fewer SVG nodes than glyph outlines, which halves WeasyPrint's PDF time.
-    "svg.fonttype": "none",
-    "svg.hashsalt": "forecast-report",  # stable element ids, so equal figures give equal SVG
-}
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One rendered figure: SVG text plus what it shows."""
-
-    name: str
-    title: str
-    caption: str
-    svg: str = field(repr=False)
-    data: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @property
-    def data_uri(self) -> str:
-        """The SVG as a ``data:`` URI, for an ``<img>`` in a self-contained HTML page.
-
-        An ``<img>`` (not inline ``<svg>``) keeps each figure's element ids private, so several
-        matplotlib SVGs on one page cannot clash.
-        """
-        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode("ascii")
-
-
-# -- helpers -------------------------------------------------------------------------------------
-def to_datetimes(years: Sequence[float] | np.ndarray) -> list[datetime]:
-    """Calendar datetimes of decimal years (for date axes)."""
-    return [from_decimal_year(float(y)).to_pydatetime() for y in np.asarray(years, dtype=float)]
-
-
-def quarter_grid(start: float, end: float) -> np.ndarray:
-    """Quarter boundaries from ``start`` to ``end`` inclusive (decimal years)."""
-    return np.round(np.arange(start, end + 1e-9, 0.25), 6)
-
-
-def _svg(fig: MplFigure) -> str:
-    buf = io.StringIO()
-    # The constrained layout already fits everything: no "tight" bbox (it would draw twice).
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    return buf.getvalue()
-
-
-def _new_figure(width: float, height: float) -> MplFigure:
-    return MplFigure(figsize=(width, height), layout="constrained")
-
-
-def _date_axis(ax: Any, start: float, end: float, step_years: int = 2) -> None:
-    ax.set_xlim(to_datetimes([start, end]))
-    ax.xaxis.set_major_locator(mdates.YearLocator(step_years))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-
-
-def _label_rows(positions: Sequence[float], min_gap: float) -> list[int]:
-    """Row per label (0 = lowest) so labels in one row are at least ``min_gap`` apart."""
-    last: list[float] = []
-    rows = []
-    for x in positions:
-        for i, prev in enumerate(last):
-            if x - prev >= min_gap:
-                last[i] = x
-                rows.append(i)
-                break
-        else:
-            last.append(x)
-            rows.append(len(last) - 1)
-    return rows
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _power_of_ten(value: float, _pos: int) -> str:
-    """Tick label 10ⁿ in plain Unicode (no mathtext parsing: faster, and text in the SVG)."""
-    if value <= 0:
-        return ""
-    exponent = round(float(np.log10(value)))
-    return "10" + str(exponent).translate(_SUPERSCRIPT)
-
-
-def _log_axis(ax: Any) -> None:
-    """Log y axis with a tick at every power of ten up to 12 ticks, labelled 10ⁿ, no minors."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
-
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(base=10.0, numticks=12))
-    ax.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
-    ax.yaxis.set_minor_locator(NullLocator())
-
-
-def _round(values: np.ndarray, digits: int = 6) -> list[float | None]:
-    """JSON-ready list: significant-digit rounding, None for non-finite values."""
-    out: list[float | None] = []
-    for v in np.asarray(values, dtype=float).ravel():
-        out.append(float(f"{v:.{digits}g}") if np.isfinite(v) else None)
-    return out
-
-
-def quantile_paths(
-    forecaster: Forecaster,
-    country: str,
-    quantity: str,
-    times: np.ndarray,
-    scenario: str | None = None,
-    quantiles: Sequence[float] = FAN_QUANTILES,
-) -> np.ndarray:
-    """Quantiles (rows: quantile levels, columns: times) of a quantity, as ``ask trajectory``.
-
-    Uses :meth:`Forecaster.values_at` (fitted before the data end, projected after; observable
-    quantities carry their observation noise), so the numbers equal the trajectory answers.
-    """
-    out = np.empty((len(quantiles), times.size))
-    for j, t in enumerate(times):
-        values = forecaster.values_at(country, float(t), scenario)[quantity]
-        out[:, j] = [mcstats.quantile(values, q) for q in quantiles]
-    return out
+__all__ = [
+    "KEY_PARAMETERS",
+    "Figure",
+    "all_figures",
+    "arrival_figure",
+    "prior_posterior_figure",
+    "race_figure",
+    "stock_figure",
+    "trajectory_figure",
+]
 
 
 # -- capability trajectories ---------------------------------------------------------------------
@@ -237,13 +91,13 @@ def trajectory_figure(
         "countries": {},
     }
     with matplotlib.rc_context(STYLE):
-        fig = _new_figure(8.6, 3.6)
+        fig = new_figure(8.6, 3.6)
         axes = fig.subplots(1, len(COUNTRIES), sharey=True)
         for ax, code in zip(np.atleast_1d(axes), COUNTRIES, strict=True):
             colour = COUNTRY_COLOURS[code]
             q = quantile_paths(forecaster, code, "frontier_eci", times)
             data["countries"][code] = {
-                f"q{round(100 * lvl):02d}": _round(row, 5)
+                f"q{round(100 * lvl):02d}": round_list(row, 5)
                 for lvl, row in zip(FAN_QUANTILES, q, strict=True)
             }
             ax.axhspan(th_lo, th_hi, color=OKABE_ITO["yellow"], alpha=0.35, lw=0)
@@ -273,7 +127,7 @@ def trajectory_figure(
                 zorder=4,
             )
             ax.axvline(to_datetimes([forecaster.run.data_end])[0], color="#444444", lw=0.8, ls=":")
-            _date_axis(ax, start, end, step_years=4)
+            date_axis(ax, start, end, step_years=4)
             ax.set_title(f"{COUNTRY_NAMES[code]} ({code})")
             ax.set_xlabel("date")
         first = np.atleast_1d(axes)[0]
@@ -303,7 +157,7 @@ def trajectory_figure(
         ]
         fig.legend(handles=handles, loc="outside lower center", ncol=4, frameon=False)
         fig.suptitle("Frontier capability: fitted and projected (status quo)", fontsize=10.5)
-        svg = _svg(fig)
+        svg = svg_text(fig)
     caption = (
         "Frontier ECI per country from 2018 to 2040 under the status-quo scenario: median, 50% and "
         "90% equal-tailed posterior-predictive intervals (the same numbers as 'forecast ask "
@@ -325,7 +179,7 @@ def arrival_figure(
     data: dict[str, Any] = {"scenarios": list(scenarios), "countries": {}}
     start = float(forecaster.projector.grid[0])
     with matplotlib.rc_context(STYLE):
-        fig = _new_figure(8.6, 3.5)
+        fig = new_figure(8.6, 3.5)
         axes = np.atleast_1d(fig.subplots(1, len(COUNTRIES), sharey=True))
         for ax, code in zip(axes, COUNTRIES, strict=True):
             rows = {}
@@ -352,7 +206,7 @@ def arrival_figure(
                 }
             data["countries"][code] = rows
             ax.set_ylim(0, 1)
-            _date_axis(ax, start, end, step_years=2)
+            date_axis(ax, start, end, step_years=2)
             for label in ax.get_xticklabels():
                 label.set_rotation(45)
             ax.set_title(f"{COUNTRY_NAMES[code]} ({code})")
@@ -360,7 +214,7 @@ def arrival_figure(
             ax.legend(loc="lower right", frameon=True, framealpha=0.9)
         axes[0].set_ylabel("P(threshold reached by date)")
         fig.suptitle("Arrival of breakthrough capability: cumulative probability", fontsize=10.5)
-        svg = _svg(fig)
+        svg = svg_text(fig)
     caption = (
         "Posterior probability that each country's frontier has reached the threshold by each "
         f"quarter boundary, per scenario, shown to {int(end)} (the CDF answers of 'forecast ask "
@@ -387,7 +241,7 @@ def race_figure(forecaster: Forecaster, scenarios: Sequence[str]) -> Figure:
     data: dict[str, Any] = {"gap_definition": "CN arrival minus US arrival, years", "scenarios": {}}
     notes = []
     with matplotlib.rc_context(STYLE):
-        fig = _new_figure(8.6, 3.3)
+        fig = new_figure(8.6, 3.3)
         ax = fig.subplots()
         gaps = {}
         for name in scenarios:
@@ -433,7 +287,7 @@ def race_figure(forecaster: Forecaster, scenarios: Sequence[str]) -> Figure:
         ax.set_ylabel("share of draws per bin")
         ax.set_title("The race: gap between the two arrivals (dotted lines: medians)")
         ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.88), frameon=True, framealpha=0.9)
-        svg = _svg(fig)
+        svg = svg_text(fig)
     caption = (
         "Histogram of the gap between China's and the United States' arrival, over draws where "
         "both arrive before the horizon end (bins of equal width; heights are shares of all draws, "
@@ -483,9 +337,9 @@ def stock_figure(
     event_years = [float(y) for y in decimal_year([e["date"] for e in data["events"]])]
     event_x = to_datetimes(event_years)
     event_colours = [DIRECTION_COLOURS.get(e["direction"], "#777777") for e in data["events"]]
-    rows = _label_rows(event_years, min_gap=0.3)
+    rows = label_rows(event_years, min_gap=0.3)
     with matplotlib.rc_context(STYLE):
-        fig = _new_figure(8.6, 6.6)
+        fig = new_figure(8.6, 6.6)
         grid = np.asarray(fig.subplots(2, len(COUNTRIES)))
         for col, code in enumerate(COUNTRIES):
             colour = COUNTRY_COLOURS[code]
@@ -501,16 +355,16 @@ def stock_figure(
             )
             mine = levels[levels["country"] == code]
             data["countries"][code] = {
-                f"q{round(100 * lvl):02d}": _round(row, 5)
+                f"q{round(100 * lvl):02d}": round_list(row, 5)
                 for lvl, row in zip(FAN_QUANTILES, q, strict=True)
             } | {
                 "fit_since_2022q1": {
                     "dates": [d.date().isoformat() for d in to_datetimes(fit_times)],
-                    "median": _round(since, 5),
+                    "median": round_list(since, 5),
                 },
                 "epoch_points": {
                     "dates": [pd.Timestamp(x).date().isoformat() for x in mine["date"]],
-                    "h100e": _round(mine["h100e"].to_numpy(dtype=float), 8),
+                    "h100e": round_list(mine["h100e"].to_numpy(dtype=float), 8),
                 },
             }
             for row, (lo_year, hi_year) in enumerate(((start, end), zoom)):
@@ -528,7 +382,7 @@ def stock_figure(
                     zorder=4,
                     lw=0,
                 )
-                _log_axis(ax)
+                log_axis(ax)
                 ax.vlines(
                     event_x,
                     0,
@@ -539,12 +393,12 @@ def stock_figure(
                 )
                 ax.set_xlabel("date")
                 if row == 0:
-                    _date_axis(ax, lo_year, hi_year, step_years=4)
+                    date_axis(ax, lo_year, hi_year, step_years=4)
                     ymin = max(float(np.nanmin(q[0])) / 3, 1e3)
                     ax.set_ylim(ymin, float(np.nanmax(q[4])) * 3)
                     ax.set_title(f"{COUNTRY_NAMES[code]} ({code}), 2018-2040")
                     continue
-                _date_axis(ax, lo_year, hi_year, step_years=1)
+                date_axis(ax, lo_year, hi_year, step_years=1)
                 inside = (times >= lo_year) & (times <= hi_year)
                 pts = mine["h100e"].to_numpy(dtype=float)
                 top = max(float(np.nanmax(q[4][inside])), float(pts.max()))
@@ -585,7 +439,7 @@ def stock_figure(
         ]
         fig.legend(handles=handles, loc="outside lower center", ncol=4, frameon=False)
         fig.suptitle("Compute stock and export-control events (status quo)", fontsize=10.5)
-        svg = _svg(fig)
+        svg = svg_text(fig)
     caption = (
         "Accelerator stock held by each country's developers (H100-equivalents, log scale): the "
         "fitted stock (integrated from 2012) and its projection under the status quo, with 50% "
@@ -632,7 +486,7 @@ def prior_posterior_figure(
     ncols = 4
     nrows = int(np.ceil((len(keys) + 1) / ncols))
     with matplotlib.rc_context(STYLE):
-        fig = _new_figure(8.6, 2.1 * nrows + 0.3)
+        fig = new_figure(8.6, 2.1 * nrows + 0.3)
         axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
         for ax, key in zip(axes, keys, strict=False):
             post = np.asarray(draws[key], dtype=float)
@@ -713,7 +567,7 @@ def prior_posterior_figure(
         for ax in axes[len(keys) + 1 :]:
             ax.axis("off")
         fig.suptitle("Prior against posterior, key parameters", fontsize=10.5)
-        svg = _svg(fig)
+        svg = svg_text(fig)
     if prior_set is not None:
         caption = (
             f"Prior density (orange, from prior set '{prior_set.name}', hash "

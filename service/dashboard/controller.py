@@ -1,9 +1,10 @@
 """The dashboard page (``GET /``), its static assets and the threshold read helper.
 
-The page is a small HTML shell rendered with Jinja2; ``static/dashboard.js`` fills it from the
-public ``/v1`` API (current run, scenarios, prior sets, arrival, probability, race,
-trajectories, run list) and draws the charts as plain SVG. Nothing is loaded from another
-origin: the page's Content-Security-Policy allows this origin only.
+The page is a small HTML shell rendered with Jinja2; it carries the country registry (code, name,
+colour, in model order) as a JSON data block, so the page draws every modelled country, and
+``static/dashboard.js`` fills it from the public ``/v1`` API (current run, scenarios, prior sets,
+arrival, probability, race, trajectories, run list) and draws the charts as plain SVG. Nothing
+is loaded from another origin: the page's Content-Security-Policy allows this origin only.
 
 The API has no endpoint for the breakthrough threshold itself, which the capability fan charts
 need as a band; ``GET /v1/dashboard/threshold`` answers it from
@@ -29,12 +30,12 @@ from msgspec import Struct
 
 import forecast
 from forecast.core import mcstats
-from forecast.core.definitions import BASELINE_SCENARIO, DEFAULT_QUANTILES
+from forecast.core.definitions import BASELINE_SCENARIO, DEFAULT_QUANTILES, REGISTRY
 from forecast.priors.scenarios import get_scenario
 from forecast.questions.forecaster import Forecaster, check_quantiles, iso
-from service.answers import respond
-from service.controllers.params import QuantilesQuery, RunQuery, ScenarioQuery
-from service.controllers.questions import QUESTION_ERRORS
+from service.domains.questions.controller import QUESTION_ERRORS
+from service.domains.questions.params import QuantilesQuery, RunQuery, ScenarioQuery
+from service.responses import respond
 from service.runtime import ServicesDep
 
 HERE = Path(__file__).parent
@@ -168,12 +169,25 @@ def asset_version() -> str:
     return digest.hexdigest()[:12]
 
 
+def page_countries() -> list[dict[str, Any]]:
+    """The registry as the page needs it: code, name, colour and reference flag, model order."""
+    return [
+        {"code": c.code, "name": c.name, "colour": c.colour, "reference": c.reference}
+        for c in REGISTRY
+    ]
+
+
 def render_page() -> str:
-    """The dashboard's HTML shell."""
+    """The dashboard's HTML shell (with the country registry as a JSON data block)."""
     return (
         _environment()
         .get_template("dashboard.html")
-        .render(version=forecast.__version__, static=STATIC_PATH, asset_version=asset_version())
+        .render(
+            version=forecast.__version__,
+            static=STATIC_PATH,
+            asset_version=asset_version(),
+            countries=page_countries(),
+        )
     )
 
 

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-COUNTRIES = ("US", "CN")
+from forecast.core.definitions import COUNTRIES, REGISTRY
+
 BY_DATES = ("2027-12-31", "2030-12-31", "2035-12-31")
 MINUS = "\u2212"
 
@@ -92,11 +93,37 @@ def check_headline(tab: Any, api: httpx.Client, scenario: str, run: str | None =
             answer = api.get("/v1/probability", params=params | {"by": by}).json()
             check_estimate(cell(tab, where, f"p-{by[:4]}", col), answer)
     race = api.get("/v1/race", params={"scenario": scenario} | ({"run": run} if run else {})).json()
-    for key in ("p_cn_first", "p_us_first", "p_neither_by_horizon"):
-        check_estimate(cell(tab, "#race-table", key, col), race[key])
-    for row in race["p_gap_within"]:
-        years = f"{row['years']:g}"
-        check_estimate(cell(tab, "#race-table", f"within-{years}", col), row)
+    for code, estimate in race_first(race).items():
+        check_estimate(cell(tab, "#race-table", first_key(code), col), estimate)
+    check_estimate(
+        cell(tab, "#race-table", "p_neither_by_horizon", col), race["p_neither_by_horizon"]
+    )
+    pairs = race_pairs(race)
+    assert tab.locator("table.race-pair").count() == len(pairs)
+    for pair in pairs:
+        where = f"#race-pair-{pair['first']}-{pair['second']}"
+        for row in pair["p_gap_within"]:
+            check_estimate(cell(tab, where, f"within-{row['years']:g}", col), row)
+
+
+def first_key(code: str) -> str:
+    """The race answer's two-country field of P(code first), e.g. ``p_cn_first``."""
+    return f"p_{code.lower()}_first"
+
+
+def race_first(race: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """P(each country first): ``p_first``, or the two-country fields if the API drops it."""
+    if "p_first" in race:
+        return {row["country"]: row for row in race["p_first"]}
+    return {c: race[first_key(c)] for c in COUNTRIES if first_key(c) in race}
+
+
+def race_pairs(race: dict[str, Any]) -> list[dict[str, Any]]:
+    """The race's pairs, or the one pair of the two-country fields (gap = second - first)."""
+    if "pairs" in race:
+        return race["pairs"]
+    first, second = (c for c in COUNTRIES if first_key(c) in race)
+    return [{"first": first, "second": second, "p_gap_within": race["p_gap_within"]}]
 
 
 # -- the tests --------------------------------------------------------------------------------
@@ -116,18 +143,25 @@ def test_page_loads_cleanly_and_shows_the_current_run(
     with httpx.Client(base_url=live_server.url, timeout=60) as api:
         check_headline(tab, api, "status_quo")
         threshold = api.get("/v1/dashboard/threshold").json()
+    # the page draws the registry's countries, in its colours
+    assert tab.locator("#headline-cards article.card").count() == len(COUNTRIES)
+    for country in REGISTRY:
+        swatch = tab.locator(f"#headline-{country.code} .swatch")
+        drawn = swatch.evaluate("e => getComputedStyle(e).backgroundColor")
+        red, green, blue = (int(country.colour[k : k + 2], 16) for k in (1, 3, 5))
+        assert drawn == f"rgb({red}, {green}, {blue})", (country.code, drawn)
     # charts: one CDF and one fan chart per country, each an image with a text alternative
     charts = tab.locator("#country-charts svg.chart[role='img']")
-    assert charts.count() == 4
+    assert charts.count() == 2 * len(COUNTRIES)
     for k in range(charts.count()):
         label = charts.nth(k).get_attribute("aria-label") or ""
         assert len(label) > 60 and "±" in label, label
     # a table per chart, and one of the threshold band, per country
-    assert tab.locator("#country-charts details table").count() == 6
+    assert tab.locator("#country-charts details table").count() == 3 * len(COUNTRIES)
     # the fan chart draws the API's threshold band; its table prints the same quantiles
-    tab.locator("#charts-US summary", has_text="threshold band").click()
+    tab.locator(f"#charts-{COUNTRIES[0]} summary", has_text="threshold band").click()
     median = next(row for row in threshold["quantiles"] if row["q"] == 0.5)
-    band = tab.locator("#charts-US details", has_text="threshold band").inner_text()
+    band = tab.locator(f"#charts-{COUNTRIES[0]} details", has_text="threshold band").inner_text()
     assert f"ECI {median['eci']:.1f} ± " in band
     # the run's facts and the links
     assert tab.locator("a[href='/v1/reports']").count() == 1
@@ -210,10 +244,17 @@ def test_comparing_two_scenarios_shows_the_api_differences(
         race = api.get(
             "/v1/race", params={"scenario": "tightened_controls", "versus": "status_quo"}
         ).json()
-    delta = race["difference"]["p_cn_first"]
-    check_delta(cell(tab, "#race-table", "p_cn_first", "diff"), delta["delta"], delta["mcse"], 3)
+    paired = race["difference"]
+    deltas = {row["country"]: row for row in paired.get("p_first", [])} or {
+        c: paired[first_key(c)] for c in COUNTRIES if first_key(c) in paired
+    }
+    assert deltas
+    for code, delta in deltas.items():
+        text = cell(tab, "#race-table", first_key(code), "diff")
+        check_delta(text, delta["delta"], delta["mcse"], 3)
     # B is drawn (dashed) on the CDF and the fan chart
-    assert tab.locator("#charts-CN svg[role='img'] path.line.b").count() == 2
+    for code in COUNTRIES:
+        assert tab.locator(f"#charts-{code} svg[role='img'] path.line.b").count() == 2
     log.check()
 
 
@@ -249,7 +290,7 @@ def test_comparing_prior_sets_uses_the_other_run(
     note = tab.locator("#comparison-note")
     assert note.is_visible()
     assert "No passed run of prior set “fast-efficiency”" in note.inner_text()
-    assert tab.locator('#headline-US td[data-col="b"]').count() == 0
+    assert tab.locator(f'#headline-{COUNTRIES[0]} td[data-col="b"]').count() == 0
     screenshot(tab, "dashboard-compare-priors-missing")
     log.check()
 

@@ -36,6 +36,8 @@ from service.config import (
 
 TEST_GATE = (1.2, 20.0, 10)
 """A relaxed diagnostics gate for quick fits (2 x 150 draws cannot reach the default ESS 400)."""
+TEST_STOP_GRACE = 1.0
+"""Seconds a test worker may take to stop: shutdown then waits that long, not the default 10 s."""
 API_KEYS = {"alice": "alice-secret-0123456789", "ci-bot": "ci-bot-secret-9876543210"}
 ALICE = {"X-API-Key": API_KEYS["alice"]}
 
@@ -63,7 +65,7 @@ def make_settings(home: Path, *, worker: bool = False, **api: Any) -> Settings:
         store=StoreSettings(home=Path(home)),
         api=replace(ApiSettings(), **({"cors_origins": ()} | api)),
         auth=AuthSettings(keyring=Keyring.from_secrets(API_KEYS)),
-        worker=WorkerSettings(enabled=worker, quick_gate=TEST_GATE),
+        worker=WorkerSettings(enabled=worker, quick_gate=TEST_GATE, stop_grace=TEST_STOP_GRACE),
         log=LogSettings(level="INFO", format="json"),
     )
 

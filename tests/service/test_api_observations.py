@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from service.controllers.observations import cell_text
+from forecast.data.tables import cell_text
 
 pytestmark = [pytest.mark.anyio, pytest.mark.fit]
 

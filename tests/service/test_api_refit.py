@@ -15,7 +15,7 @@ OBSERVATION = {
     "date": "2025-11-15",
     "organization": "Test Lab",
     "country": "CN",
-    "training_flop": 1.5e25,
+    "training_flop": 3.0e25,  # above every bundled CN run (2.5e25): a new compute record
     "confidence": "Likely",
     "domain": "Language",
     "notable": True,
@@ -80,6 +80,11 @@ def test_refit_while_serving(
         current = http.get("/v1/runs/current").json()
         assert current["id"] == new_run
         assert current["extra_data"] == ["api-observations-models.csv"]
-        assert (
-            current["observations"] != http.get(f"/v1/runs/{run_id}").json()["observations"] or True
-        )
+        # the posted row entered the fit: new data, and one more CN compute record
+        before = http.get(f"/v1/runs/{run_id}").json()
+        assert current["data_hash"] != before["data_hash"]
+        counts, old_counts = current["observations"], before["observations"]
+        assert counts["compute_records"] == old_counts["compute_records"] + 1
+        assert {k: v for k, v in counts.items() if k != "compute_records"} == {
+            k: v for k, v in old_counts.items() if k != "compute_records"
+        }

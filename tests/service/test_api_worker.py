@@ -12,6 +12,9 @@ from service import worker as worker_module
 from service.jobs import ServiceDB
 from service.worker import WORK_DIR, WorkerHandle, run_job
 
+TEST_STOP_GRACE = 1.0
+"""Seconds the test worker may take to stop (it is still compiling, so it is terminated)."""
+
 
 class FakeResult:
     def __init__(self, status: str) -> None:
@@ -72,8 +75,9 @@ def test_gate_failures_and_successes_are_recorded(
 
 
 def test_a_dead_worker_is_restarted_and_its_job_failed(db: ServiceDB, tmp_path: Path) -> None:
-    handle = WorkerHandle(tmp_path, db, "WARNING", "json")
+    handle = WorkerHandle(tmp_path, db, "WARNING", "json", stop_grace=TEST_STOP_GRACE)
     handle.start()
+    restarted = None
     try:
         assert handle.alive
         job = db.create_job("default", True, "alice")
@@ -82,13 +86,14 @@ def test_a_dead_worker_is_restarted_and_its_job_failed(db: ServiceDB, tmp_path: 
         handle._process.join(10)  # type: ignore[union-attr]
         assert handle.check() is True
         assert handle.alive and handle.restarts == 1
+        restarted = handle._process
         failed = db.get_job(job["job_id"])
         assert failed is not None and failed["status"] == "failed"
         assert "worker stopped" in failed["error"]
         assert handle.check() is False
     finally:
-        handle.stop(timeout=20)
-    deadline = time.monotonic() + 5
-    while handle.alive and time.monotonic() < deadline:
-        time.sleep(0.05)
+        started = time.monotonic()
+        handle.stop()  # the worker is still compiling: it is terminated after the grace
+    assert time.monotonic() - started < TEST_STOP_GRACE + 5
     assert not handle.alive
+    assert restarted is not None and not restarted.is_alive() and restarted.exitcode is not None

@@ -7,6 +7,7 @@ and ``/v1/dashboard/threshold`` against the library's per-draw threshold.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from forecast.core.definitions import REGISTRY
 from service.dashboard.controller import STATIC_DIR, ask_threshold
 
 pytestmark = pytest.mark.anyio
@@ -41,6 +43,33 @@ async def test_page_is_served_at_the_root_with_a_strict_policy(empty_client: Any
     assert "https://creativecommons.org/licenses/by/4.0/" in html
     assert "https://epoch.ai/data/ai-models" in html and "https://metr.org/time-horizons/" in html
     assert 'href="/v1/reports"' in html
+
+
+async def test_the_page_carries_the_country_registry(empty_client: Any) -> None:
+    html = (await empty_client.get("/")).text
+    match = re.search(
+        r'<script type="application/json" id="countries">(.*?)</script>', html, flags=re.S
+    )
+    assert match, "no country registry in the page"
+    countries = json.loads(match.group(1))
+    assert countries == [
+        {"code": c.code, "name": c.name, "colour": c.colour, "reference": c.reference}
+        for c in REGISTRY
+    ]
+    # every country's Metaculus export is linked; the noscript link names the reference country
+    for c in REGISTRY:
+        assert f'href="/v1/exports/metaculus?country={c.code}"' in html
+    assert f'href="/v1/arrival?country={REGISTRY[0].code}"' in html
+
+
+def test_the_script_names_no_country() -> None:
+    """Country codes, names and colours come from the page's registry, not the script."""
+    script = (STATIC_DIR / "dashboard.js").read_text(encoding="utf-8")
+    style = (STATIC_DIR / "dashboard.css").read_text(encoding="utf-8")
+    for c in REGISTRY:
+        assert not re.search(rf"\b{c.code}\b", script), c.code
+        assert c.name not in script
+        assert c.colour.lower() not in (script + style).lower(), c.colour
 
 
 async def test_static_assets_are_served_and_self_contained(empty_client: Any) -> None:

@@ -7,14 +7,18 @@
  * Readiness markers for tests and assistive technology: <main> has data-state="loading" |
  * "ready" | "error" and aria-busy; once ready it also carries data-scenario and data-versus.
  * The run history section has its own data-state.
+ *
+ * The countries (codes, names, colours, model order) come from the registry the server writes
+ * into the page; nothing here names a country. Race answers with `p_first` and `pairs` are drawn
+ * for every country and pair; from a server that sends only the two-country fields
+ * (`p_<code>_first`, `p_gap_within`, `gap_quantiles`), the page draws those.
  */
 (function () {
   "use strict";
 
-  const COUNTRIES = [
-    ["US", "United States"],
-    ["CN", "China"],
-  ];
+  /** The modelled countries as [code, name, colour], in model order (reference first), from the
+   * registry the server writes into the page (<script type="application/json" id="countries">). */
+  const COUNTRIES = readCountries();
   const BY_DATES = ["2027-12-31", "2030-12-31", "2035-12-31"];
   const FAN_FIRST_YEAR = 2023;
   const FAN_LAST_YEAR = 2040;
@@ -101,6 +105,29 @@
     return document.getElementById(id);
   }
 
+  function readCountries() {
+    const node = document.getElementById("countries");
+    let list = [];
+    try {
+      list = JSON.parse(node ? node.textContent : "[]");
+    } catch (_) {
+      list = [];
+    }
+    return list.map((c) => [String(c.code), String(c.name || c.code), String(c.colour || "")]);
+  }
+
+  /** Colour a node (and what it holds) as a country's series: CSS reads var(--country). */
+  function tint(node, code) {
+    const found = COUNTRIES.find(([c]) => c === code);
+    if (found && found[2]) node.style.setProperty("--country", found[2]);
+    return node;
+  }
+
+  /** The race answer's field for P(country first) in the two-country API answer (p_cn_first). */
+  function firstKey(code) {
+    return `p_${code.toLowerCase()}_first`;
+  }
+
   function finite(x) {
     return typeof x === "number" && Number.isFinite(x);
   }
@@ -152,6 +179,40 @@
   function countryName(code) {
     const found = COUNTRIES.find(([c]) => c === code);
     return found ? found[1] : code;
+  }
+
+  /** P(each country first) of a race answer: its p_first list, or (from a server that does not
+   * send it yet) the per-country fields p_<code>_first. Keyed by country code. */
+  function raceFirst(race) {
+    const out = {};
+    if (Array.isArray(race.p_first)) {
+      for (const row of race.p_first) out[row.country] = { p: row.p, mcse: row.mcse };
+    } else {
+      for (const [code] of COUNTRIES) if (race[firstKey(code)]) out[code] = race[firstKey(code)];
+    }
+    return out;
+  }
+
+  /** The pairs of a race answer, or the one pair of the two-country fields: the first two
+   * countries that have a p_<code>_first field, gap = second minus first. */
+  function racePairs(race) {
+    if (Array.isArray(race.pairs)) return race.pairs;
+    if (!Array.isArray(race.gap_quantiles)) return [];
+    const codes = COUNTRIES.map(([c]) => c).filter((c) => race[firstKey(c)]);
+    if (codes.length < 2) return [];
+    return [
+      {
+        first: codes[0],
+        second: codes[1],
+        p_first_before_second: COUNTRIES.length === 2 ? race[firstKey(codes[0])] : null,
+        p_gap_within: race.p_gap_within || [],
+        gap_quantiles: race.gap_quantiles,
+      },
+    ];
+  }
+
+  function pairId(pair) {
+    return `${pair.first}-${pair.second}`;
   }
 
   function shortHash(hash) {
@@ -337,7 +398,12 @@
       };
       diff.probability[code] = probability[i].map((c) => c.difference.p);
     });
-    diff.race.p_cn_first = race.difference.p_cn_first;
+    const paired = race.difference || {};
+    diff.race.first = {};
+    for (const [code] of COUNTRIES) {
+      const row = Array.isArray(paired.p_first) ? paired.p_first.find((r) => r.country === code) : null;
+      diff.race.first[code] = row || paired[firstKey(code)] || null;
+    }
     return {
       views: [view(scenario, `A: ${scenario}`, trajA, thrA), view(versus, `B: ${versus}`, trajB, thrB)],
       diff,
@@ -363,17 +429,38 @@
         independentDelta(pa.p, pa.mcse, b.probability[code][i].p, b.probability[code][i].mcse),
       );
     }
-    for (const key of ["p_cn_first", "p_us_first", "p_neither_by_horizon"]) {
-      diff.race[key] = independentDelta(a.race[key].p, a.race[key].mcse, b.race[key].p, b.race[key].mcse);
+    const [firstA, firstB] = [raceFirst(a.race), raceFirst(b.race)];
+    diff.race.first = {};
+    for (const [code] of COUNTRIES) {
+      const [ea, eb] = [firstA[code], firstB[code]];
+      diff.race.first[code] = ea && eb ? independentDelta(ea.p, ea.mcse, eb.p, eb.mcse) : null;
     }
-    diff.race.within = a.race.p_gap_within.map((wa) => {
-      const wb = b.race.p_gap_within.find((w) => w.years === wa.years);
-      return wb ? independentDelta(wa.p, wa.mcse, wb.p, wb.mcse) : null;
-    });
-    diff.race.gap = a.race.gap_quantiles.map((ga) => {
-      const gb = quantileRow(b.race.gap_quantiles, ga.q);
-      return gb ? independentDelta(ga.years, ga.mcse_years, gb.years, gb.mcse_years) : null;
-    });
+    const [na, nb] = [a.race.p_neither_by_horizon, b.race.p_neither_by_horizon];
+    diff.race.neither = independentDelta(na.p, na.mcse, nb.p, nb.mcse);
+    diff.race.pairs = {};
+    const pairsB = racePairs(b.race);
+    for (const pa of racePairs(a.race)) {
+      const pb = pairsB.find((p) => pairId(p) === pairId(pa));
+      if (!pb) continue;
+      const before =
+        pa.p_first_before_second && pb.p_first_before_second
+          ? independentDelta(
+              pa.p_first_before_second.p,
+              pa.p_first_before_second.mcse,
+              pb.p_first_before_second.p,
+              pb.p_first_before_second.mcse,
+            )
+          : null;
+      const within = pa.p_gap_within.map((wa) => {
+        const wb = pb.p_gap_within.find((w) => w.years === wa.years);
+        return wb ? independentDelta(wa.p, wa.mcse, wb.p, wb.mcse) : null;
+      });
+      const gap = pa.gap_quantiles.map((ga) => {
+        const gb = quantileRow(pb.gap_quantiles, ga.q);
+        return gb ? independentDelta(ga.years, ga.mcse_years, gb.years, gb.mcse_years) : null;
+      });
+      diff.race.pairs[pairId(pa)] = { before, within, gap };
+    }
     return diff;
   }
 
@@ -503,7 +590,7 @@
                 text: "Differences of two independent runs: MC s.e. = √(s.e.A² + s.e.B²).",
               })
             : null;
-      return h(
+      const card = h(
         "article",
         { class: "card", id: `headline-${code}`, "data-country": code },
         h("h3", null, h("span", { class: `swatch ${code}`, "aria-hidden": "true" }), name),
@@ -520,6 +607,7 @@
         ),
         note,
       );
+      return tint(card, code);
     });
     byId("headline-cards").classList.toggle("compare", views.length > 1);
     fill(byId("headline-cards"), cards);
@@ -610,7 +698,8 @@
         });
         if (item.kind === "line") sample.append(s("path", { class: item.cls, d: "M1,6L23,6" }));
         else sample.append(s("rect", { class: item.cls, x: 0, y: 0, width: 24, height: 12 }));
-        return h("li", null, sample, " ", item.label);
+        const entry = h("li", null, sample, " ", item.label);
+        return item.code ? tint(entry, item.code) : entry;
       }),
     );
   }
@@ -945,8 +1034,8 @@
   }
 
   function renderCharts(views) {
-    const blocks = COUNTRIES.map(([code, name]) =>
-      h(
+    const blocks = COUNTRIES.map(([code, name]) => {
+      const block = h(
         "section",
         { class: "country", id: `charts-${code}`, "aria-label": `Charts, ${name}` },
         h("h3", null, h("span", { class: `swatch ${code}`, "aria-hidden": "true" }), name),
@@ -970,12 +1059,31 @@
             fanTable(code, views),
           ),
         ),
-      ),
-    );
+      );
+      return tint(block, code);
+    });
     fill(byId("country-charts"), ...blocks);
   }
 
   // -- rendering: race ------------------------------------------------------------------------
+  /** The shares of one race answer stacked left to right: each country first, then nobody. */
+  function raceShares(race) {
+    const first = raceFirst(race);
+    const shares = COUNTRIES.filter(([code]) => first[code]).map(([code, name]) => ({
+      code,
+      label: `${code} first`,
+      name: `${name} first`,
+      estimate: first[code],
+    }));
+    shares.push({
+      code: null,
+      label: "nobody",
+      name: "no country by the horizon end",
+      estimate: race.p_neither_by_horizon,
+    });
+    return shares;
+  }
+
   function raceBars(views) {
     const width = 600;
     const rowH = 34;
@@ -986,7 +1094,10 @@
     const summary = views
       .map(
         (v) =>
-          `${v.label}: P(CN first) ${fmtP(v.race.p_cn_first)}, P(US first) ${fmtP(v.race.p_us_first)}, P(neither by horizon) ${fmtP(v.race.p_neither_by_horizon)}`,
+          `${v.label}: ` +
+          raceShares(v.race)
+            .map((share) => `P(${share.name}) ${fmtP(share.estimate)}`)
+            .join(", "),
       )
       .join("; ");
     const svg = s("svg", {
@@ -999,29 +1110,25 @@
       const y = 8 + i * rowH;
       svg.append(s("text", { x: 4, y: y + 17, text: v.label }));
       let x = 0;
-      for (const [key, cls, name] of [
-        ["p_cn_first", "cn", "CN first"],
-        ["p_us_first", "us", "US first"],
-        ["p_neither_by_horizon", "neither", "neither"],
-      ]) {
-        const p = v.race[key].p;
+      for (const share of raceShares(v.race)) {
+        const p = share.estimate.p;
         if (p > 0) {
-          svg.append(
-            s("rect", {
-              class: `bar ${cls}`,
-              x: sx(x),
-              y,
-              width: Math.max(0, sx(x + p) - sx(x)),
-              height: rowH - 8,
-            }),
-          );
+          const bar = s("rect", {
+            class: share.code ? `bar first ${share.code}` : "bar neither",
+            x: sx(x),
+            y,
+            width: Math.max(0, sx(x + p) - sx(x)),
+            height: rowH - 8,
+          });
+          if (share.code) tint(bar, share.code);
+          svg.append(bar);
           if (p > 0.2) {
             svg.append(
               s("text", {
-                class: `bar-label${cls === "neither" ? "" : " light"}`,
+                class: `bar-label${share.code ? " light" : ""}`,
                 x: sx(x) + 5,
                 y: y + 17,
-                text: `${name} ${p.toFixed(2)} ± ${fmtSe(v.race[key].mcse, 2)}`,
+                text: `${share.label} ${p.toFixed(2)} ± ${fmtSe(share.estimate.mcse, 2)}`,
               }),
             );
           }
@@ -1036,86 +1143,144 @@
     return svg;
   }
 
-  function renderRace(views, diff) {
-    const head = h(
+  function raceHead(views, diff) {
+    return h(
       "tr",
       null,
       h("th", { scope: "col", text: "Quantity (probability)" }),
       views.map((v) => h("th", { scope: "col", text: v.label })),
       diff ? h("th", { scope: "col", text: "Difference A − B" }) : null,
     );
+  }
+
+  /** A table row: a label, one cell per view, and the difference cell when comparing. */
+  function raceRow(views, diff, key, label, value, diffText) {
+    return h(
+      "tr",
+      null,
+      h("th", { scope: "row", text: label }),
+      views.map((v, i) => cell(key, i ? "b" : "a", value(v))),
+      diff ? cell(key, "diff", diffText) : null,
+    );
+  }
+
+  function gapText(row, pair) {
+    if (!row) return "n/a";
+    if (!finite(row.years)) {
+      const never = [pair.first, pair.second].find((c) => row.side === `${c.toLowerCase()}_never`);
+      return never ? `${countryName(never)} never (by the horizon)` : "n/a";
+    }
+    return `${signed(row.years, 2)} ± ${fmtSe(row.mcse_years, 2)} yr`;
+  }
+
+  /** One pair's table: P(first before second), P(|gap| <= k) and the gap quantiles. */
+  function pairTable(views, diff, pair) {
+    const id = pairId(pair);
+    const [a, b] = [countryName(pair.first), countryName(pair.second)];
+    const find = (v) => racePairs(v.race).find((p) => pairId(p) === id) || null;
+    const pd = diff && diff.race.pairs ? diff.race.pairs[id] : null;
     const rows = [];
-    const probabilityRow = (key, label, diffValue) =>
+    if (pair.p_first_before_second) {
+      rows.push(
+        raceRow(
+          views,
+          diff,
+          "before",
+          `P(${a} reaches it before ${b}) ± MC s.e.`,
+          (v) => (find(v) && find(v).p_first_before_second ? fmtP(find(v).p_first_before_second) : "n/a"),
+          pd && pd.before ? fmtDelta(pd.before, 3) : "—",
+        ),
+      );
+    }
+    pair.p_gap_within.forEach((w, k) => {
+      rows.push(
+        raceRow(
+          views,
+          diff,
+          `within-${w.years}`,
+          `P(|gap| ≤ ${w.years} yr) ± MC s.e.`,
+          (v) => {
+            const other = find(v);
+            const match = other ? other.p_gap_within.find((x) => x.years === w.years) : null;
+            return match ? fmtP(match) : "n/a";
+          },
+          pd && pd.within[k] ? fmtDelta(pd.within[k], 3) : "—",
+        ),
+      );
+    });
+    pair.gap_quantiles.forEach((g, k) => {
+      rows.push(
+        raceRow(
+          views,
+          diff,
+          `gap-${g.q}`,
+          `Gap, ${pct(g.q)} quantile (${pair.second} − ${pair.first}) ± MC s.e.`,
+          (v) => (find(v) ? gapText(quantileRow(find(v).gap_quantiles, g.q), pair) : "n/a"),
+          pd && pd.gap[k] ? fmtDelta(pd.gap[k], 2, "yr") : "—",
+        ),
+      );
+    });
+    return h(
+      "div",
+      { class: "table-scroll" },
       h(
-        "tr",
-        null,
-        h("th", { scope: "row", text: label }),
-        views.map((v, i) => cell(key, i ? "b" : "a", fmtP(v.race[key]))),
-        diff ? cell(key, "diff", diffValue ? fmtDelta(diffValue, 3) : "—") : null,
-      );
-    rows.push(
-      probabilityRow(
-        "p_cn_first",
-        "P(China reaches the threshold first) ± MC s.e.",
-        diff && diff.race.p_cn_first,
+        "table",
+        { id: `race-pair-${id}`, class: "race-pair", "data-first": pair.first, "data-second": pair.second },
+        h("caption", {
+          text: `${a} and ${b}: gap = ${b}'s arrival minus ${a}'s, in years (negative: ${b} first)`,
+        }),
+        h("thead", null, raceHead(views, diff)),
+        h("tbody", null, rows),
       ),
     );
+  }
+
+  function renderRace(views, diff) {
+    const rows = [];
+    const first = views.map((v) => raceFirst(v.race));
+    for (const [code, name] of COUNTRIES) {
+      if (!first[0][code]) continue;
+      const delta = diff && diff.race.first ? diff.race.first[code] : null;
+      rows.push(
+        raceRow(
+          views,
+          diff,
+          firstKey(code),
+          `P(${name} reaches the threshold first) ± MC s.e.`,
+          (v) => {
+            const estimate = raceFirst(v.race)[code];
+            return estimate ? fmtP(estimate) : "n/a";
+          },
+          delta ? fmtDelta(delta, 3) : "—",
+        ),
+      );
+    }
     rows.push(
-      probabilityRow("p_us_first", "P(the US reaches it first) ± MC s.e.", diff && diff.race.p_us_first),
-    );
-    rows.push(
-      probabilityRow(
+      raceRow(
+        views,
+        diff,
         "p_neither_by_horizon",
-        `P(neither by the horizon end, ${views[0].race.horizon_end}) ± MC s.e.`,
-        diff && diff.race.p_neither_by_horizon,
+        `P(no country by the horizon end, ${views[0].race.horizon_end}) ± MC s.e.`,
+        (v) => fmtP(v.race.p_neither_by_horizon),
+        diff && diff.race.neither ? fmtDelta(diff.race.neither, 3) : "—",
       ),
     );
-    views[0].race.p_gap_within.forEach((w, k) => {
-      rows.push(
-        h(
-          "tr",
-          null,
-          h("th", { scope: "row", text: `P(|gap| ≤ ${w.years} yr) ± MC s.e.` }),
-          views.map((v, i) => cell(`within-${w.years}`, i ? "b" : "a", fmtP(v.race.p_gap_within[k]))),
-          diff
-            ? cell(`within-${w.years}`, "diff", diff.race.within ? fmtDelta(diff.race.within[k], 3) : "—")
-            : null,
-        ),
-      );
-    });
-    views[0].race.gap_quantiles.forEach((g, k) => {
-      const text = (row) => {
-        if (!row) return "n/a";
-        if (!finite(row.years))
-          return row.side === "cn_never"
-            ? "China never (by the horizon)"
-            : row.side === "us_never"
-              ? "US never (by the horizon)"
-              : "n/a";
-        return `${signed(row.years, 2)} ± ${fmtSe(row.mcse_years, 2)} yr`;
-      };
-      rows.push(
-        h(
-          "tr",
-          null,
-          h("th", { scope: "row", text: `Gap, ${pct(g.q)} quantile (CN − US) ± MC s.e.` }),
-          views.map((v, i) =>
-            cell(`gap-${g.q}`, i ? "b" : "a", text(quantileRow(v.race.gap_quantiles, g.q))),
-          ),
-          diff ? cell(`gap-${g.q}`, "diff", diff.race.gap ? fmtDelta(diff.race.gap[k], 2, "yr") : "—") : null,
-        ),
-      );
-    });
+    const legendItems = COUNTRIES.filter(([code]) => first[0][code]).map(([code, name]) => ({
+      kind: "rect",
+      cls: `bar first ${code}`,
+      label: `${name} first`,
+      code,
+    }));
+    legendItems.push({ kind: "rect", cls: "bar neither", label: "no country by the horizon end" });
+    const pairs = racePairs(views[0].race);
+    const named = COUNTRIES.filter(([code]) => first[0][code]).map(([, name]) => name);
+    const missing = COUNTRIES.filter(([code]) => !first[0][code]).map(([, name]) => name);
     fill(
       byId("race-body"),
       h(
         "figure",
         { class: "race-figure" },
-        legend([
-          { kind: "rect", cls: "bar cn", label: "China first" },
-          { kind: "rect", cls: "bar us", label: "US first" },
-          { kind: "rect", cls: "bar neither", label: "neither by the horizon end" },
-        ]),
+        legend(legendItems),
         raceBars(views),
         h("figcaption", {
           text: "Who reaches the threshold first (shares of the posterior draws; numbers with MC s.e. in the table)",
@@ -1127,13 +1292,29 @@
         h(
           "table",
           { id: "race-table" },
-          h("caption", { text: "The race between the US and China" }),
-          h("thead", null, head),
+          h("caption", { text: `Who reaches the threshold first among ${COUNTRIES.length} countries` }),
+          h("thead", null, raceHead(views, diff)),
           h("tbody", null, rows),
         ),
       ),
+      missing.length
+        ? h("p", {
+            class: "note",
+            role: "note",
+            id: "race-missing",
+            text:
+              `The API's race answer gives P(first) for ${named.join(", ") || "no country"} only: ` +
+              `this server does not send every country's (p_first) yet, so ${missing.join(", ")} ` +
+              "and the pairs it is in are not shown.",
+          })
+        : null,
+      pairs.length ? h("h3", { text: "Pairs of countries" }) : null,
+      pairs.map((pair) => pairTable(views, diff, pair)),
       diff && diff.kind === "scenario"
-        ? h("p", { class: "hint", text: "“—”: the API gives the paired difference for P(CN first) only." })
+        ? h("p", {
+            class: "hint",
+            text: "“—”: the API gives no paired difference for that row.",
+          })
         : null,
     );
   }

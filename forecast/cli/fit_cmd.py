@@ -1,0 +1,49 @@
+"""``forecast fit``: fit the model with the chosen priors, data and sampler settings.
+
+The run is stored and becomes current if it passes the diagnostics gate; the exit status is 1
+when it does not. A store that cannot take the run (read-only, or short of the headroom of free
+space) is refused with one line before the fitting stack is even imported (a second or so),
+and again with the run's size estimate before sampling (see ``forecast.store.settings``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from forecast.cli.output import emit
+from forecast.cli.text import format_fit
+from forecast.core.errors import UsageError
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    """Fit, store, print the summary; 0 if the run passed the gate, else 1."""
+    from forecast.store.runs import RunStore
+
+    missing = [f for f in args.data if not Path(f).is_file()]
+    if missing:
+        raise UsageError(f"--data: file not found: {missing[0]}")
+    RunStore().preflight(0, "a fit")  # fast refusal; fit() checks again with the run's size
+
+    from forecast.fit.sampling import QUICK, QUICK_GATE, Gate, SamplerConfig, fit, with_overrides
+
+    base = QUICK if args.quick else SamplerConfig()
+    config = with_overrides(
+        base,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        seed=args.seed,
+        sampler=args.sampler,
+    )
+    priors = args.priors
+    result = fit(
+        priors=Path(priors) if priors.endswith(".toml") else priors,
+        extra=[Path(f) for f in args.data],
+        config=config,
+        gate=QUICK_GATE if args.quick else Gate(),
+        progress=args.progress and sys.stderr.isatty(),
+    )
+    emit(result.summary(), args.json, format_fit)
+    return 0 if result.status == "passed" else 1

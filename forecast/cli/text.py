@@ -1,0 +1,324 @@
+"""Every human-readable rendering of an answer that the ``forecast`` command prints.
+
+Each formatter takes the plain dict (or list) the library returns, the same data ``--json``
+prints, and returns text; none computes anything new. Probabilities carry their Monte Carlo
+error (``± MC error``), dates their MC error in years.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def num(value: Any, spec: str, width: int = 0) -> str:
+    """A number in ``spec`` format, right-aligned in ``width``; "-" for none, "inf" for infinite."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        shown = "-"
+    elif isinstance(value, float) and math.isinf(value):
+        shown = "inf" if value > 0 else "-inf"
+    else:
+        shown = format(value, spec)
+    return f"{shown:>{width}}"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    """Aligned columns: the first left-aligned, the others right-aligned."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            f"{c:<{w}}" if i == 0 else f"{c:>{w}}"
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return (indent + "   ".join(parts)).rstrip()
+
+    return [line(header), *(line(r) for r in rows)]
+
+
+def p_mc(entry: Mapping[str, Any]) -> str:
+    """A probability with its MC error: ``0.123 ± 0.004``."""
+    return f"{num(entry['p'], '.3f')} ± {num(entry['mcse'], '.3f')}"
+
+
+# -- fit and runs ------------------------------------------------------------------------------
+def format_fit(summary: Mapping[str, Any]) -> str:
+    """``forecast fit``: the run id and whether it passed the gate."""
+    line = f"{summary['run_id']} {summary['status']}"
+    failures = summary.get("gate_failures") or []
+    if failures:
+        line += "\n" + "\n".join(f"  gate: {f}" for f in failures)
+    return line
+
+
+def format_current(meta: Mapping[str, Any]) -> str:
+    """``forecast runs --current``: the id of the current run."""
+    return str(meta["id"])
+
+
+def format_runs(rows: Sequence[Mapping[str, Any]]) -> str:
+    """``forecast runs``: one line per stored run, the current one starred."""
+    if not rows:
+        return "no runs yet; fit one with `forecast fit`"
+    lines = [
+        f"{'run id':26} {'status':7} {'priors':16} {'R-hat':>6} {'ESS':>6} {'div':>4} {'secs':>6}"
+    ]
+    for r in rows:
+        mark = "*" if r["current"] else " "
+        lines.append(
+            f"{r['id']:25}{mark} {r['status']!s:7} {r['prior_set']!s:16} "
+            f"{num(r['max_rhat'], '.3f', 6)} {num(r['min_ess_bulk'], '.0f', 6)} "
+            f"{num(r['divergences'], 'd', 4)} {num(r['wall_seconds'], '.1f', 6)}"
+        )
+    lines.append("* = current")
+    return "\n".join(lines)
+
+
+# -- questions ---------------------------------------------------------------------------------
+def fmt_year(entry: Mapping[str, Any]) -> str:
+    """A date answer: the date and its MC error, or "later than the horizon end"."""
+    if entry["later"]:
+        return "later than the horizon end"
+    mcse = entry["mcse_years"]
+    return f"{entry['date']} (±{mcse:.2f} yr MC error)" if mcse is not None else entry["date"]
+
+
+def format_arrival(a: Mapping[str, Any]) -> str:
+    """``forecast ask arrival``: quantiles of the arrival date and P(later than the horizon)."""
+    lines = [
+        f"Arrival of breakthrough capability, {a['country']}, scenario {a['scenario']} "
+        f"(run {a['run_id']}, {a['draws']} draws, n_eff {a['n_eff']})"
+    ]
+    for q in a["quantiles"]:
+        lines.append(f"  {q['q']:>5.0%} quantile: {fmt_year(q)}")
+    lines.append(f"  P(later than {a['horizon_end']}) = {p_mc(a['p_later'])}")
+    return "\n".join(lines)
+
+
+def format_probability(a: Mapping[str, Any]) -> str:
+    """``forecast ask probability``: P(arrival by a date) with its MC error."""
+    return (
+        f"P({a['country']} reaches breakthrough capability by {a['by']}, scenario "
+        f"{a['scenario']}) = {p_mc(a)} (MC error)"
+    )
+
+
+RACE_ROWS: tuple[tuple[str, str], ...] = (
+    ("p_cn_first", "CN first"),
+    ("p_us_first", "US first"),
+)
+"""The two-country race fields of answers that have no ``p_first`` list."""
+
+
+def race_first(a: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """(label, probability entry) for who-first and for nobody by the horizon end."""
+    if "p_first" in a:
+        rows = [(f"{r['country']} first", r) for r in a["p_first"]]
+    else:
+        rows = [(label, a[key]) for key, label in RACE_ROWS if key in a]
+    nobody = "neither" if len(rows) == 2 else "no country"
+    return [*rows, (f"{nobody} by horizon end", a["p_neither_by_horizon"])]
+
+
+def race_pairs(a: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every pair's gap (``pairs``), or the legacy US-CN gap of a two-country answer."""
+    if "pairs" in a:
+        return list(a["pairs"])
+    if "p_gap_within" not in a:
+        return []
+    return [
+        {
+            "first": "US",
+            "second": "CN",
+            "p_gap_within": a["p_gap_within"],
+            "gap_quantiles": a["gap_quantiles"],
+        }
+    ]
+
+
+def format_race(a: Mapping[str, Any]) -> str:
+    """``forecast ask race``: who first, and per pair P(gap within) and the gap quantiles."""
+    lines = [f"Race, scenario {a['scenario']} (run {a['run_id']})"]
+    for label, entry in race_first(a):
+        lines.append(f"  P({label}) = {p_mc(entry)}")
+    for pair in race_pairs(a):
+        first, second = pair["first"], pair["second"]
+        title = f"{second} minus {first}" if len(race_pairs(a)) > 1 else ""
+        for w in pair["p_gap_within"]:
+            scope = f" {title}" if title else ""
+            lines.append(f"  P(|gap{scope}| <= {w['years']:g} yr) = {p_mc(w)}")
+        lines.append(f"  gap ({second} minus {first} arrival, years):")
+        for g in pair["gap_quantiles"]:
+            shown = f"{g['years']:+.2f}" if g["years"] is not None else g["side"]
+            lines.append(f"    {g['q']:>5.0%}: {shown}")
+    return "\n".join(lines)
+
+
+def format_trajectory(a: Mapping[str, Any]) -> str:
+    """``forecast ask trajectory``: predictive quantiles of a quantity at each date."""
+    lines = [f"{a['quantity']} ({a['unit']}), {a['country']}, scenario {a['scenario']}"]
+    for p in a["points"]:
+        qs = "  ".join(f"{r['q']:.0%}: {r['value']:.4g}" for r in p["quantiles"])
+        lines.append(f"  {p['date']}  {qs}")
+    return "\n".join(lines)
+
+
+def format_surprise(a: Mapping[str, Any]) -> str:
+    """``forecast ask surprise``: an observation's percentile against each country's trend."""
+    o = a["observation"]
+    lines = [f"{o['label'] or o['quantity']} = {o['value']:g} {o['unit']} at {o['date']}"]
+    for r in a["against"]:
+        lines.append(
+            f"  against the {r['country']} trend: percentile {r['percentile']:.1f} "
+            f"± {r['mcse']:.1f} (trend median {r['trend_median']:.4g})"
+        )
+    return "\n".join(lines)
+
+
+def format_surprises(answers: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> str:
+    """One surprise answer or several (``--file``), one block each."""
+    items = [answers] if isinstance(answers, Mapping) else answers
+    return "\n".join(format_surprise(a) for a in items)
+
+
+# -- scenario comparisons (--versus) -----------------------------------------------------------
+def _delta(value: Any, mcse: Any, spec: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:{spec}} ± {num(mcse, spec.lstrip('+'))}"
+
+
+def _short_year(entry: Mapping[str, Any]) -> str:
+    if entry["later"]:
+        return "later"
+    mcse = entry["mcse_years"]
+    return f"{entry['date']} ± {mcse:.2f}" if mcse is not None else str(entry["date"])
+
+
+def _compare_arrival(c: Mapping[str, Any], a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    d = c["difference"]
+    shifts = {s["q"]: s for s in d["quantile_shift"]}
+    rows = []
+    for qa, qb in zip(a["quantiles"], b["quantiles"], strict=True):
+        s = shifts.get(qa["q"], {"delta_years": None, "mcse_years": None})
+        rows.append(
+            [
+                f"{qa['q']:.0%} quantile",
+                _short_year(qa),
+                _short_year(qb),
+                _delta(s["delta_years"], s["mcse_years"], "+.2f"),
+            ]
+        )
+    rows.append([f"P(later than {a['horizon_end']})", p_mc(a["p_later"]), p_mc(b["p_later"]), ""])
+    lines = [
+        f"Arrival of breakthrough capability, {a['country']} (run {c['run_id']})",
+        *table(["", c["scenario"], c["versus"], "difference (years)"], rows),
+    ]
+    mean = d.get("mean_paired_shift_years")
+    if mean is not None:
+        lines.append(
+            f"  mean paired shift (draws arriving in both): "
+            f"{_delta(mean, d.get('mean_paired_shift_mcse'), '+.2f')} years"
+        )
+    return lines
+
+
+def _compare_probability(
+    c: Mapping[str, Any], a: Mapping[str, Any], b: Mapping[str, Any]
+) -> list[str]:
+    diff = c["difference"]["p"]
+    rows = [[f"P(by {a['by']})", p_mc(a), p_mc(b), _delta(diff["delta"], diff["mcse"], "+.3f")]]
+    return [
+        f"P({a['country']} reaches breakthrough capability) (run {c['run_id']})",
+        *table(["", c["scenario"], c["versus"], "difference"], rows),
+    ]
+
+
+def _compare_race(c: Mapping[str, Any], a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    diffs = c["difference"]
+    deltas = {f"{r['country']} first": r for r in diffs.get("p_first", [])}
+    deltas |= {label: diffs[key] for key, label in RACE_ROWS if key in diffs}
+    rows = []
+    for (label, ea), (_, eb) in zip(race_first(a), race_first(b), strict=True):
+        d = deltas.get(label)
+        shown = _delta(d["delta"], d["mcse"], "+.3f") if d else ""
+        rows.append([f"P({label})", p_mc(ea), p_mc(eb), shown])
+    pairs_a, pairs_b = race_pairs(a), race_pairs(b)
+    for pa, pb in zip(pairs_a, pairs_b, strict=True):
+        scope = f" {pa['second']} minus {pa['first']}" if len(pairs_a) > 1 else ""
+        for wa, wb in zip(pa["p_gap_within"], pb["p_gap_within"], strict=True):
+            rows.append([f"P(|gap{scope}| <= {wa['years']:g} yr)", p_mc(wa), p_mc(wb), ""])
+    return [
+        f"Race (run {c['run_id']})",
+        *table(["", c["scenario"], c["versus"], "difference"], rows),
+    ]
+
+
+def format_compare(c: Mapping[str, Any]) -> str:
+    """``--versus``: both answers side by side and the paired difference, with MC errors."""
+    a, b = c["answers"][c["scenario"]], c["answers"][c["versus"]]
+    render = {
+        "arrival": _compare_arrival,
+        "probability": _compare_probability,
+        "race": _compare_race,
+    }[c["question"]]
+    lines = render(c, a, b)
+    lines.append(f"  difference: {c['scenario']} minus {c['versus']}, same draws; ± = MC error")
+    return "\n".join(lines)
+
+
+# -- backtests ---------------------------------------------------------------------------------
+def format_backtest(payload: Mapping[str, Any]) -> str:
+    """``forecast backtest``: one table per cutoff (or for the current run), then the summary."""
+    head = (
+        f"{'quantity':26}{'cc':3}{'n':>4}{'cov50':>7}{'cov80':>7}{'cov95':>7}"
+        f"{'CRPS':>9}{'base':>9}{'logS':>8}{'base':>8}"
+    )
+    lines = []
+    for res in payload["cutoffs"]:
+        d = res["diagnostics"]
+        when = f"cutoff {res['cutoff']}" if res["cutoff"] else f"current run ({res['reference']})"
+        lines.append(
+            f"{when}: run {res['run_id']} {res['status']} (R-hat {num(d['max_rhat'], '.3f')}, "
+            f"bulk ESS {num(d['min_ess_bulk'], '.0f')}, {d['divergences']} divergences)"
+        )
+        lines.append(head)
+        for row in res["scores"]:
+            if not row["n"]:
+                continue
+            m, b = row["model"], row["baseline"] or {}
+            lines.append(
+                f"{row['quantity']:26}{row['country']:3}{row['n']:>4}"
+                f"{m['coverage50']:>7.2f}{m['coverage80']:>7.2f}{m['coverage95']:>7.2f}"
+                f"{num(m['crps'], '.3f', 9)}{num(b.get('crps'), '.3f', 9)}"
+                f"{num(m['log_score'], '.2f', 8)}{num(b.get('log_score'), '.2f', 8)}"
+            )
+        lines.append("")
+    s = payload["summary"]
+    lines.append(
+        f"model beats the baseline on CRPS in {s['model_better_crps']} of "
+        f"{s['pairs_compared']} pairs ({len(s['pairs_without_baseline'])} without a baseline); "
+        f"80% coverage {s['coverage80']} over {s['points']} points "
+        f"(50%: {s['coverage50']}, 95%: {s['coverage95']})"
+    )
+    if s["baseline_better_pairs"]:
+        lines.append("baseline better: " + "; ".join(s["baseline_better_pairs"]))
+    pub = payload.get("published")
+    if pub:
+        md = pub["metr_doubling"]
+        published = md["published_days"]
+        lo, hi = published["interval95"]
+        lines.append(
+            f"METR v1.1 horizon doubling (days): model {md['model']['median_days']} "
+            f"{md['model']['interval95_days']}, direct fit {md['direct_fit']['ols']['median_days']}"
+            f" {md['direct_fit']['ols']['interval95_days']}, METR {published['median']} "
+            f"[{lo:g}, {hi:g}]"
+        )
+        for quantity in ("frontier_training_flop", "frontier_eci"):
+            pct = ", ".join(
+                f"{r['country']} {r['percentile']}" for r in pub["deepseek_v3"][quantity]
+            )
+            lines.append(f"DeepSeek-V3 {quantity} percentile: {pct}")
+    lines.append(f"wall time {payload['wall_seconds']} s")
+    return "\n".join(lines)

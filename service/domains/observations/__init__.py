@@ -1,0 +1,1 @@
+"""Observations (``/v1/observations``): rows added to the curated tables through the API."""

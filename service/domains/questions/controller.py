@@ -1,0 +1,220 @@
+"""Timeline questions: arrival, probability, race, trajectories, surprise, and the batch.
+
+Every GET mirrors a ``forecast ask`` command and returns the library's numbers; ``versus``
+turns arrival, probability and race into a scenario comparison. Answers carry an ETag (run +
+query), honour ``If-None-Match`` and are cacheable for ``FORECAST_MAX_AGE`` seconds.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody, QueryParameter
+
+from service.domains.questions.answers import (
+    answer_batch,
+    ask_arrival,
+    ask_probability,
+    ask_race,
+    ask_surprise,
+    ask_trajectory,
+)
+from service.domains.questions.params import (
+    CountryListQuery,
+    CountryQuery,
+    DateQuery,
+    DatesQuery,
+    LabelQuery,
+    QuantilesQuery,
+    QuantityQuery,
+    RunQuery,
+    ScenarioQuery,
+    ValueQuery,
+    VersusQuery,
+    WithinQuery,
+)
+from service.domains.questions.schemas import (
+    Arrival,
+    ArrivalComparison,
+    BatchAnswer,
+    Probability,
+    ProbabilityComparison,
+    QuestionBatch,
+    Race,
+    RaceComparison,
+    Surprise,
+    Trajectory,
+)
+from service.live import check_query
+from service.problems import problem_responses
+from service.responses import NOT_MODIFIED, respond
+from service.runtime import ServicesDep
+
+QUESTION_ERRORS = problem_responses(400, 404, 409, 422, 503) | NOT_MODIFIED
+
+
+class QuestionController(Controller):
+    """Questions answered from the current run (or ``run``)."""
+
+    path = "/v1"
+    tags = ("questions",)
+
+    @get(
+        "/arrival",
+        operation_id="getArrival",
+        summary="When a country reaches breakthrough capability",
+        description="Arrival quantiles, quarterly CDF and P(later than the horizon end), as "
+        "`forecast ask arrival`. With `versus`: the answer under `scenario` and under `versus`, "
+        "and their difference.",
+        responses=QUESTION_ERRORS,
+    )
+    async def arrival(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        country: CountryQuery,
+        scenario: ScenarioQuery = None,
+        versus: VersusQuery = None,
+        q: QuantilesQuery = None,
+        cdf: Annotated[bool, QueryParameter(description="Include the quarterly CDF")] = True,
+        run: RunQuery = None,
+    ) -> Response[Arrival | ArrivalComparison]:
+        """Arrival of the breakthrough threshold."""
+        check_query({"scenario": scenario, "versus": versus})
+        compute = partial(
+            ask_arrival, country=country, scenario=scenario, versus=versus, quantiles=q, cdf=cdf
+        )
+        schema = ArrivalComparison if versus else Arrival
+        return await respond(request, services, run, compute, schema)
+
+    @get(
+        "/probability",
+        operation_id="getProbability",
+        summary="P(a country reaches breakthrough capability by a date)",
+        description="As `forecast ask probability`; with `versus`, the comparison.",
+        responses=QUESTION_ERRORS,
+    )
+    async def probability(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        country: CountryQuery,
+        by: DateQuery,
+        scenario: ScenarioQuery = None,
+        versus: VersusQuery = None,
+        run: RunQuery = None,
+    ) -> Response[Probability | ProbabilityComparison]:
+        """Probability of arrival on or before a date."""
+        check_query({"scenario": scenario, "versus": versus}, {"by": by})
+        compute = partial(ask_probability, country=country, by=by, scenario=scenario, versus=versus)
+        schema = ProbabilityComparison if versus else Probability
+        return await respond(request, services, run, compute, schema)
+
+    @get(
+        "/race",
+        operation_id="getRace",
+        summary="Who reaches breakthrough capability first, and by how much",
+        description="P(CN first), P(US first), P(|gap| <= k years) and gap quantiles, as "
+        "`forecast ask race`; with `versus`, the comparison.",
+        responses=QUESTION_ERRORS,
+    )
+    async def race(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        scenario: ScenarioQuery = None,
+        versus: VersusQuery = None,
+        within: WithinQuery = None,
+        q: QuantilesQuery = None,
+        run: RunQuery = None,
+    ) -> Response[Race | RaceComparison]:
+        """The race between the countries."""
+        check_query({"scenario": scenario, "versus": versus})
+        compute = partial(ask_race, scenario=scenario, versus=versus, within=within, quantiles=q)
+        schema = RaceComparison if versus else Race
+        return await respond(request, services, run, compute, schema)
+
+    @get(
+        "/trajectories",
+        operation_id="getTrajectory",
+        summary="Predictive quantiles of an observable quantity at dates",
+        description="As `forecast ask trajectory`: per date, quantiles (default 0.05, 0.1, "
+        "0.25, 0.5, 0.75, 0.9, 0.95) in the quantity's natural unit.",
+        responses=QUESTION_ERRORS,
+    )
+    async def trajectories(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        quantity: QuantityQuery,
+        country: CountryQuery,
+        at: DatesQuery,
+        scenario: ScenarioQuery = None,
+        q: QuantilesQuery = None,
+        run: RunQuery = None,
+    ) -> Response[Trajectory]:
+        """A quantity's trajectory."""
+        check_query({"scenario": scenario}, {"at": at})
+        compute = partial(
+            ask_trajectory,
+            quantity=quantity,
+            country=country,
+            at=at,
+            scenario=scenario,
+            quantiles=q,
+        )
+        return await respond(request, services, run, compute, Trajectory)
+
+    @get(
+        "/surprise",
+        operation_id="getSurprise",
+        summary="How surprising a new observation is",
+        description="Posterior-predictive percentile of an observation against each country's "
+        "trend, as `forecast ask surprise` (near 50: on trend).",
+        responses=QUESTION_ERRORS,
+    )
+    async def surprise(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        quantity: QuantityQuery,
+        date: DateQuery,
+        value: ValueQuery,
+        country: CountryListQuery = None,
+        label: LabelQuery = None,
+        scenario: ScenarioQuery = None,
+        run: RunQuery = None,
+    ) -> Response[Surprise]:
+        """An observation's percentile."""
+        check_query({"scenario": scenario}, {"date": date})
+        compute = partial(
+            ask_surprise,
+            quantity=quantity,
+            when=date,
+            value=value,
+            countries=country,
+            label=label,
+            scenario=scenario,
+        )
+        return await respond(request, services, run, compute, Surprise)
+
+    @post(
+        "/questions",
+        operation_id="askQuestions",
+        summary="Answer up to 100 questions in one request",
+        description="Each item is answered as its GET endpoint would answer it; an item the "
+        "model cannot answer gets its own problem details, the others are still answered.",
+        status_code=200,
+        responses=problem_responses(400, 404, 409, 413, 503),
+    )
+    async def questions(
+        self, request: Request[Any, Any, Any], services: ServicesDep, data: JSONBody[QuestionBatch]
+    ) -> BatchAnswer:
+        """A batch of questions answered from one run."""
+        run_id = data.run or services.current.require()
+        forecaster = await services.pool.get(run_id)
+        items = await anyio.to_thread.run_sync(answer_batch, forecaster, data.questions, request)
+        return BatchAnswer(run_id=run_id, answers=items)

@@ -1,0 +1,453 @@
+"""Request and response schemas of the timeline questions (msgspec Structs), and their types.
+
+The response Structs mirror the dicts that :class:`forecast.questions.forecaster.Forecaster`
+returns (the same fields ``forecast ask --json`` prints), so an API answer is the library's
+answer, checked against a declared schema. Floats that may be infinite or undefined (a quantile
+beyond the horizon, a Monte Carlo error that cannot be estimated) are declared nullable: JSON has
+no infinity, and msgspec writes it as ``null``.
+
+Constraints live in the types where they are fixed, so they appear in the OpenAPI document and
+bad input is refused before any computation: countries and quantities are enums; at most 99
+quantiles, each strictly between 0 and 1; at most 100 questions per batch. What comes from the
+forecasters' files is checked live (:mod:`service.live`): dates must lie in the API's date range
+(checked when a question is decoded) and scenario names must be in the scenario file (checked
+when it is answered).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+from litestar.openapi.spec import Schema
+from litestar.openapi.spec.enums import OpenAPIType
+from msgspec import Meta, Struct
+
+from forecast.core.definitions import COUNTRIES, MAX_QUANTILES, QUANTITIES
+from service.live import DATE_TITLE, SCENARIO_TITLE, date_error, scenario_error
+from service.params import RUN_ID_PATTERN, list_items
+from service.problems import Problem
+
+MAX_BATCH = 100
+MAX_DATES = 50
+
+Country = StrEnum("Country", {c: c for c in COUNTRIES})  # type: ignore[misc]
+Country.__doc__ = "Country code of a modelled country."
+Quantity = StrEnum("Quantity", {q: q for q in QUANTITIES})  # type: ignore[misc]
+Quantity.__doc__ = "An observable quantity with a trajectory (natural unit in the answer)."
+
+QUANTILE_ITEMS = Schema(type=OpenAPIType.NUMBER, exclusive_minimum=0.0, exclusive_maximum=1.0)
+DATE_ITEMS = Schema(type=OpenAPIType.STRING, title=DATE_TITLE)
+"""A date list's items; :mod:`service.openapi` adds the live pattern and description."""
+YEARS_ITEMS = Schema(type=OpenAPIType.NUMBER, minimum=0.0, maximum=100.0)
+
+Quantile = Annotated[float, Meta(gt=0.0, lt=1.0, description="probability level in (0, 1)")]
+Quantiles = Annotated[
+    list[Quantile],
+    Meta(min_length=1, max_length=MAX_QUANTILES, extra_json_schema=list_items(QUANTILE_ITEMS)),
+]
+DateText = Annotated[
+    str,
+    Meta(
+        max_length=40,
+        extra_json_schema={
+            "title": DATE_TITLE,
+            "description": "{dates}",
+            "examples": ["2030-01-01"],
+        },
+    ),
+]
+"""A question's date; its range is checked when the question is decoded (``__post_init__``)."""
+ScenarioName = Annotated[
+    str,
+    Meta(
+        max_length=64,
+        extra_json_schema={"title": SCENARIO_TITLE, "examples": ["tightened_controls"]},
+    ),
+]
+"""A question's scenario; its shape is checked when the question is decoded (``__post_init__``),
+its presence in the scenario file when it is answered."""
+RunId = Annotated[str, Meta(pattern=RUN_ID_PATTERN)]
+NullableFloat = float | None
+
+
+# -- shared pieces ----------------------------------------------------------------------------
+class Estimate(Struct):
+    """A probability and its Monte Carlo standard error."""
+
+    p: float
+    mcse: float
+
+
+class DateQuantile(Struct):
+    """A quantile of an arrival date (``later``: beyond the horizon end, date and year null)."""
+
+    q: float
+    date: str | None
+    year: NullableFloat
+    later: bool
+    mcse_years: NullableFloat
+
+
+class CdfPoint(Struct):
+    """P(arrival on or before ``date``)."""
+
+    date: str | None
+    p: float
+    mcse: float
+
+
+# -- answers ----------------------------------------------------------------------------------
+class Arrival(Struct, omit_defaults=True):
+    """When a country reaches breakthrough capability: quantiles, quarterly CDF, P(later)."""
+
+    question: Literal["arrival"]
+    run_id: str
+    scenario: str
+    draws: int
+    horizon_end: str | None
+    country: Country
+    n_eff: float
+    quantiles: list[DateQuantile]
+    p_later: Estimate
+    cdf: list[CdfPoint] | None = None
+
+
+class Probability(Struct):
+    """P(the country reaches breakthrough capability on or before ``by``)."""
+
+    question: Literal["probability"]
+    run_id: str
+    scenario: str
+    draws: int
+    horizon_end: str | None
+    country: Country
+    by: str | None
+    p: float
+    mcse: float
+
+
+class GapWithin(Struct):
+    """P(|CN arrival - US arrival| <= ``years``)."""
+
+    years: float
+    p: float
+    mcse: float
+
+
+class GapQuantile(Struct):
+    """A quantile of the gap (CN minus US, years); ``side`` names who never arrives if infinite."""
+
+    q: float
+    years: NullableFloat
+    side: Literal["cn_never", "us_never"] | None
+    mcse_years: NullableFloat
+
+
+class CountryEstimate(Struct):
+    """A probability about one country and its Monte Carlo standard error."""
+
+    country: Country
+    p: float
+    mcse: float
+
+
+class PairGapQuantile(Struct):
+    """A quantile of a pair's gap (second minus first, years); ``side`` is ``<code>_never``
+    for the country that never arrives when the quantile is infinite."""
+
+    q: float
+    years: NullableFloat
+    side: str | None
+    mcse_years: NullableFloat
+
+
+class RacePair(Struct):
+    """The race between two countries: P(first strictly before second), P(|gap| <= k), gaps."""
+
+    first: Country
+    second: Country
+    p_first_before_second: Estimate
+    p_gap_within: list[GapWithin]
+    gap_quantiles: list[PairGapQuantile]
+
+
+class Race(Struct, omit_defaults=True):
+    """Who reaches breakthrough capability first, and by how much.
+
+    ``p_first`` (per country, P(strictly before every other country)) and ``pairs`` (every
+    pair of countries) cover the whole registry; the two-country fields (``p_cn_first``,
+    ``p_us_first``, ``p_gap_within``, ``gap_quantiles``, ``gap_definition``) are there while the
+    registry holds both US and CN.
+    """
+
+    question: Literal["race"]
+    run_id: str
+    scenario: str
+    draws: int
+    horizon_end: str | None
+    n_eff: float
+    p_neither_by_horizon: Estimate
+    p_first: list[CountryEstimate]
+    pairs: list[RacePair]
+    p_cn_first: Estimate | None = None
+    p_us_first: Estimate | None = None
+    p_gap_within: list[GapWithin] | None = None
+    gap_quantiles: list[GapQuantile] | None = None
+    gap_definition: str | None = None
+
+
+class TrajectoryValue(Struct):
+    """A predictive quantile of the quantity (null if it overflows)."""
+
+    q: float
+    value: NullableFloat
+    mcse: NullableFloat
+
+
+class TrajectoryPoint(Struct):
+    """Predictive quantiles at one date."""
+
+    date: str | None
+    quantiles: list[TrajectoryValue]
+
+
+class Trajectory(Struct):
+    """Predictive quantiles of an observable quantity at dates, in its natural unit."""
+
+    question: Literal["trajectory"]
+    run_id: str
+    scenario: str
+    draws: int
+    horizon_end: str | None
+    quantity: Quantity
+    unit: str
+    country: Country
+    n_eff: float
+    points: list[TrajectoryPoint]
+
+
+class SurpriseObservation(Struct):
+    """The observation that was judged."""
+
+    label: str | None
+    quantity: Quantity
+    unit: str
+    date: str | None
+    value: float
+
+
+class SurpriseRow(Struct):
+    """The observation's posterior-predictive percentile against one country's trend."""
+
+    country: Country
+    percentile: float
+    mcse: float
+    trend_median: NullableFloat
+    log10_ratio_to_trend: NullableFloat
+
+
+class Surprise(Struct):
+    """How surprising a new observation is (percentile near 50: on trend)."""
+
+    question: Literal["surprise"]
+    run_id: str
+    scenario: str
+    draws: int
+    horizon_end: str | None
+    observation: SurpriseObservation
+    against: list[SurpriseRow]
+
+
+class Delta(Struct):
+    """A difference (scenario minus versus) and its Monte Carlo standard error."""
+
+    delta: float
+    mcse: float
+
+
+class QuantileShift(Struct):
+    """Shift of an arrival quantile, in years (null when either is beyond the horizon)."""
+
+    q: float
+    delta_years: NullableFloat
+    mcse_years: NullableFloat
+
+
+class ArrivalDifference(Struct):
+    """Arrival under the scenario minus arrival under ``versus``."""
+
+    quantile_shift: list[QuantileShift]
+    mean_paired_shift_years: NullableFloat
+    mean_paired_shift_mcse: NullableFloat
+
+
+class ProbabilityDifference(Struct):
+    """P under the scenario minus P under ``versus``."""
+
+    p: Delta
+
+
+class CountryDelta(Struct):
+    """A difference about one country (scenario minus versus) and its MCSE."""
+
+    country: Country
+    delta: float
+    mcse: float
+
+
+class RaceDifference(Struct, omit_defaults=True):
+    """P(each country first) under the scenario minus under ``versus`` (``p_cn_first``: CN's,
+    while the registry holds both US and CN)."""
+
+    p_first: list[CountryDelta]
+    p_cn_first: Delta | None = None
+
+
+class ArrivalComparison(Struct):
+    """Arrival under two scenarios (keyed by name) and their difference."""
+
+    question: Literal["arrival"]
+    scenario: str
+    versus: str
+    run_id: str
+    answers: dict[str, Arrival]
+    difference: ArrivalDifference
+
+
+class ProbabilityComparison(Struct):
+    """Probability under two scenarios (keyed by name) and their difference."""
+
+    question: Literal["probability"]
+    scenario: str
+    versus: str
+    run_id: str
+    answers: dict[str, Probability]
+    difference: ProbabilityDifference
+
+
+class RaceComparison(Struct):
+    """The race under two scenarios (keyed by name) and their difference."""
+
+    question: Literal["race"]
+    scenario: str
+    versus: str
+    run_id: str
+    answers: dict[str, Race]
+    difference: RaceDifference
+
+
+# -- batch questions --------------------------------------------------------------------------
+class _Question(Struct, tag_field="question", forbid_unknown_fields=True):
+    """Base of the batch questions (tagged by ``question``).
+
+    Decoding checks what depends on the forecasters' files, in words (a ValueError becomes the
+    400's message): each scenario name's shape and each date's range (:mod:`service.live`).
+    """
+
+    date_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("scenario", "versus"):
+            value = getattr(self, name, None)
+            why = None if value is None else scenario_error(value)
+            if why is not None:
+                raise ValueError(f"{name}: {why}")
+        for name in self.date_fields:
+            value = getattr(self, name)
+            for text in [value] if isinstance(value, str) else value:
+                why = date_error(text)
+                if why is not None:
+                    raise ValueError(f"{name}: {why}")
+
+
+class ArrivalQuestion(_Question, tag="arrival"):
+    """``GET /v1/arrival`` as a batch item."""
+
+    country: Country
+    scenario: ScenarioName | None = None
+    versus: ScenarioName | None = None
+    quantiles: Quantiles | None = None
+    cdf: bool = False
+
+
+class ProbabilityQuestion(_Question, tag="probability"):
+    """``GET /v1/probability`` as a batch item."""
+
+    date_fields: ClassVar[tuple[str, ...]] = ("by",)
+
+    country: Country
+    by: DateText
+    scenario: ScenarioName | None = None
+    versus: ScenarioName | None = None
+
+
+class RaceQuestion(_Question, tag="race"):
+    """``GET /v1/race`` as a batch item."""
+
+    scenario: ScenarioName | None = None
+    versus: ScenarioName | None = None
+    within: (
+        Annotated[
+            list[Annotated[float, Meta(ge=0, le=100)]],
+            Meta(min_length=1, max_length=20, extra_json_schema=list_items(YEARS_ITEMS)),
+        ]
+        | None
+    ) = None
+    quantiles: Quantiles | None = None
+
+
+class TrajectoryQuestion(_Question, tag="trajectory"):
+    """``GET /v1/trajectories`` as a batch item."""
+
+    date_fields: ClassVar[tuple[str, ...]] = ("at",)
+
+    quantity: Quantity
+    country: Country
+    at: Annotated[
+        list[DateText],
+        Meta(min_length=1, max_length=MAX_DATES, extra_json_schema=list_items(DATE_ITEMS)),
+    ]
+    scenario: ScenarioName | None = None
+    quantiles: Quantiles | None = None
+
+
+class SurpriseQuestion(_Question, tag="surprise"):
+    """``GET /v1/surprise`` as a batch item."""
+
+    date_fields: ClassVar[tuple[str, ...]] = ("date",)
+
+    quantity: Quantity
+    date: DateText
+    value: Annotated[float, Meta(gt=-1e300, lt=1e300)]
+    countries: Annotated[list[Country], Meta(min_length=1, max_length=len(COUNTRIES))] | None = None
+    label: Annotated[str, Meta(max_length=200)] | None = None
+    scenario: ScenarioName | None = None
+
+
+Question = (
+    ArrivalQuestion | ProbabilityQuestion | RaceQuestion | TrajectoryQuestion | SurpriseQuestion
+)
+
+
+class QuestionBatch(Struct, forbid_unknown_fields=True):
+    """Up to 100 questions answered from one run (default: the current run)."""
+
+    questions: Annotated[list[Question], Meta(min_length=1, max_length=MAX_BATCH)]
+    run: RunId | None = None
+
+
+class BatchItem(Struct, omit_defaults=True):
+    """One batch answer: the answer (status 200) or a problem (4xx) for that question."""
+
+    index: int
+    status: int
+    answer: dict[str, Any] | None = None
+    problem: Problem | None = None
+
+
+class BatchAnswer(Struct):
+    """Answers in question order."""
+
+    run_id: str
+    answers: list[BatchItem]
