@@ -81,6 +81,8 @@ def start_server(home: Path, port: int, log_path: Path) -> subprocess.Popen[byte
         "FORECAST_HOME": str(home),
         "FORECAST_WORKER": "0",
         "FORECAST_ANSWER_CACHE": "4096",
+        # one client sends everything here: lift its cost budget (see service.limits)
+        "FORECAST_CLIENT_COST": str(10**15),
     }
     cmd = [sys.executable, "-m", "forecast.cli.main", "serve", "--host", HOST, "--port", str(port)]
     log = log_path.open("wb")

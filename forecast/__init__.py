@@ -10,8 +10,8 @@ never from ``service`` (the HTTP face sits on top of the library, not inside it)
 2. ``forecast.model``: the equations, the PyMC graph, simulation and the forward projection.
 3. ``forecast.fit`` (sampling, diagnostics gate, refits) and ``forecast.questions`` (answers
    from stored draws).
-4. ``forecast.validation`` (backtests, scores, calibration) and ``forecast.report`` (the
-   periodic report).
+4. ``forecast.validation`` (backtests, scores, calibration), ``forecast.report`` (the
+   periodic report) and ``forecast.sweeps`` (grids of fits on a Dask cluster).
 5. ``forecast.cli``: the ``forecast`` command, which owns all text formatting.
 
 ``tests/test_floors.py`` walks the imports and fails on an upward import or a cycle.

@@ -8,6 +8,8 @@ up a new current run on the next request (it stats the store's ``CURRENT`` file 
 
 Run one uvicorn process per store: the refit worker, the rate limiter and the caches belong to
 the process. Reads are public; writes need ``X-API-Key`` and are rate-limited per key name.
+Every request passes :func:`service.limits.check_request` first (no secrets in the query
+string, no deeply nested JSON, the client's cost budget).
 
 Each HTTP area is a domain under ``service/domains`` (controller, schemas, parameters); the
 OpenAPI document is finished per app build by :mod:`service.openapi`, so it shows the scenario
@@ -36,19 +38,26 @@ from litestar.utils import normalize_path
 from service.auth import API_KEY_HEADER, key_name_for_rate_limit
 from service.config import Settings
 from service.dashboard import DashboardController, static_files_router
+from service.domains.alerts.controller import AlertController
+from service.domains.drivers.controller import DriversController
 from service.domains.exports.controller import ExportController
+from service.domains.external.controller import ExternalController
+from service.domains.imports.controller import ImportController
 from service.domains.observations.controller import ObservationController
 from service.domains.questions.controller import QuestionController
 from service.domains.refits.controller import RefitController
 from service.domains.reports.controller import ReportController
 from service.domains.runs.controller import RunController
+from service.domains.sweeps.controller import SweepController
 from service.domains.system.catalog import CatalogController
-from service.domains.system.controller import MetricsController, SystemController
+from service.domains.system.controller import SystemController, metrics_controller
+from service.limits import check_request
 from service.logs import RequestContextMiddleware, setup_logging
 from service.openapi import finish_document, openapi_config
 from service.problems import EXCEPTION_HANDLERS
 from service.runtime import ForecasterPool, Services
 from service.scheduler import Cron, ReportScheduler
+from service.strict import strict_query
 
 log = logging.getLogger("service.app")
 
@@ -141,6 +150,10 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
             tasks.start_soon(watch_current_run, services)
             if services.settings.reports.cron:
                 tasks.start_soon(report_scheduler(services).run)
+            if services.settings.imports.cron:
+                from service.imports_schedule import import_schedule
+
+                tasks.start_soon(import_schedule(services, app.state).run)
             try:
                 yield
             finally:
@@ -174,8 +187,8 @@ def report_scheduler(services: Services) -> ReportScheduler:
     def start_refit() -> str:
         job = services.db.create_job("default", False, "scheduler")
         assert services.worker is not None
-        services.worker.submit(job["id"])
-        return job["id"]
+        services.worker.submit(job["job_id"])
+        return job["job_id"]
 
     def job_status(job_id: str) -> str | None:
         job = services.db.get_job(job_id)
@@ -212,6 +225,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     prometheus = PrometheusConfig(
         app_name="forecast", prefix="forecast_api", group_path=True, exclude=["^/metrics"]
     )
+    metrics = metrics_controller(settings.api.metrics)
     cors = (
         CORSConfig(allow_origins=list(settings.api.cors_origins))
         if settings.api.cors_origins
@@ -220,26 +234,36 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = ForecastApp(
         route_handlers=[
             SystemController,
-            MetricsController,
+            *([metrics] if metrics is not None else []),
             RunController,
             QuestionController,
             CatalogController,
             ObservationController,
+            ImportController,
+            AlertController,
             RefitController,
             ExportController,
+            DriversController,
+            ExternalController,
             ReportController,
+            SweepController,
             DashboardController,
             static_files_router(),
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         state=State({"services": services, "keyring": settings.auth.keyring}),
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[prometheus.middleware, rate_limit.middleware],
+        middleware=[
+            *([prometheus.middleware] if metrics is not None else []),
+            rate_limit.middleware,
+        ],
+        guards=[check_request],
         cors_config=cors,
         openapi_config=openapi_config(),
         request_max_body_size=settings.api.max_body_bytes,
         lifespan=[lifespan],
         before_send=[fix_allow_header],
+        before_request=strict_query,
         logging_config=None,
         signature_namespace={"Services": Services},
     )

@@ -14,17 +14,35 @@ variable                        meaning                                      def
 ``FORECAST_WRITE_RATE_LIMIT``   writes per key, ``N/second|minute|hour|day`` ``30/minute``
 ``FORECAST_FORECASTERS``        runs kept loaded (LRU)                       4
 ``FORECAST_ANSWER_CACHE``       encoded answers kept (LRU)                   4096
+``FORECAST_ANSWER_CACHE_BYTES`` total bytes of the kept answers (LRU)       67108864 (64 MiB)
+``FORECAST_MAX_REQUEST_COST``   cost units one request may use (413 above)   100000000
+``FORECAST_CLIENT_COST``        cost units per client (key name or address)  600000000
+                                per minute (429 with Retry-After above)
+``FORECAST_REFIT_QUEUE``        refit jobs waiting at most (429 above)       3
+``FORECAST_METRICS``            ``/metrics``: ``public``, ``key`` (needs     public
+                                ``X-API-Key``) or ``off`` (no route)
 ``FORECAST_MAX_AGE``            Cache-Control max-age of question answers    60
 ``FORECAST_WORKER``             run the refit worker process (1/0)           1
 ``FORECAST_QUICK_GATE``         gate for ``quick`` refits: max R-hat,        the library's
                                 min bulk ESS, max divergences (tests only)   gate
 ``FORECAST_WORKER_GRACE``       seconds the worker may take to stop at       10
                                 shutdown before it is terminated
+``FORECAST_WORKER_BACKOFF``     first and longest wait (s) before a crashed  1,300
+                                worker is restarted (doubling in between)
 ``FORECAST_WATCH_SECONDS``      how often to look for a new current run      1.0
 ``FORECAST_REPORT_CRON``        cron schedule (UTC) of refit + report runs   none (off)
+``FORECAST_IMPORT_CRON``        cron schedule (UTC) of folder imports        none (off)
+``FORECAST_IMPORT_DIR``         folder watched by the scheduled import       none
+                                (one sub-folder per source)
+``FORECAST_ALERT_WEBHOOK``      URL that receives alerts as POSTed JSON      none (off)
 ``FORECAST_LOG_LEVEL``          log level                                    INFO
 ``FORECAST_LOG_FORMAT``         ``json`` (one object per line) or ``text``   json
 ==============================  ===========================================  ==================
+
+A request's *cost* is draws x points summed over its questions (points: the numbers the answer
+holds, plus a per-date or per-country overhead; see :mod:`service.limits`); every other request
+costs a small fixed amount. At about 50 ns of CPU per unit, the defaults let one request use
+about 5 s of CPU and one client about 30 s per minute.
 
 Secrets never reach this module in clear: API keys are hashed by :mod:`service.auth` as they
 are read.
@@ -83,6 +101,25 @@ def _bool(name: str, default: bool) -> bool:
     raise SettingsError(f"{name}: {raw!r} is not a boolean (use 1 or 0)")
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = _env(name, default).lower()
+    if raw not in choices:
+        raise SettingsError(f"{name}: {raw!r} must be one of {', '.join(choices)}")
+    return raw
+
+
+def parse_backoff(text: str, name: str = "FORECAST_WORKER_BACKOFF") -> tuple[float, float]:
+    """``"1,300"`` as (first wait, longest wait) in seconds."""
+    first, _, longest = text.partition(",")
+    try:
+        low, high = float(first), float(longest)
+    except ValueError:
+        raise SettingsError(f"{name}: {text!r} must look like 1,300 (seconds)") from None
+    if not 0 < low <= high:
+        raise SettingsError(f"{name}: {text!r} needs 0 < first wait <= longest wait")
+    return low, high
+
+
 def parse_rate(text: str, name: str = "FORECAST_WRITE_RATE_LIMIT") -> tuple[RateUnit, int]:
     """``"30/minute"`` as ``("minute", 30)``."""
     count, _, unit = text.partition("/")
@@ -118,9 +155,29 @@ class ApiSettings:
     )
     forecasters: int = field(default_factory=lambda: _int("FORECAST_FORECASTERS", 4))
     answer_cache: int = field(default_factory=lambda: _int("FORECAST_ANSWER_CACHE", 4096))
+    answer_cache_bytes: int = field(
+        default_factory=lambda: _int("FORECAST_ANSWER_CACHE_BYTES", 64 * 2**20)
+    )
+    max_request_cost: int = field(
+        default_factory=lambda: _int("FORECAST_MAX_REQUEST_COST", 100_000_000)
+    )
+    client_cost_per_minute: int = field(
+        default_factory=lambda: _int("FORECAST_CLIENT_COST", 600_000_000)
+    )
+    refit_queue: int = field(default_factory=lambda: _int("FORECAST_REFIT_QUEUE", 3))
+    metrics: str = field(
+        default_factory=lambda: _choice("FORECAST_METRICS", "public", ("public", "key", "off"))
+    )
     max_age: int = field(default_factory=lambda: _int("FORECAST_MAX_AGE", 60, low=0))
     cors_origins: tuple[str, ...] = field(default_factory=_origins)
     watch_seconds: float = field(default_factory=lambda: _float("FORECAST_WATCH_SECONDS", 1.0))
+
+    def __post_init__(self) -> None:
+        if self.max_request_cost > self.client_cost_per_minute:
+            raise SettingsError(
+                "FORECAST_MAX_REQUEST_COST must not exceed FORECAST_CLIENT_COST "
+                f"({self.max_request_cost} > {self.client_cost_per_minute})"
+            )
 
 
 @dataclass(frozen=True)
@@ -161,6 +218,10 @@ class WorkerSettings:
     )
     stop_grace: float = field(default_factory=lambda: _float("FORECAST_WORKER_GRACE", 10.0))
     """Seconds the worker may take to finish its job at shutdown before it is terminated."""
+    backoff: tuple[float, float] = field(
+        default_factory=lambda: parse_backoff(_env("FORECAST_WORKER_BACKOFF", "1,300"))
+    )
+    """First and longest wait (s) before restarting a worker that keeps crashing."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +238,36 @@ class ReportSettings:
                 Cron.parse(self.cron)
             except CronError as exc:
                 raise SettingsError(f"FORECAST_REPORT_CRON: {exc}") from None
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """Scheduled imports of a watched folder (``service.imports_schedule``); off when no cron."""
+
+    cron: str = field(default_factory=lambda: _env("FORECAST_IMPORT_CRON", ""))
+    folder: str = field(default_factory=lambda: _env("FORECAST_IMPORT_DIR", ""))
+
+    def __post_init__(self) -> None:
+        if self.cron:
+            from service.scheduler import Cron, CronError
+
+            try:
+                Cron.parse(self.cron)
+            except CronError as exc:
+                raise SettingsError(f"FORECAST_IMPORT_CRON: {exc}") from None
+            if not self.folder:
+                raise SettingsError("FORECAST_IMPORT_CRON is set but FORECAST_IMPORT_DIR is not")
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts go besides ``GET /v1/alerts``: a webhook URL (off when empty)."""
+
+    webhook: str = field(default_factory=lambda: _env("FORECAST_ALERT_WEBHOOK", ""))
+
+    def __post_init__(self) -> None:
+        if self.webhook and not self.webhook.startswith(("http://", "https://")):
+            raise SettingsError("FORECAST_ALERT_WEBHOOK: must be an http(s) URL")
 
 
 @dataclass(frozen=True)
@@ -197,6 +288,8 @@ class Settings:
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     log: LogSettings = field(default_factory=LogSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
+    imports: ImportSettings = field(default_factory=ImportSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def describe(self) -> Mapping[str, object]:
         """A loggable summary (key names only, never secrets)."""
@@ -206,6 +299,11 @@ class Settings:
             "cors_origins": list(self.api.cors_origins),
             "max_body_bytes": self.api.max_body_bytes,
             "write_rate_limit": f"{self.api.write_rate_limit[1]}/{self.api.write_rate_limit[0]}",
+            "max_request_cost": self.api.max_request_cost,
+            "client_cost_per_minute": self.api.client_cost_per_minute,
+            "answer_cache_bytes": self.api.answer_cache_bytes,
+            "refit_queue": self.api.refit_queue,
+            "metrics": self.api.metrics,
             "worker": self.worker.enabled,
             "report_cron": self.reports.cron or "off",
         }

@@ -11,18 +11,18 @@ connection in WAL mode, so neither blocks the other for long.
 
 from __future__ import annotations
 
-import csv
 import json
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from forecast.core import sqlite
-from forecast.data.tables import TABLES
+from forecast.store.observations import ObservationStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS observations (
@@ -75,82 +75,46 @@ class ServiceDB:
             yield conn
 
     # -- observations -------------------------------------------------------------------------
+    # Kept in the library's observation store (same file, same table), so that the command line
+    # reads and writes them without the service.
+    @cached_property
+    def observation_store(self) -> ObservationStore:
+        """The library's store of observations in this database file."""
+        return ObservationStore(self.path)
+
     def add_observations(
-        self, table: str, rows: Sequence[dict[str, str]], key_name: str
+        self,
+        table: str,
+        rows: Sequence[dict[str, str]],
+        key_name: str,
+        allowed_implausible_by: str | None = None,
     ) -> list[int]:
         """Store validated rows of ``table``; returns their ids."""
-        created = now_iso()
-        ids: list[int] = []
-        with self._db() as conn:
-            for row in rows:
-                cur = conn.execute(
-                    "INSERT INTO observations (table_name, row, key_name, created) "
-                    "VALUES (?, ?, ?, ?)",
-                    (table, json.dumps(row, sort_keys=True), key_name, created),
-                )
-                ids.append(int(cur.lastrowid or 0))
-        return ids
+        return self.observation_store.add(
+            table, rows, key_name, allowed_implausible_by=allowed_implausible_by
+        )
 
     def observation_rows(self, table: str) -> list[tuple[int, dict[str, str]]]:
-        """Every stored row of ``table`` as ``(id, cells)``, oldest first."""
-        with self._db() as conn:
-            found = conn.execute(
-                "SELECT id, row FROM observations WHERE table_name = ? ORDER BY id", (table,)
-            ).fetchall()
-        return [(int(r["id"]), json.loads(r["row"])) for r in found]
+        """Every active stored row of ``table`` as ``(id, cells)``, oldest first."""
+        return self.observation_store.rows(table)
 
     def list_observations(
-        self, table: str | None, limit: int, offset: int
+        self, table: str | None, limit: int, offset: int, include_retracted: bool = False
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of stored observations (newest first) and the total count."""
-        where, args = ("WHERE table_name = ?", [table]) if table else ("", [])
-        with self._db() as conn:
-            total = conn.execute(f"SELECT COUNT(*) FROM observations {where}", args).fetchone()[0]  # noqa: S608
-            found = conn.execute(
-                f"SELECT * FROM observations {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
-                [*args, limit, offset],
-            ).fetchall()
-        items = [
-            {
-                "id": int(r["id"]),
-                "table": r["table_name"],
-                "row": json.loads(r["row"]),
-                "submitted_by": r["key_name"],
-                "created": r["created"],
-            }
-            for r in found
-        ]
-        return items, int(total)
+        return self.observation_store.page(table, limit, offset, include_retracted)
 
     def count_observations(self) -> int:
-        """Number of stored observations over all tables."""
-        with self._db() as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0])
+        """Number of active stored observations over all tables."""
+        return self.observation_store.count()
 
     def count_observations_since(self, created: str | None) -> int:
-        """Observations stored after ``created`` (ISO time; None counts them all)."""
-        if created is None:
-            return self.count_observations()
-        with self._db() as conn:
-            row = conn.execute("SELECT COUNT(*) FROM observations WHERE created > ?", (created,))
-            return int(row.fetchone()[0])
+        """Active observations stored after ``created`` (ISO time; None counts them all)."""
+        return self.observation_store.count_since(created)
 
     def export_observations(self, folder: Path) -> list[Path]:
-        """Write stored observations as one CSV per table (the table's header) into ``folder``."""
-        folder.mkdir(parents=True, exist_ok=True)
-        paths: list[Path] = []
-        for name, schema in TABLES.items():
-            rows = self.observation_rows(name)
-            if not rows:
-                continue
-            path = folder / f"api-observations-{name}.csv"
-            with path.open("w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh, lineterminator="\n")
-                writer.writerow(schema.column_names)
-                for _, cells in rows:
-                    writer.writerow([cells.get(col, "") for col in schema.column_names])
-            paths.append(path)
-        return paths
+        """Write the active observations as CSV files (one per table and kind) into ``folder``."""
+        return self.observation_store.export(folder)
 
     # -- jobs ---------------------------------------------------------------------------------
     def create_job(self, priors: str, quick: bool, key_name: str) -> dict[str, Any]:
@@ -231,6 +195,16 @@ class ServiceDB:
                 "SELECT id FROM jobs WHERE status = ? ORDER BY created, rowid", (status,)
             ).fetchall()
         return [r["id"] for r in rows]
+
+    def count_jobs(self, *statuses: str) -> int:
+        """Number of jobs in any of ``statuses``."""
+        marks = ", ".join("?" * len(statuses))
+        with self._db() as conn:
+            row = conn.execute(
+                f"SELECT COUNT(*) FROM jobs WHERE status IN ({marks})",  # noqa: S608
+                statuses,
+            ).fetchone()
+        return int(row[0])
 
     def fail_running(self, reason: str) -> list[str]:
         """Mark every running job failed with ``reason`` (after a worker crash or restart)."""

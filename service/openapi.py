@@ -44,6 +44,8 @@ TAGS = [
     Tag(name="runs", description="Stored runs and their diagnostics"),
     Tag(name="catalog", description="Scenarios and prior sets"),
     Tag(name="observations", description="Rows added to the data tables"),
+    Tag(name="imports", description="Publishers' files imported as observations"),
+    Tag(name="alerts", description="New observations far outside the current predictive"),
     Tag(name="refits", description="Refit jobs run by the worker process"),
     Tag(name="exports", description="Answers in other formats"),
     Tag(name="reports", description="Dated forecast reports (HTML, PDF, JSON)"),

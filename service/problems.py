@@ -13,6 +13,11 @@ How library errors map to statuses:
   unknown scenario, bad quantile list) and invalid posted data -> 422;
 - an unknown run id -> 404; a stored run this code cannot read -> 409;
 - no current run yet -> 503 with ``Retry-After``;
+- a fault of the run store or the service database (:class:`~forecast.store.errors.StoreError`,
+  ``sqlite3.Error``, ``OSError``: disk full, read-only, I/O error, database locked) -> 503
+  ``store-unavailable`` with ``Retry-After`` (the log has the cause; the answer does not name
+  server paths);
+- every 429 carries ``Retry-After`` (seconds), whichever limit produced it;
 - anything unexpected -> 500 with no internal detail (the log has it, under the request id).
 """
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
@@ -32,6 +38,7 @@ from forecast.core.errors import ForecastError, UsageError
 from forecast.data.tables import DataValidationError
 from forecast.priors.priorset import PriorError
 from forecast.priors.scenarios import UnknownScenarioError
+from forecast.store.errors import StoreError, StoreFullError, StoreReadOnlyError
 from forecast.store.runs import RunMismatchError, RunNotFoundError
 from service.logs import request_id_of
 
@@ -39,6 +46,8 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "tag:ai-timelines-forecast,2025:problem:"
 NO_CURRENT_RUN = "no current run; a fit is in progress or has not been run: `forecast fit`"
 RETRY_AFTER_SECONDS = 30
+RATE_LIMIT_RETRY_SECONDS = 60
+"""``Retry-After`` of a 429 whose limit did not say when to come back."""
 
 log = logging.getLogger("service.errors")
 
@@ -102,6 +111,33 @@ class NoCurrentRunError(ProblemException):
         )
 
 
+def store_fault(exc: BaseException) -> ProblemException:
+    """The 503 problem of a store or database fault (the detail names no server path)."""
+    if isinstance(exc, StoreFullError) or "full" in str(exc).lower():
+        why = "the store's disk is full"
+    elif isinstance(exc, StoreReadOnlyError) or "readonly" in str(exc).lower():
+        why = "the store cannot be written (read-only or no permission)"
+    elif isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower():
+        why = "the service database is busy"
+    else:
+        why = "the store could not be read or written"
+    return ProblemException(
+        503,
+        "store-unavailable",
+        "The store is unavailable",
+        f"{why}; the request was not completed, retry later (the service log has the cause)",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _retry_after_429(headers: dict[str, str]) -> str:
+    """Seconds to announce on a 429: the limit's reset when it gave one, else a minute."""
+    for name, value in headers.items():
+        if name.lower() == "ratelimit-reset" and value.strip().isdigit():
+            return str(max(1, int(value)))
+    return str(RATE_LIMIT_RETRY_SECONDS)
+
+
 _HTTP_SLUGS: dict[int, tuple[str, str]] = {
     400: ("invalid-request", "The request is not valid"),
     401: ("unauthorized", "An API key is required"),
@@ -151,6 +187,13 @@ def build_problem(
     """The problem details and extra headers for an exception raised while handling ``request``."""
     headers: dict[str, str] = {}
     errors: list[ProblemItem] | None = None
+    if isinstance(exc, StoreError | sqlite3.Error | OSError):
+        log.error(
+            "store fault",
+            exc_info=exc,
+            extra={"request_id": request_id_of(request.scope), "path": request.url.path},
+        )
+        exc = store_fault(exc)
     if isinstance(exc, ProblemException):
         status, slug, title, detail = exc.status_code, exc.slug, exc.title, str(exc.detail)
         errors = exc.errors
@@ -193,6 +236,8 @@ def build_problem(
     else:
         status, slug, title = 500, "internal-error", "Internal server error"
         detail = "an unexpected error occurred; the service log has it under this request id"
+    if status == 429 and not any(name.lower() == "retry-after" for name in headers):
+        headers["Retry-After"] = _retry_after_429(headers)
     problem = Problem(
         type=problem_type(slug) if slug else "about:blank",
         title=title,
@@ -240,10 +285,13 @@ _DESCRIPTIONS: dict[int, str] = {
     401: "Missing or wrong X-API-Key (write endpoints only)",
     404: "Unknown run, scenario, prior set, job or path",
     409: "The stored run cannot be read by this version of the code",
-    413: "The request body is larger than the limit",
+    413: "The request body is larger than the limit, or answering it would cost more than one "
+    "request may (FORECAST_MAX_REQUEST_COST)",
     422: "The question cannot be answered as asked, or posted data break the table's rules",
-    429: "Too many write requests for this API key",
-    503: "No current run yet (a fit is in progress or has not been run)",
+    429: "Too many requests: the write rate limit of this API key, this client's cost budget "
+    "for the minute, or a full refit queue (see Retry-After)",
+    503: "No current run yet (a fit is in progress or has not been run), or the store is "
+    "unavailable (see Retry-After)",
 }
 
 

@@ -2,8 +2,10 @@
 
 :func:`respond` wraps a question for a GET endpoint: resolve the run (explicit, or current),
 derive the ETag from the run, path, canonical query and scenario-file stamp, answer 304 when the
-client has it, serve the encoded answer from the cache when it is there, and otherwise compute
-it in a worker thread, check it against the response schema and cache it. :func:`cached_json`
+client has it, serve the encoded answer from the cache when it is there, and otherwise charge
+the question's cost (draws x points, :func:`service.limits.charge`: 413 above the per-request
+limit, 429 when the client's budget is spent), compute it in a worker thread, check it against
+the response schema and cache it. :func:`cached_json`
 serves a body that belongs to no run (catalogs, listings) under a hash of the body.
 """
 
@@ -26,9 +28,12 @@ from service.etag import (
     matches,
     not_modified,
 )
+from service.limits import charge
 from service.runtime import Services
 
 JSON = "application/json"
+DEFAULT_POINTS = 100
+"""Points of a question whose endpoint does not say (see :mod:`service.domains.questions.cost`)."""
 NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="Not modified (ETag matched)")}
 """OpenAPI entry of the 304 answer of every endpoint with an ETag."""
 
@@ -56,11 +61,13 @@ async def respond(
     compute: Callable[[Forecaster], dict[str, Any]],
     schema: Any,
     vary: str = "",
+    points: Callable[[Forecaster], int] | None = None,
 ) -> Response[Any]:
     """Answer a GET question with ETag, 304, Cache-Control and the answer cache.
 
     ``vary`` enters the ETag for answers that depend on more than the run and the query (the
-    Metaculus export's default lower bound is today).
+    Metaculus export's default lower bound is today). ``points(forecaster)`` is the question's
+    cost per draw (default :data:`DEFAULT_POINTS`), charged only when it is computed.
     """
     run_id = run or services.current.require()
     etag = make_etag(
@@ -77,6 +84,8 @@ async def respond(
     body = services.answers.get(etag)
     if body is None:
         forecaster = await services.pool.get(run_id)
+        per_draw = points(forecaster) if points is not None else DEFAULT_POINTS
+        charge(request, int(forecaster.projector.n_draws) * per_draw)
         answer = await anyio.to_thread.run_sync(compute, forecaster)
         body = encode_answer(answer, schema)
         services.answers.put(etag, body)

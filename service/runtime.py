@@ -9,7 +9,10 @@
   requests. The pool key includes the scenario file's stamp, so editing ``scenarios.toml``
   takes effect without a restart.
 - :class:`AnswerCache` keeps encoded answers by ETag (run, endpoint, canonical query and
-  scenario stamp): a repeated question is a dictionary lookup.
+  scenario stamp): a repeated question is a dictionary lookup. It is bounded both in entries
+  (``FORECAST_ANSWER_CACHE``) and in bytes (``FORECAST_ANSWER_CACHE_BYTES``); an answer larger
+  than an eighth of the byte bound is served but not kept.
+- :class:`~service.limits.CostBudget` holds each client's cost budget for the minute.
 
 Decision (no current run): the service starts on an empty store and answers every question
 with 503 problem details ("no current run; a fit is in progress or has not been run:
@@ -33,6 +36,7 @@ from forecast.questions.forecaster import Forecaster
 from forecast.store.runs import CURRENT_FILE, META_FILE, RunNotFoundError, RunStore
 from service.config import Settings
 from service.jobs import ServiceDB
+from service.limits import CostBudget
 from service.problems import NoCurrentRunError
 from service.worker import WorkerHandle
 
@@ -133,10 +137,12 @@ class ForecasterPool:
 
 
 class AnswerCache:
-    """Encoded answers by ETag, least recently used dropped first."""
+    """Encoded answers by ETag, least recently used dropped first, bounded in count and bytes."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int = 64 * 2**20) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._items: OrderedDict[str, bytes] = OrderedDict()
         self.hits = 0
         self.misses = 0
@@ -151,16 +157,26 @@ class AnswerCache:
         self._items.move_to_end(etag)
         return body
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     def put(self, etag: str, body: bytes) -> None:
-        """Keep ``body`` under ``etag``."""
+        """Keep ``body`` under ``etag`` (not kept when larger than an eighth of the bound)."""
+        if len(body) > self.max_bytes // 8:
+            return
+        old = self._items.pop(etag, None)
+        if old is not None:
+            self.bytes -= len(old)
         self._items[etag] = body
-        self._items.move_to_end(etag)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        self.bytes += len(body)
+        while len(self._items) > self.size or self.bytes > self.max_bytes:
+            _, dropped = self._items.popitem(last=False)
+            self.bytes -= len(dropped)
 
     def clear(self) -> None:
         """Drop every cached answer."""
         self._items.clear()
+        self.bytes = 0
 
 
 @dataclass
@@ -174,7 +190,9 @@ class Services:
     pool: ForecasterPool
     answers: AnswerCache
     worker: WorkerHandle | None
+    budget: CostBudget
     observation_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    refit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -190,6 +208,7 @@ class Services:
                 settings.log.format,
                 settings.worker.quick_gate,
                 settings.worker.stop_grace,
+                backoff=settings.worker.backoff,
             )
             if settings.worker.enabled
             else None
@@ -200,8 +219,9 @@ class Services:
             db=db,
             current=CurrentRun(store),
             pool=ForecasterPool(store, settings.api.forecasters),
-            answers=AnswerCache(settings.api.answer_cache),
+            answers=AnswerCache(settings.api.answer_cache, settings.api.answer_cache_bytes),
             worker=worker,
+            budget=CostBudget(settings.api.client_cost_per_minute),
         )
 
     def worker_state(self) -> str:

@@ -1,8 +1,12 @@
 """Periodic reports: a cron-style schedule that refits on new observations, then renders.
 
-The schedule is ``FORECAST_REPORT_CRON`` (five fields: minute, hour, day of month, month, day of
-week with 0 = Sunday; each ``*``, ``*/n``, ``a``, ``a-b``, ``a-b/n`` or a comma list), off when
-empty (the default). At each firing time the scheduler:
+The schedule is ``FORECAST_REPORT_CRON``, a standard five-field cron expression in UTC (minute,
+hour, day of month, month, day of week) or an ``@`` alias (``@hourly``, ``@daily``, ``@weekly``,
+``@monthly``, ``@yearly``), read by croniter: names such as ``MON`` or ``JAN`` work, and when both
+day of month and day of week are restricted a day matching *either* fires (``0 6 1 * MON``: the
+1st of each month and every Monday), as in cron. Off when empty (the default); an expression
+croniter refuses, or one that never fires (``0 0 31 2 *``), stops the start with a clear error.
+At each firing time the scheduler:
 
 1. starts a refit (through the worker, as ``POST /v1/refits`` would) when observations were
    added after the current run was created, and waits for it to finish;
@@ -17,91 +21,65 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 import anyio.to_thread
+from croniter import CroniterError, croniter
 
 log = logging.getLogger("service.scheduler")
 
-FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 6))
-MAX_SEARCH = timedelta(days=366 * 4)
+MAX_YEARS = 5
+"""How far ahead a firing time is looked for before an expression is said never to fire."""
 
 
 class CronError(ValueError):
-    """A malformed cron expression (the message says which field and why)."""
-
-
-def _field(text: str, name: str, low: int, high: int) -> frozenset[int]:
-    values: set[int] = set()
-    for part in text.split(","):
-        base, _, step_text = part.partition("/")
-        try:
-            step = int(step_text) if step_text else 1
-        except ValueError:
-            raise CronError(f"{name}: step {step_text!r} is not a whole number") from None
-        if step < 1:
-            raise CronError(f"{name}: step must be at least 1, got {step}")
-        if base == "*":
-            start, end = low, high
-        else:
-            first, _, last = base.partition("-")
-            try:
-                start = int(first)
-                end = int(last) if last else (high if step_text else start)
-            except ValueError:
-                raise CronError(f"{name}: {part!r} is not a number, range or *") from None
-        if not low <= start <= end <= high:
-            raise CronError(f"{name}: {part!r} is outside {low}-{high}")
-        values.update(range(start, end + 1, step))
-    return frozenset(values)
+    """A malformed cron expression (the message quotes it and says why)."""
 
 
 @dataclass(frozen=True)
 class Cron:
-    """A parsed five-field cron expression (times in UTC)."""
+    """A cron expression (times in UTC), checked by croniter when parsed."""
 
     expression: str
-    minute: frozenset[int]
-    hour: frozenset[int]
-    day: frozenset[int]
-    month: frozenset[int]
-    weekday: frozenset[int]
 
     @classmethod
     def parse(cls, expression: str) -> Cron:
-        parts = expression.split()
-        if len(parts) != len(FIELDS):
+        """The expression, or :class:`CronError` if croniter refuses it or it never fires."""
+        text = " ".join(expression.split())
+        fields = text.split(" ")
+        if not text.startswith("@") and len(fields) != 5:
             raise CronError(
                 f"cron expression {expression!r} needs 5 fields "
-                f"(minute hour day-of-month month day-of-week), got {len(parts)}"
+                f"(minute hour day-of-month month day-of-week) or an @alias such as @weekly, "
+                f"got {len(fields)}"
             )
-        sets = [_field(p, name, lo, hi) for p, (name, lo, hi) in zip(parts, FIELDS, strict=True)]
-        return cls(expression, *sets)
+        try:
+            croniter(text, datetime(2000, 1, 1, tzinfo=UTC))
+        except (CroniterError, ValueError, KeyError) as exc:
+            raise CronError(f"cron expression {expression!r} is not valid: {exc}") from None
+        cron = cls(text)
+        cron.next_after(datetime.now(UTC))  # refuses an expression that never fires
+        return cron
 
     def matches(self, when: datetime) -> bool:
         """True when ``when`` (to the minute) is a firing time."""
-        return (
-            when.minute in self.minute
-            and when.hour in self.hour
-            and when.day in self.day
-            and when.month in self.month
-            and (when.isoweekday() % 7) in self.weekday
-        )
+        return bool(croniter.match(self.expression, when.astimezone(UTC)))
 
     def next_after(self, when: datetime) -> datetime:
         """The first firing time strictly after ``when`` (UTC, whole minutes)."""
-        t = when.astimezone(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
-        limit = t + MAX_SEARCH
-        while t < limit:
-            if t.month not in self.month or t.day not in self.day:
-                t = (t + timedelta(days=1)).replace(hour=0, minute=0)
-                continue
-            if self.matches(t):
-                return t
-            t += timedelta(minutes=1)
-        raise CronError(f"cron expression {self.expression!r} never fires")
+        start = when.astimezone(UTC)
+        try:
+            found = croniter(
+                self.expression, start, day_or=True, max_years_between_matches=MAX_YEARS
+            ).get_next(datetime)
+        except CroniterError:
+            raise CronError(
+                f"cron expression {self.expression!r} never fires "
+                f"(no firing time within {MAX_YEARS} years)"
+            ) from None
+        return found.astimezone(UTC)
 
 
 @dataclass

@@ -23,6 +23,7 @@ FLOORS: dict[str, int] = {
     "forecast.questions": 3,
     "forecast.validation": 4,
     "forecast.report": 4,
+    "forecast.sweeps": 4,
     "forecast.cli": 5,
 }
 """Subpackage -> floor; the package docstrings say the same in words."""

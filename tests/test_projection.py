@@ -162,3 +162,132 @@ def test_surprise_percentiles(forecaster):
 def test_bad_questions_give_clear_errors(forecaster, call, message):
     with pytest.raises((UsageError, UnknownScenarioError), match=message):
         call(forecaster)
+
+
+def _scenarios_with_levers(forecaster):
+    """Every bundled scenario with a start date, plus stock cuts starting on and off the grid."""
+    out = {n: s for n, s in forecaster.scenarios.items() if s.start_year is not None}
+    for start in (2026.5, 2026.6):
+        out[f"cut_{start}"] = Scenario(
+            name=f"cut_{start}",
+            description="test",
+            sources=(),
+            start_year=start,
+            levers={
+                "CN": Levers(additions_multiplier=0.9, growth_multiplier=0.8),
+                "US": Levers(additions_multiplier=0.9, efficiency_jump_oom=0.3),
+            },
+            threshold_horizon_minutes=None,
+        )
+    return out
+
+
+def test_levers_change_nothing_before_their_start(forecaster):
+    # A lever acts from its start date: the day before, every quantity of every country equals
+    # the status quo, and an arrival before the start is the status quo's (the old projection
+    # cut the stock from the grid point before the start, up to a quarter early).
+    p = forecaster.projector
+    for name, scenario in _scenarios_with_levers(forecaster).items():
+        t = scenario.start_year - 1.0 / 365.25
+        for code in COUNTRIES:
+            paths = p.country(code, scenario)
+            base = p.country(code)
+            if t > p.axes.data_end:
+                moved, still = p.at(paths, t), p.at(base, t)
+                for q in QUANTITIES:
+                    assert np.array_equal(moved[q], still[q]), (name, code, q)
+            early = base.arrival < scenario.start_year
+            assert np.array_equal(paths.arrival[early], base.arrival[early]), (name, code)
+            assert np.all(paths.arrival[~early] >= scenario.start_year), (name, code)
+
+
+def test_additions_cut_starts_at_the_start_date(forecaster):
+    # A 10% cut of additions moves the stock by about 10% of one day's additions the day after
+    # the start, not by a quarter's worth.
+    p = forecaster.projector
+    for start in (2026.5, 2026.6):
+        s = Scenario(
+            name="cut",
+            description="test",
+            sources=(),
+            start_year=start,
+            levers={"CN": Levers(additions_multiplier=0.9)},
+            threshold_horizon_minutes=None,
+        )
+        t = start + 1.0 / 365.25
+        cut = p.at(p.country("CN", s), t)["compute_stock_h100e"]
+        base = p.at(p.country("CN"), t)["compute_stock_h100e"]
+        assert np.all(cut <= base * (1 + 1e-6))
+        assert np.median(cut / base) > 1 - 1e-3
+        # and it keeps acting afterwards, on and off the grid points
+        for later in (start + 1.0, start + 1.1):
+            cut = p.at(p.country("CN", s), later)["compute_stock_h100e"]
+            base = p.at(p.country("CN"), later)["compute_stock_h100e"]
+            assert np.median(cut / base) < 0.99
+
+
+def test_chip_additions_continue_from_the_last_observed_quarter(quick_run, capsys, monkeypatch):
+    # The projection starts from the AR(1) state at the data end, not from the trend: the
+    # fitted additions at the last observed quarter are the observation, and one quarter on the
+    # projected median has moved by at most one quarter of trend growth plus one quarter of
+    # AR(1) reversion (the old projection restarted 1.6x (US) and 1.8x (CN) above it).
+    import json
+
+    from forecast.cli.main import run
+    from forecast.model.projection import _country_params
+    from forecast.questions.forecaster import Forecaster
+
+    store, result = quick_run
+    forecaster = Forecaster.from_store(store, result.run_id)
+    p = forecaster.projector
+    monkeypatch.setenv("FORECAST_HOME", str(store.home))
+    for code in COUNTRIES:
+        argv = [
+            "ask", "trajectory", "--quantity", "chip_additions_h100e_per_year",
+            "--country", code, "--at", "2025-11-15", "--at", "2026-02-15", "--json",
+            "--run", result.run_id,
+        ]  # fmt: skip
+        assert run(argv) == 0
+        answer = json.loads(capsys.readouterr().out)
+        assert answer["unit"] == "H100e/yr"
+        last_q, next_q = (
+            next(q["value"] for q in pt["quantiles"] if q["q"] == 0.5) for pt in answer["points"]
+        )
+        ts, ys = p.stock_additions[code]
+        last = float(np.exp(ys[-1]))
+        assert last_q == pytest.approx(last, rel=0.02)
+        prm = _country_params(p.draws, code)
+        resid = ys[-1] - (prm["ln_a"] + prm["g"] * (ts[-1] - p.axes.reference))
+        bound = np.median(np.abs(prm["g"])) / 4 + np.median(
+            (1 - p.draws["stock_ar1"]) * np.abs(resid)
+        )
+        assert abs(np.log(next_q / last)) <= bound, (code, next_q, last, bound)
+
+
+def test_spend_and_power_follow_additions_and_stock(forecaster):
+    p = forecaster.projector
+    for code in COUNTRIES:
+        for t in (2025.5, 2027.0, 2030.0):
+            v = forecaster.values_at(code, t, predictive=False)
+            price = p.price_per_h100e(t)
+            assert v["chip_spend_usd_per_year"] == pytest.approx(
+                v["chip_additions_h100e_per_year"] * price, rel=1e-9
+            )
+            watts = v["chip_power_gw"] * 1e9 / v["compute_stock_h100e"]
+            # the stock's mean TDP per H100e lies between today's chips' and older ones'
+            assert np.all(watts >= p.watts_per_h100e(t) * (1 - 1e-6))
+            assert np.all(watts <= p.watts_per_h100e(p.axes.origin))
+        # spend saturates: additions spend stays below the spend ceiling, lifted by the share of
+        # demand unmet at the data end (1 + u0^4)^(1/4) when a ceiling was already near there
+        paths = p.baseline(code)
+        spend = paths.additions * p.price_per_h100e(p.grid)[None, :]
+        ceiling = p.draws[f"chip_spend_ceiling_{code.lower()}"]
+        power_ceiling = p.draws[f"chip_power_ceiling_{code.lower()}"] * 1e9
+        life = p.draws["chip_useful_life_years"]
+        used = np.maximum(
+            spend[:, 0] / ceiling,
+            paths.additions[:, 0] * p.watts_per_h100e(p.grid[0]) * life / power_ceiling,
+        )
+        bound = ceiling * (1 + used**4) ** 0.25
+        assert np.all(spend.max(axis=1) <= bound * (1 + 1e-6))
+        assert np.all(np.isfinite(spend)) and np.all(spend > 0)

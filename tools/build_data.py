@@ -12,6 +12,10 @@ source files; the ``estimates`` and ``export_controls`` rows are literal rows be
 in our own words from the facts file (each checked against it: the script fails if a figure it
 quotes is no longer in the facts file). Every written table is validated against the schemas
 in ``forecast.data.tables`` before the script reports success.
+
+The row mappings (which publisher columns become which curated cells) live in the library
+(``forecast.data.source_epoch``, ``forecast.data.source_metr``), shared with
+``forecast data import``; this script adds the cross-file checks and the literal tables.
 """
 
 from __future__ import annotations
@@ -19,10 +23,8 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import math
-import re
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,51 +33,33 @@ from types import ModuleType
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-VINTAGE = "2025-12-31"
-FIRST_YEAR, LAST_YEAR = 2018, 2025
+if str(REPO_ROOT) not in sys.path:  # importable from the repository root without installing
+    sys.path.insert(0, str(REPO_ROOT))
 
-EPOCH_MODELS = ("Epoch AI, Data on AI Models", "https://epoch.ai/data/ai-models")
-EPOCH_OWNERS = ("Epoch AI, Data on AI Chip Owners", "https://epoch.ai/data/ai-chip-owners")
-EPOCH_ECI = ("Epoch AI, Epoch Capabilities Index", "https://epoch.ai/eci")
-EPOCH_HARDWARE = (
-    "Epoch AI, Data on Machine Learning Hardware",
-    "https://epoch.ai/data/machine-learning-hardware",
+from forecast.data import source_epoch as epoch  # noqa: E402
+from forecast.data import source_metr as metr  # noqa: E402
+from forecast.data.source_common import (  # noqa: E402
+    EPOCH_HARDWARE,
+    FIRST_YEAR,
+    METR_URL,
+    Row,
+    SourceFormatError,
+    clean,
+    fmt_cell,
+    read_csv_text,
 )
-METR_URL = "https://metr.org/time-horizons/"
 
-Row = dict[str, object]
+VINTAGE = "2025-12-31"
+LAST_YEAR = 2025
 
 
-class BuildError(Exception):
+class BuildError(SourceFormatError):
     """The source data do not look as this script expects; the message says what differs."""
 
 
 # --------------------------------------------------------------------------------------------
 # Output
 # --------------------------------------------------------------------------------------------
-
-
-def fmt_number(x: float) -> str:
-    """Shortest exact text of a number: integers below 1e16 without a decimal point."""
-    if not math.isfinite(x):
-        raise BuildError(f"non-finite number {x!r}")
-    if x == int(x) and abs(x) < 1e16:
-        return str(int(x))
-    return repr(float(x))
-
-
-def fmt_cell(value: object) -> str:
-    """CSV text of one cell: empty for None, true/false for flags, exact numbers."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return fmt_number(float(value))
-    text = str(value)
-    if text != text.strip() or "\n" in text:
-        raise BuildError(f"cell {text!r} has stray whitespace")
-    return text
 
 
 def write_table(out: Path, name: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
@@ -93,33 +77,9 @@ def write_table(out: Path, name: str, columns: Sequence[str], rows: Iterable[Row
     return count
 
 
-# --------------------------------------------------------------------------------------------
-# Reading sources
-# --------------------------------------------------------------------------------------------
-
-
 def read_csv(path: Path, header_prefix: str | None = None) -> list[dict[str, str]]:
     """Rows of a CSV file; with ``header_prefix``, lines before the header are skipped."""
-    text = path.read_text(encoding="utf-8")
-    if header_prefix is not None:
-        lines = text.split("\n")
-        start = next((i for i, line in enumerate(lines) if line.startswith(header_prefix)), None)
-        if start is None:
-            raise BuildError(f"{path.name}: no header line starting with {header_prefix!r}")
-        text = "\n".join(lines[start:])
-    return list(csv.DictReader(io.StringIO(text, newline="")))
-
-
-def number(text: str) -> float | None:
-    """A float from a source cell, or None when the cell is empty."""
-    text = text.strip()
-    return float(text) if text else None
-
-
-def clean(text: str) -> str:
-    """Collapse the whitespace of a source name (the sources carry stray tabs and newlines; a
-    line break after a hyphen, as in "Cosmos-1.0-<newline>Diffusion-14B", is removed)."""
-    return re.sub(r"\s+", " ", re.sub(r"-[ \t]*\n\s*", "-", text)).strip()
+    return read_csv_text(path.read_text(encoding="utf-8"), header_prefix, path.name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,55 +100,18 @@ MODEL_COLUMNS = (
     "source",
     "source_url",
 )
-CONFIDENCES = ("Confident", "Likely", "Speculative", "Unknown")
-
-
-def _flag(text: str) -> bool:
-    if text not in ("True", "False"):
-        raise BuildError(f"expected True/False, got {text!r}")
-    return text == "True"
 
 
 def build_models(source: Path, notes: list[str]) -> list[Row]:
     """US/CN models 2018-2025 with training compute, from the derived Epoch file."""
-    rows: list[Row] = []
-    dropped: Counter[str] = Counter()
-    for r in read_csv(source / "us_china_models_with_compute_2018_2025.csv"):
-        date, flop = r["publication_date"], number(r["training_compute_flop"])
-        if not FIRST_YEAR <= int(date[:4]) <= LAST_YEAR or date > VINTAGE:
-            dropped["outside 2018-2025"] += 1
-            continue
-        if r["country"] not in ("US", "CN"):
-            dropped[f"country {r['country']!r}"] += 1
-            continue
-        if flop is None or flop <= 0:
-            dropped["no positive training compute"] += 1
-            continue
-        confidence = r["confidence"] or "Unknown"
-        if confidence not in CONFIDENCES:
-            raise BuildError(f"models: unexpected confidence {confidence!r}")
-        rows.append(
-            {
-                "model": clean(r["model"]),
-                "date": date,
-                "organization": clean(r["organization"]),
-                "country": r["country"],
-                "training_flop": flop,
-                "confidence": confidence,
-                "domain": clean(r["domain"]) or None,
-                "notable": _flag(r["epoch_notable"]),
-                "large_scale": _flag(r["epoch_large_scale"]),
-                "frontier": _flag(r["epoch_frontier"]),
-                "source": EPOCH_MODELS[0],
-                "source_url": EPOCH_MODELS[1],
-            }
-        )
-    if any(not r["organization"] for r in rows):
-        raise BuildError("models: a row has no organization")
-    notes.append(f"models: {len(rows)} rows; dropped {dict(dropped) or 'none'}")
+    mapped = epoch.models_derived(
+        read_csv(source / "us_china_models_with_compute_2018_2025.csv"), VINTAGE
+    )
+    rows = mapped.rows
+    notes.append(f"models: {len(rows)} rows; dropped {dict(mapped.skipped) or 'none'}")
     notes.append(f"models: {sum(r['domain'] is None for r in rows)} rows without a domain")
     notes.extend(_mixed_country_note(source, {str(r["model"]) for r in rows}))
-    return sorted(rows, key=lambda r: (str(r["date"]), str(r["model"])))
+    return rows
 
 
 def _mixed_country_note(source: Path, kept: set[str]) -> list[str]:
@@ -203,7 +126,7 @@ def _mixed_country_note(source: Path, kept: set[str]) -> list[str]:
         for name, r in raw.items()
         if r["Training compute (FLOP)"].strip()
         and FIRST_YEAR <= int(r["Publication date"][:4] or 0) <= LAST_YEAR
-        and {"United States of America", "China"}
+        and {epoch.USA, epoch.CHINA}
         <= {c.strip() for c in r["Country (of organization)"].split(",")}
     )
     missing = sorted(kept - set(raw))
@@ -228,48 +151,6 @@ STOCK_COLUMNS = (
     "source",
     "source_url",
 )
-US_OWNERS = {
-    "Google": "google",
-    "Microsoft": "microsoft",
-    "Meta": "meta",
-    "Amazon": "amazon",
-    "Oracle": "oracle",
-    "CoreWeave": "coreweave",
-    "xAI": "xai",
-}
-CHINA_DESIGNERS = {
-    "Nvidia": "china_nvidia",
-    "Huawei": "china_huawei",
-    "Cambricon": "china_cambricon",
-    "AMD": "china_amd",
-}
-OWNER_HOLDERS = {**US_OWNERS, "Other": "other", "China (smuggled)": "china_smuggled"}
-HOLDERS = (*US_OWNERS.values(), "other", *CHINA_DESIGNERS.values(), "china_smuggled")
-US_NOTE = (
-    "median; Epoch ranges ~2x wide (90%); source p5/p95 are summed per designer, not an interval"
-)
-CN_NOTE = (
-    "median; per-owner p5/p95 not valid intervals (sums over designers, Huawei ranges missing)"
-)
-SMUGGLED_NOTE = "speculative estimate (Epoch, off by default); median"
-
-
-def _quarter_end(q: str) -> str:
-    year, quarter = int(q[:4]), int(q[5])
-    month = 3 * quarter
-    day = 31 if month in (3, 12) else 30
-    return f"{year:04d}-{month:02d}-{day:02d}"
-
-
-def _holder_note(holder: str, tracked: bool, first: str | None) -> str:
-    """The ``uncertainty`` text of one holder-quarter."""
-    if not tracked:
-        if holder == "china_smuggled":
-            return f"0: Epoch's speculative smuggling series (off by default) starts {first}"
-        return f"0: not tracked by Epoch before {first} (zero means not tracked, not none)"
-    if holder == "china_smuggled":
-        return SMUGGLED_NOTE
-    return CN_NOTE if holder.startswith("china_") else US_NOTE
 
 
 def build_compute_stock(source: Path, notes: list[str]) -> list[Row]:
@@ -280,40 +161,11 @@ def build_compute_stock(source: Path, notes: list[str]) -> list[Row]:
     quarters = [r["quarter_end"] for r in summary]
     if quarters != sorted(quarters) or quarters[0] != "2022Q1" or quarters[-1] != "2025Q4":
         raise BuildError(f"compute_stock: unexpected quarters {quarters}")
-    values: dict[tuple[str, str], float] = {}
-    owner_totals: dict[tuple[str, str], float] = {}
-    for r in by_owner:
-        owner_totals[(r["quarter"], r["owner"])] = float(r["h100e"])
-        holder = OWNER_HOLDERS.get(r["owner"])
-        if holder is not None:
-            values[(r["quarter"], holder)] = float(r["h100e"])
-    maker_sums: defaultdict[tuple[str, str], float] = defaultdict(float)
-    for r in by_maker:
-        maker_sums[(r["quarter"], r["owner"])] += float(r["h100e"])
-        if r["owner"] == "China":
-            values[(r["quarter"], CHINA_DESIGNERS[r["manufacturer"]])] = float(r["h100e"])
+    values, owner_totals = epoch.owner_values(by_owner)
+    china, maker_sums = epoch.maker_values(by_maker)
+    values.update(china)
     _check_stock(quarters, values, owner_totals, maker_sums, summary, notes)
-    rows: list[Row] = []
-    for holder in HOLDERS:
-        seen = [q for q in quarters if (q, holder) in values]
-        first = seen[0] if seen else None
-        for q in quarters:
-            tracked = (q, holder) in values
-            country = "US" if holder in US_OWNERS.values() else "CN"
-            rows.append(
-                {
-                    "quarter": q,
-                    "date": _quarter_end(q),
-                    "holder": holder,
-                    "country": "OTHER" if holder == "other" else country,
-                    "h100e": values.get((q, holder), 0.0),
-                    "uncertainty": _holder_note(holder, tracked, first),
-                    "source": EPOCH_OWNERS[0],
-                    "source_url": EPOCH_OWNERS[1],
-                }
-            )
-    order = {h: i for i, h in enumerate(HOLDERS)}
-    return sorted(rows, key=lambda r: (str(r["quarter"]), order[str(r["holder"])]))
+    return epoch.stock_rows(quarters, values, epoch.HOLDERS)
 
 
 def _check_stock(
@@ -331,13 +183,13 @@ def _check_stock(
     )
     for r in summary:
         q = r["quarter_end"]
-        china = sum(values.get((q, h), 0.0) for h in CHINA_DESIGNERS.values())
+        china = sum(values.get((q, h), 0.0) for h in epoch.CHINA_DESIGNERS.values())
         if china != float(r["china_legal_h100e"]) or china != owner_totals[(q, "China")]:
             raise BuildError(f"compute_stock {q}: China holders sum {china} != legal total")
         smuggled = values.get((q, "china_smuggled"), 0.0)
         if smuggled != float(r["china_smuggled_h100e"]):
             raise BuildError(f"compute_stock {q}: smuggled {smuggled} != summary")
-        world = sum(values.get((q, h), 0.0) for h in HOLDERS)
+        world = sum(values.get((q, h), 0.0) for h in epoch.HOLDERS)
         if world != float(r["world_total_h100e"]):
             raise BuildError(f"compute_stock {q}: holders sum {world} != world total")
     notes.append(
@@ -361,77 +213,13 @@ ECI_COLUMNS = (
     "source",
     "source_url",
 )
-USA, CHINA = "United States of America", "China"
-
-
-def _eci_country(text: str) -> str:
-    """US, CN, MIXED (both) or OTHER from Epoch's comma-separated country names."""
-    names = {c.strip() for c in text.split(",") if c.strip()}
-    if names == {USA}:
-        return "US"
-    if names == {CHINA}:
-        return "CN"
-    if {USA, CHINA} <= names:
-        return "MIXED"
-    return "OTHER"
 
 
 def build_eci(source: Path, notes: list[str]) -> list[Row]:
-    """One row per scored US/CN model: versions grouped by cleaned ``Model name``; keep the
-    highest score and the earliest release date among the versions with that score."""
-    raw = read_csv(source / "epoch_capabilities_index_2025.csv")
-    countries = Counter(_eci_country(r["Country"]) for r in raw)
-    scored = [r for r in raw if r["ECI Score"].strip()]
-    groups: defaultdict[str, list[dict[str, str]]] = defaultdict(list)
-    for r in scored:
-        name = clean(r["Model name"]) or clean(r["Model version"])
-        groups[name].append(r)
-    rows: list[Row] = []
-    skipped: Counter[str] = Counter()
-    for name, versions in groups.items():
-        best = max(float(v["ECI Score"]) for v in versions)
-        top = sorted(
-            (v for v in versions if float(v["ECI Score"]) == best), key=lambda v: v["Release date"]
-        )
-        chosen = top[0]
-        country = _eci_country(chosen["Country"])
-        if country not in ("US", "CN"):
-            skipped[country] += 1
-            continue
-        if not chosen["Release date"] or chosen["Release date"] > VINTAGE:
-            skipped["no date or after vintage"] += 1
-            continue
-        flops = sorted({f for v in top if (f := number(v["Training compute (FLOP)"])) is not None})
-        if len(flops) > 1:
-            raise BuildError(f"eci: versions of {name!r} disagree on compute {flops}")
-        flop = flops[0] if flops else None
-        label = chosen["Confidence"].strip()
-        confidence = label if flop is not None and label in CONFIDENCES else "Unknown"
-        rows.append(
-            {
-                "model": name,
-                "date": chosen["Release date"],
-                "organization": clean(chosen["Organization"]),
-                "country": country,
-                "eci": best,
-                "training_flop": flop,
-                "confidence": confidence,
-                "source": EPOCH_ECI[0],
-                "source_url": EPOCH_ECI[1],
-            }
-        )
-    multi = sum(len({v["ECI Score"] for v in vs}) > 1 for vs in groups.values())
-    notes.append(
-        f"eci: {len(raw)} source rows, {len(scored)} with a score, {len(groups)} distinct scored "
-        f"models ({multi} with more than one score); kept {len(rows)} US/CN; "
-        f"skipped {dict(skipped)}"
-    )
-    notes.append(
-        "eci: source rows by country class (all rows, scored or not): "
-        f"{dict(sorted(countries.items()))}"
-    )
-    notes.append(f"eci: {sum(r['training_flop'] is not None for r in rows)} kept rows have compute")
-    return sorted(rows, key=lambda r: (str(r["date"]), str(r["model"])))
+    """One row per scored US/CN model (the version rule is in ``source_epoch.eci_rows``)."""
+    mapped = epoch.eci_rows(read_csv(source / "epoch_capabilities_index_2025.csv"), VINTAGE)
+    notes.extend(mapped.notes)
+    return mapped.rows
 
 
 # --------------------------------------------------------------------------------------------
@@ -452,128 +240,27 @@ METR_COLUMNS = (
     "source",
     "source_url",
 )
-DEVELOPER_COUNTRY = {
-    "OpenAI": "US",
-    "Anthropic": "US",
-    "Google DeepMind": "US",
-    "xAI": "US",
-    "Alibaba": "CN",
-    "DeepSeek": "CN",
-    "Moonshot": "CN",
-}
-METR_MODELS: dict[str, tuple[str, str]] = {
-    # METR key: (model name, aligned with Epoch's ECI names where ECI has the model; developer)
-    "gpt2": ("GPT-2", "OpenAI"),
-    "davinci_002": ("GPT-3 (davinci-002)", "OpenAI"),
-    "gpt_3_5_turbo_instruct": ("GPT-3.5 Turbo Instruct", "OpenAI"),
-    "gpt_4": ("GPT-4 (Mar 2023)", "OpenAI"),
-    "gpt_4_1106": ("GPT-4 Turbo (Nov 2023)", "OpenAI"),
-    "gpt_4_1106_inspect": ("GPT-4 Turbo (Nov 2023)", "OpenAI"),
-    "gpt_4_0125": ("GPT-4 Turbo (Jan 2024)", "OpenAI"),
-    "gpt_4_turbo": ("GPT-4 Turbo (Apr 2024)", "OpenAI"),
-    "gpt_4_turbo_inspect": ("GPT-4 Turbo (Apr 2024)", "OpenAI"),
-    "gpt_4o": ("GPT-4o", "OpenAI"),
-    "gpt_4o_inspect": ("GPT-4o", "OpenAI"),
-    "o1_preview": ("o1-preview", "OpenAI"),
-    "o1_elicited": ("o1", "OpenAI"),
-    "o1_inspect": ("o1", "OpenAI"),
-    "o3": ("o3", "OpenAI"),
-    "o3_inspect": ("o3", "OpenAI"),
-    "o4-mini": ("o4-mini", "OpenAI"),
-    "gpt-oss-120b": ("gpt-oss-120b", "OpenAI"),
-    "gpt_5": ("GPT-5", "OpenAI"),
-    "gpt_5_2025_08_07_inspect": ("GPT-5", "OpenAI"),
-    "gpt_5_1_codex_max": ("GPT-5.1-Codex-Max", "OpenAI"),
-    "claude_3_opus": ("Claude 3 Opus", "Anthropic"),
-    "claude_3_opus_inspect": ("Claude 3 Opus", "Anthropic"),
-    "claude_3_5_sonnet": ("Claude 3.5 Sonnet", "Anthropic"),
-    "claude_3_5_sonnet_20240620_inspect": ("Claude 3.5 Sonnet", "Anthropic"),
-    "claude_3_5_sonnet_20241022": ("Claude 3.5 Sonnet (October 2024)", "Anthropic"),
-    "claude_3_5_sonnet_20241022_inspect": ("Claude 3.5 Sonnet (October 2024)", "Anthropic"),
-    "claude_3_7_sonnet": ("Claude 3.7 Sonnet", "Anthropic"),
-    "claude_3_7_sonnet_inspect": ("Claude 3.7 Sonnet", "Anthropic"),
-    "claude_4_opus": ("Claude Opus 4", "Anthropic"),
-    "claude_4_opus_inspect": ("Claude Opus 4", "Anthropic"),
-    "claude_4_sonnet": ("Claude Sonnet 4", "Anthropic"),
-    "claude_4_1_opus": ("Claude Opus 4.1", "Anthropic"),
-    "claude_sonnet_4_5": ("Claude Sonnet 4.5", "Anthropic"),
-    "claude_opus_4_5": ("Claude Opus 4.5", "Anthropic"),
-    "claude_opus_4_5_inspect": ("Claude Opus 4.5", "Anthropic"),
-    "gemini_2_5_pro_preview": ("Gemini 2.5 Pro (Jun 2025)", "Google DeepMind"),
-    "grok_4": ("Grok 4", "xAI"),
-    "qwen_2_72b": ("Qwen2-72B", "Alibaba"),
-    "qwen_2_5_72b": ("Qwen2.5-72B", "Alibaba"),
-    "deepseek_v3": ("DeepSeek-V3", "DeepSeek"),
-    "deepseek_v3_0324": ("DeepSeek-V3 (Mar 2025)", "DeepSeek"),
-    "deepseek_r1": ("DeepSeek-R1", "DeepSeek"),
-    "deepseek_r1_0528": ("DeepSeek-R1 (May 2025)", "DeepSeek"),
-    "kimi_k2_thinking": ("Kimi K2 Thinking", "Moonshot"),
-}
-METR_FILES = {"v1.0": "metr_benchmark_results_1_0.yaml", "v1.1": "metr_benchmark_results_1_1.yaml"}
-METR_SOURCES = {
-    "v1.0": "METR, time horizons of AI agents (task suite v1.0)",
-    "v1.1": "METR, time horizons of AI agents (task suite v1.1, Jan 2026 release)",
-}
-
-
-def _flat_suite(text: str) -> str:
-    if text.startswith("METR-Horizon-v1.1"):
-        return "v1.1"
-    if text == "METR-Horizon-v1.0":
-        return "v1.0"
-    raise BuildError(f"metr: unknown task suite {text!r}")
 
 
 def build_metr(source: Path, notes: list[str]) -> list[Row]:
     """One row per (model, suite) from METR's YAML files, cross-checked with the flat CSV."""
     rows: list[Row] = []
-    from_yaml: dict[tuple[str, str], tuple[str, list[float | None]]] = {}
-    for suite, name in METR_FILES.items():
+    by_key: dict[str, Row] = {}
+    for name in metr.METR_FILES.values():
         doc = yaml.safe_load((source / name).read_text(encoding="utf-8"))
-        for key, entry in doc["results"].items():
-            if key not in METR_MODELS:
-                raise BuildError(f"metr: no name/country for METR model key {key!r}")
-            m = entry["metrics"]
-            p50, p80 = m["p50_horizon_length"], m.get("p80_horizon_length") or {}
-            numbers = [p50["estimate"], p50["ci_low"], p50["ci_high"]]
-            numbers += [p80.get("estimate"), p80.get("ci_low"), p80.get("ci_high")]
-            date = str(entry["release_date"])
-            from_yaml[(key, suite)] = (date, numbers)
-            model, developer = METR_MODELS[key]
-            fields = ("p50_minutes", "p50_low", "p50_high", "p80_minutes", "p80_low", "p80_high")
-            rows.append(
-                {
-                    "model": model,
-                    "date": date,
-                    "country": DEVELOPER_COUNTRY[developer],
-                    "suite": suite,
-                    **{
-                        f: None if n is None else float(n)
-                        for f, n in zip(fields, numbers, strict=True)
-                    },
-                    "source": METR_SOURCES[suite],
-                    "source_url": METR_URL,
-                }
-            )
-    flat = read_csv(source / "metr_time_horizons_flat.csv")
-    for r in flat:
-        key = (r["model_key"], _flat_suite(r["task_suite"]))
-        date, numbers = from_yaml[key]
-        cols = (
-            "p50_minutes",
-            "p50_ci_low",
-            "p50_ci_high",
-            "p80_minutes",
-            "p80_ci_low",
-            "p80_ci_high",
-        )
-        if r["release_date"] != date or any(
-            not math.isclose(float(r[c]), float(n or 0.0), rel_tol=1e-9)
-            for c, n in zip(cols, numbers, strict=True)
-        ):
+        mapped = metr.yaml_rows(doc, VINTAGE, strict=True)
+        if sum(mapped.skipped.values()):
+            raise BuildError(f"metr: {name} rows left out: {dict(mapped.skipped)}")
+        rows.extend(mapped.rows)
+        by_key.update(zip(mapped.keys, mapped.rows, strict=True))
+    flat = metr.flat_rows(read_csv(source / "metr_time_horizons_flat.csv"), VINTAGE)
+    if sum(flat.skipped.values()):
+        raise BuildError(f"metr: flat file rows left out: {dict(flat.skipped)}")
+    for key, row in zip(flat.keys, flat.rows, strict=True):
+        if key not in by_key or not metr.agree(by_key[key], row):
             raise BuildError(f"metr: flat file disagrees with YAML for {key}")
-    if len(flat) != len(from_yaml):
-        raise BuildError(f"metr: flat file has {len(flat)} rows, YAML files {len(from_yaml)}")
+    if len(flat.rows) != len(by_key):
+        raise BuildError(f"metr: flat file has {len(flat.rows)} rows, YAML files {len(by_key)}")
     keys = Counter((r["model"], r["suite"]) for r in rows)
     if max(keys.values()) > 1:
         raise BuildError(f"metr: two METR keys map to one (model, suite): {keys.most_common(1)}")
@@ -584,14 +271,8 @@ def build_metr(source: Path, notes: list[str]) -> list[Row]:
 
 def metr_doubling(source: Path) -> dict[str, float]:
     """METR v1.1's published doubling times (days), to check the estimates rows against."""
-    doc = yaml.safe_load((source / METR_FILES["v1.1"]).read_text(encoding="utf-8"))
-    d = doc["doubling_time_in_days"]
-    return {
-        "from_2023": d["from_2023_on"]["point_estimate"],
-        "from_2023_low": d["from_2023_on"]["ci_low"],
-        "from_2023_high": d["from_2023_on"]["ci_high"],
-        "all_time": d["all_time_stitched"]["point_estimate"],
-    }
+    path = source / metr.METR_FILES["v1.1"]
+    return metr.doubling(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
 # --------------------------------------------------------------------------------------------
@@ -609,40 +290,13 @@ HARDWARE_COLUMNS = (
     "source",
     "source_url",
 )
-DESIGNER_FILL = {"GroqChip LPU v1": "Groq"}  # Epoch leaves the manufacturer empty
 
 
 def build_hardware(source: Path, notes: list[str]) -> list[Row]:
     """Accelerators released 2016-2025 with at least one of BF16/FP8/INT8 throughput."""
-    rows: list[Row] = []
-    for r in read_csv(source / "epoch_ml_hardware_2025-12.csv"):
-        date = r["Release date"].strip()
-        bf16 = number(r["Tensor-FP16/BF16 performance (FLOP/s)"])
-        fp8 = number(r["FP8 performance (FLOP/s)"])
-        int8 = number(r["INT8 performance (OP/s)"])
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) or not 2016 <= int(date[:4]) <= 2025:
-            continue
-        if date > VINTAGE or (bf16 is None and fp8 is None and int8 is None):
-            continue
-        name = clean(r["Hardware name"])
-        designer = clean(r["Manufacturer"]) or DESIGNER_FILL.get(name, "")
-        if not designer:
-            raise BuildError(f"hardware: no designer for {name!r}")
-        rows.append(
-            {
-                "accelerator": name,
-                "designer": designer,
-                "release_date": date,
-                "bf16_flops": bf16,
-                "fp8_flops": fp8,
-                "int8_ops": int8,
-                "price_usd": number(r["Release price (USD)"]),
-                "source": EPOCH_HARDWARE[0],
-                "source_url": EPOCH_HARDWARE[1],
-            }
-        )
-    notes.append(f"hardware: {len(rows)} accelerators")
-    return sorted(rows, key=lambda r: (str(r["release_date"]), str(r["accelerator"])))
+    mapped = epoch.hardware_rows(read_csv(source / "epoch_ml_hardware_2025-12.csv"), VINTAGE)
+    notes.append(f"hardware: {len(mapped.rows)} accelerators")
+    return mapped.rows
 
 
 # --------------------------------------------------------------------------------------------
@@ -1126,9 +780,7 @@ def build_events(facts: str, notes: list[str]) -> list[Row]:
 
 
 def _datasets_module() -> ModuleType:
-    """``forecast.data.tables`` (importable from the repository root without installing)."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
+    """``forecast.data.tables`` (the schemas the written tables are checked against)."""
     import forecast.data.tables as datasets
 
     return datasets
@@ -1172,7 +824,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         counts = build(args.source, args.facts, args.out)
-    except (BuildError, OSError, KeyError, ValueError) as exc:
+    except (SourceFormatError, OSError, KeyError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for name, count in counts.items():

@@ -66,8 +66,11 @@ def surprise_items(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question of the run named by ``--run`` (default: the current run)."""
+    from forecast.cli.ask_more import handled
     from forecast.questions.forecaster import Forecaster
 
+    if handled(args, surprise_items):  # new questions, or --threshold/--lever/--given
+        return 0
     q = args.question
     items = surprise_items(args) if q == "surprise" else []
     forecaster = Forecaster.from_store(run_id=args.run)
@@ -91,7 +94,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         answer = forecaster.race(args.scenario, within_years=args.within)
         emit(answer, args.json, text.format_race)
     elif q == "trajectory":
-        answer = forecaster.trajectory(args.quantity, args.country, args.at, args.scenario)
+        answer = forecaster.trajectory(
+            args.quantity, args.country, args.at, args.scenario, latent=args.latent
+        )
         emit(answer, args.json, text.format_trajectory)
     elif q == "surprise":
         countries = args.country or None

@@ -1,7 +1,9 @@
 """``forecast backtest``: refit at past cutoffs (or judge new data) and print the scores.
 
-A cutoff run that fails the diagnostics gate is still scored (its status and diagnostics are in
-the output, and a warning goes to stderr); the exit status is 0 once every cutoff is scored.
+Cutoff refits run as a sweep (``forecast.sweeps.backtest``: stored once in the sweep store,
+resumed, on ``--scheduler``'s engine, inline by default). A cutoff fit that fails the
+diagnostics gate is still scored and shown, but reported apart and never pooled into the summary
+(a warning goes to stderr); the exit status is 0 once every cutoff is scored.
 """
 
 from __future__ import annotations
@@ -44,6 +46,14 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     """Run the backtest and print its payload (JSON) or its tables (text)."""
     from forecast.validation.backtest import run_backtest
 
-    payload = run_backtest(config_from_args(args), log=say)
-    emit(payload, args.json, format_backtest)
+    config = config_from_args(args)
+    if config.use_current or config.extra:  # judging user files: no refit grid to sweep
+        emit(run_backtest(config, log=say), args.json, format_backtest)
+        return 0
+    from forecast.cli.sweep_cmd import format_backtest_sweep, scheduler_of
+    from forecast.sweeps.backtest import run_backtest_sweep
+
+    scheduler = scheduler_of(getattr(args, "scheduler", None) or "inline")
+    payload = run_backtest_sweep(config, log=say, scheduler=scheduler)
+    emit(payload, args.json, format_backtest_sweep)
     return 0

@@ -1,5 +1,5 @@
 """The ``forecast`` command line: argument wiring for data check, priors check, fit, runs, ask,
-backtest, report and serve.
+backtest, sweep, report and serve.
 
 Each command's handler lives in its own module (``ask``, ``fit_cmd``, ``runs``, ``data_cmd``,
 ``backtest_cmd``, ``report_cmd``), every text rendering of an answer in ``text`` and the writing
@@ -18,8 +18,15 @@ import sys
 from collections.abc import Callable, Sequence
 
 from forecast.cli.ask import cmd_ask
+from forecast.cli.ask_more import add_options, add_questions
 from forecast.cli.backtest_cmd import cmd_backtest
-from forecast.cli.data_cmd import cmd_data_check, cmd_priors_check
+from forecast.cli.data_cmd import (
+    cmd_data_check,
+    cmd_data_export,
+    cmd_data_import,
+    cmd_data_retract,
+    cmd_priors_check,
+)
 from forecast.cli.fit_cmd import cmd_fit
 from forecast.cli.output import flush_stdout, pipe_closed
 from forecast.cli.runs import cmd_runs
@@ -93,6 +100,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 # -- parser ------------------------------------------------------------------------------------
+def add_data_commands(data: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``forecast data import|retract|export`` (the observation store under FORECAST_HOME)."""
+    imp = data.add_parser("import", help="import a publisher's file into the observation store")
+    imp.add_argument(
+        "--source",
+        required=True,
+        choices=("epoch-models", "epoch-chip-owners", "epoch-eci", "epoch-hardware", "metr"),
+    )
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--dry-run", action="store_true", help="report only; store nothing")
+    imp.add_argument("--yes", action="store_true", help="store without asking")
+    imp.add_argument("--vintage", metavar="DATE", help="data vintage of the file (default today)")
+    imp.add_argument(
+        "--allow-implausible", action="store_true", help="accept values outside plausible ranges"
+    )
+    imp.add_argument("--by", metavar="NAME", help="name recorded with the rows (default cli:USER)")
+    imp.add_argument("--json", action="store_true")
+    imp.set_defaults(func=cmd_data_import)
+    ret = data.add_parser("retract", help="retract a stored observation (kept, leaves the fit)")
+    ret.add_argument("id", type=positive_int, metavar="ID")
+    ret.add_argument("--why", required=True, metavar="TEXT")
+    ret.add_argument("--by", metavar="NAME", help="name recorded (default cli:USER)")
+    ret.add_argument("--json", action="store_true")
+    ret.set_defaults(func=cmd_data_retract)
+    exp = data.add_parser("export", help="write active stored observations as CSV for fit --data")
+    exp.add_argument("out", metavar="DIR")
+    exp.add_argument("--json", action="store_true")
+    exp.set_defaults(func=cmd_data_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="forecast", description="Forecasts of breakthrough-level AI capability per country."
@@ -105,7 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = data.add_parser("check", help="validate the bundled tables and any extra files")
     check.add_argument("files", nargs="*", metavar="FILE")
     check.add_argument("--json", action="store_true")
+    check.add_argument(
+        "--allow-implausible",
+        action="store_true",
+        help="accept values outside the plausible ranges (deliberate outliers); listed",
+    )
     check.set_defaults(func=cmd_data_check)
+    add_data_commands(data)
 
     priors = sub.add_parser("priors", help="prior sets and scenarios").add_subparsers(
         dest="action", required=True
@@ -151,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--scenario", default=None, help="scenario name (default: status_quo)")
         p.add_argument("--run", default=None, help="run id (default: the current run)")
         p.add_argument("--json", action="store_true")
+        add_options(p)
 
     arr = asks.add_parser("arrival", help="arrival quantiles, quarterly CDF, P(later)")
     arr.add_argument("--country", required=True)
@@ -172,6 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     traj.add_argument("--quantity", required=True)
     traj.add_argument("--country", required=True)
     traj.add_argument("--at", action="append", required=True, metavar="DATE")
+    traj.add_argument(
+        "--latent",
+        action="store_true",
+        help="the latent frontier path instead of the predictive of an observation",
+    )
     common(traj)
     sur = asks.add_parser("surprise", help="posterior-predictive percentile of a new observation")
     sur.add_argument("--quantity")
@@ -181,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     sur.add_argument("--country", action="append")
     sur.add_argument("--file", help="CSV with quantity,date,value[,label]")
     common(sur)
+    add_questions(asks, common)
     ask.set_defaults(func=cmd_ask)
 
     back = sub.add_parser("backtest", help="refit at past cutoffs and score later observations")
@@ -194,8 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     back.add_argument("--priors", default="default")
     back.add_argument("--quick", action="store_true", help=QUICK_HELP)
+    back.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the cutoff fits on this Dask scheduler, 'local' (a new local cluster) or "
+        "'inline' (default: one after another in this process)",
+    )
     back.add_argument("--json", action="store_true")
     back.set_defaults(func=cmd_backtest)
+
+    from forecast.cli.sweep_cmd import add_parser as add_sweep
+
+    add_sweep(sub, QUICK_HELP, positive_int, non_negative_int)
 
     rep = sub.add_parser("report", help="render the dated forecast report")
     rep.add_argument("--run", default=None, help="run id (default: the current run)")

@@ -322,3 +322,117 @@ def format_backtest(payload: Mapping[str, Any]) -> str:
             lines.append(f"DeepSeek-V3 {quantity} percentile: {pct}")
     lines.append(f"wall time {payload['wall_seconds']} s")
     return "\n".join(lines)
+
+
+# -- thresholds, levers, conditions, drivers, external forecasts, Metaculus ----------------------
+def format_options(answer: Mapping[str, Any]) -> str:
+    """The lines a question answered under ``--threshold``/``--lever``/``--given`` adds."""
+    options = answer.get("options") or {}
+    lines = []
+    if "threshold" in options:
+        t = options["threshold"]
+        lines.append(
+            f"  threshold {t['label']} ({t['kind']} {t['value']:g} {t['unit']}; ECI level "
+            f"median {t['eci_level_median']:g})"
+        )
+    if "levers" in options:
+        lines.append(f"  levers: {' '.join(options['levers'])}")
+    if "given" in options:
+        g = options["given"]
+        eff = ", ".join(f"{c} {v:g}" for c, v in g["effective_draws"].items())
+        lines.append(
+            f"  given {' & '.join(g['conditions'])}: {g['kept_draws']} of {g['draws']} draws "
+            f"kept (P = {g['p_conditions']:.3f}); effective draws {eff}"
+        )
+    return "\n".join(lines)
+
+
+def with_options(formatter: Any) -> Any:
+    """A formatter that also prints the options an answer was given under."""
+
+    def render(answer: Any) -> str:
+        text = formatter(answer)
+        extra = format_options(answer) if isinstance(answer, Mapping) else ""
+        return f"{text}\n{extra}" if extra else text
+
+    return render
+
+
+def format_thresholds(t: Mapping[str, Any]) -> str:
+    """``forecast ask thresholds``: the named thresholds and the 80%-to-50% conversion."""
+    rows = [
+        [r["name"], r["kind"], f"{r['value']:g} {r['unit']}", r["description"]]
+        for r in t["thresholds"]
+    ]
+    conv = t["conversion"]
+    return "\n".join(
+        [
+            f"Default: {t['default']}",
+            *table(["name", "kind", "value", "what"], rows),
+            f"80% horizon -> 50% horizon: x {conv['horizon80_to_horizon50']:g} "
+            f"({conv['justification']})",
+        ]
+    )
+
+
+def format_drivers(d: Mapping[str, Any]) -> str:
+    """``forecast ask drivers``: share of the answer's variance per input group."""
+    what = f"P(arrival by {d['by']})" if d["quantity"] == "p_by" else f"arrival ({d['scale']})"
+    rows = [
+        [r["group"], f"{100 * r['share']:.1f}%", f"± {100 * r['mcse']:.1f}"]
+        if r["mcse"] is not None
+        else [r["group"], f"{100 * r['share']:.1f}%", "-"]
+        for r in d["groups"]
+    ]
+    return "\n".join(
+        [
+            f"Drivers of {d['country']} {what}, scenario {d['scenario']} (run {d['run_id']}, "
+            f"{d['draws']} draws)",
+            *table(["input group", "first-order share", "MC error"], rows),
+            f"  interactions and correlation (1 - sum): {100 * d['interactions']:.1f}%",
+            f"  method: {d['method']}",
+        ]
+    )
+
+
+def format_external(e: Mapping[str, Any]) -> str:
+    """``forecast ask external``: each external forecast beside ours."""
+    lines = [e["note"]]
+    for r in e["forecasts"]:
+        when = f"published {r['published']}" + (
+            f", snapshot {r['snapshot']}" if r.get("snapshot") else ""
+        )
+        lines.append(f"\n{r['id']}: {r['source']} ({when})")
+        lines.append(f"  event: {r['event']}; closest threshold of ours: {r['maps_to']}")
+        ours = r.get("ours")
+        for q, mine in zip(
+            r["quantiles"], (ours or {}).get("quantiles", [None] * 99), strict=False
+        ):
+            shown = fmt_year(mine) if mine else "-"
+            lines.append(f"  {q['q']:>6.1%} quantile: theirs {q['when']:>10}   ours {shown}")
+        for p, mine in zip(r["p_by"], (ours or {}).get("p_by", [None] * 99), strict=False):
+            shown = "-" if not mine or mine["p"] is None else p_mc(mine)
+            lines.append(f"  P(by {p['when']}): theirs {p['p']:.2f}   ours {shown}")
+        lines.append(f"  definitions: {r['mapping']}")
+    return "\n".join(lines)
+
+
+def format_metaculus(m: Mapping[str, Any]) -> str:
+    """``forecast ask metaculus``: the submission CDF's summary (the values with ``--json``)."""
+    bounds = (
+        f"{m['lower']} ({'open' if m['lower_open'] else 'closed'}) to "
+        f"{m['upper']} ({'open' if m['upper_open'] else 'closed'})"
+    )
+    cdf = m["cdf"]
+    picks = [0, 50, 100, 150, 200]
+    rows = [[m["dates"][i], f"{cdf[i]:.6f}", f"{m['model_cdf'][i]:.4f}"] for i in picks]
+    return "\n".join(
+        [
+            f"Metaculus CDF for {m['country']} arrival, scenario {m['scenario']}, range {bounds}",
+            *table(["date", "submitted cdf", "model cdf"], rows),
+            f"  {m['points']} points; passes {len(m['rules'])} Metaculus rules; probability "
+            f"moved by the rules {m['adjustment']:.4f} (uniform share {m['uniform_weight']:.4f},"
+            f" dropped below {m['dropped_below']:.4f}, above {m['dropped_above']:.4f})",
+            "  the 201 values: --json",
+        ]
+    )

@@ -146,6 +146,17 @@ def stock_additions_meta(obs: Observations) -> dict[str, dict[str, list[float]]]
     return out
 
 
+def measurement_error(obs: Observations) -> dict[str, float]:
+    """Typical measurement error of a new observation, for predictive answers: the median ln sd
+    of the fitted training-compute records (Epoch's confidence labels) and the median log2
+    standard error of the fitted METR horizon records (from METR's intervals)."""
+    h = obs.horizon
+    return {
+        "compute_ln_sd": float(np.median(obs.compute.extra["sd"])) if obs.compute.n else 0.0,
+        "horizon_log2_se": float(np.median(h.extra["se"])) if h.n else 0.0,
+    }
+
+
 def running_records(
     frame: pd.DataFrame,
     value: str,

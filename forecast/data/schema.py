@@ -77,6 +77,32 @@ class FixedMapping:
 
 
 @dataclass(frozen=True)
+class Plausible:
+    """A stated plausible range of one column, with where the bounds come from.
+
+    Cells outside ``[low, high]`` are legal but implausible: data checks, imports and posted
+    rows refuse them unless the caller allows implausible values deliberately (and is recorded
+    as having done so). ``low``/``high`` are numbers, or ISO dates for date columns; ``None``
+    means no bound on that side (a date is never allowed in the future anyway).
+    """
+
+    column: str
+    low: float | str | None
+    high: float | str | None
+    source: str
+
+    def describe(self) -> str:
+        """The range as text, e.g. ``[1e+13, 5e+30]``."""
+
+        def show(bound: float | str | None) -> str:
+            if bound is None:
+                return "..."
+            return bound if isinstance(bound, str) else f"{bound:g}"
+
+        return f"[{show(self.low)}, {show(self.high)}]"
+
+
+@dataclass(frozen=True)
 class TableSchema:
     """A table: its ordered columns and the table-level rules.
 
@@ -87,7 +113,8 @@ class TableSchema:
       (e.g. interval low <= estimate <= high);
     - ``requires``: (column, others) pairs; when ``column`` has a value, ``others`` must too;
     - ``quarter_dates``: (quarter column, date column): the date is the quarter's last day;
-    - ``mappings``: columns whose value is fixed by another column's value.
+    - ``mappings``: columns whose value is fixed by another column's value;
+    - ``plausible``: stated plausible ranges (:class:`Plausible`), each with its source.
     """
 
     name: str
@@ -100,6 +127,7 @@ class TableSchema:
     requires: tuple[tuple[str, tuple[str, ...]], ...] = ()
     quarter_dates: tuple[str, str] | None = None
     mappings: tuple[FixedMapping, ...] = ()
+    plausible: tuple[Plausible, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -131,6 +159,37 @@ _COUNTRY = Column("country", "string", description="ISO-like country code", allo
 _CONFIDENCE = ("Confident", "Likely", "Speculative", "Unknown")
 _HOLDER_COUNTRY = holder_countries()  # from the country registry
 
+# Plausible ranges. Each bound says where it comes from; values beyond them are refused unless a
+# caller allows implausible values deliberately (see :class:`Plausible`).
+_WORLD_YEAR = (
+    "below what the world's AI chips could compute in a year: Epoch AI Chip Owners counts "
+    "20.9M H100e worldwide at 2025Q4; x 1.98e15 FLOP/s (H100 dense FP8, Epoch ML Hardware) x "
+    "3.16e7 s = 1.3e30 FLOP at full use; x4 for stock growth after the vintage (~2.3x/yr, Epoch)"
+)
+_FLOP_LOW = (
+    "100x below the smallest training run in Epoch's notable models since 2018 (ELMo, 3.3e15 FLOP)"
+)
+
+
+def _flop(column: str) -> Plausible:
+    return Plausible(column, 1e13, 5e30, f"{_FLOP_LOW}; {_WORLD_YEAR}")
+
+
+def _era(column: str, start: str, why: str) -> Plausible:
+    return Plausible(column, start, None, f"the table's era: {why}; never in the future")
+
+
+_METR = "METR time horizons (https://metr.org/time-horizons/)"
+_METR_SPAN = (
+    f"{_METR}: estimates span 0.006-320 min and 95% bounds 0.0001-1225 min in this vintage; "
+    "the bounds leave 50x room below and about 80x above (1e5 min is ~40 work-weeks)"
+)
+_HW = (
+    "Epoch ML Hardware (https://epoch.ai/data/machine-learning-hardware): dense throughput "
+    "spans 1.6e13-5.0e15 OP/s for 2016-2025 accelerators; an order of magnitude and more of "
+    "margin on each side"
+)
+
 MODELS = TableSchema(
     name="models",
     description="US and Chinese AI models 2018-2025 with a training-compute estimate (Epoch AI).",
@@ -155,6 +214,10 @@ MODELS = TableSchema(
     key=("model",),
     observation=True,
     date_column="date",
+    plausible=(
+        _era("date", "2018-01-01", "US/Chinese models with compute from 2018 (Epoch AI)"),
+        _flop("training_flop"),
+    ),
 )
 
 COMPUTE_STOCK = TableSchema(
@@ -180,6 +243,21 @@ COMPUTE_STOCK = TableSchema(
     date_column="date",
     quarter_dates=("quarter", "date"),
     mappings=(FixedMapping("holder", "country", _HOLDER_COUNTRY),),
+    plausible=(
+        _era(
+            "date",
+            "2018-01-01",
+            "the project's era from 2018; Epoch AI Chip Owners starts in 2022Q1, so earlier "
+            "quarters are back-fills",
+        ),
+        Plausible(
+            "h100e",
+            0.0,
+            1e8,
+            "Epoch AI Chip Owners (https://epoch.ai/data/ai-chip-owners): the whole world held "
+            "20.9M H100e at 2025Q4; one holder above ~5x that is implausible",
+        ),
+    ),
 )
 
 CAPABILITY_ECI = TableSchema(
@@ -198,6 +276,17 @@ CAPABILITY_ECI = TableSchema(
     key=("model",),
     observation=True,
     date_column="date",
+    plausible=(
+        _era("date", "2018-01-01", "the project's model era, as models.csv (from 2018)"),
+        Plausible(
+            "eci",
+            15.0,
+            200.0,
+            "Epoch Capabilities Index (https://epoch.ai/eci): scores span 61.9-153.8 in this "
+            "vintage; the range adds half that span (46 points) on each side",
+        ),
+        _flop("training_flop"),
+    ),
 )
 
 _MINUTES = "minutes of human-expert task length"
@@ -222,6 +311,15 @@ CAPABILITY_METR = TableSchema(
     date_column="date",
     ordered=(("p50_low", "p50_minutes", "p50_high"), ("p80_low", "p80_minutes", "p80_high")),
     requires=(("p80_minutes", ("p80_low", "p80_high")),),
+    plausible=(
+        _era("date", "2018-01-01", "METR's earliest model is GPT-2 (2019-02-14)"),
+        Plausible("p50_minutes", 1e-4, 1e5, _METR_SPAN),
+        Plausible("p50_low", 0.0, 1e5, _METR_SPAN),
+        Plausible("p50_high", 1e-4, 1e6, _METR_SPAN),
+        Plausible("p80_minutes", 1e-4, 1e5, _METR_SPAN),
+        Plausible("p80_low", 0.0, 1e5, _METR_SPAN),
+        Plausible("p80_high", 1e-4, 1e6, _METR_SPAN),
+    ),
 )
 
 _FLOPS = "operations per second (dense)"
@@ -241,6 +339,18 @@ HARDWARE = TableSchema(
     key=("accelerator",),
     observation=True,
     date_column="release_date",
+    plausible=(
+        _era("release_date", "2016-01-01", "accelerators released from 2016 (Epoch ML Hardware)"),
+        Plausible("bf16_flops", 1e12, 1e17, _HW),
+        Plausible("fp8_flops", 1e12, 1e17, _HW),
+        Plausible("int8_ops", 1e12, 1e17, _HW),
+        Plausible(
+            "price_usd",
+            100.0,
+            1e6,
+            "Epoch ML Hardware: release prices span 999-35,000 USD; 10x below and ~30x above",
+        ),
+    ),
 )
 
 ESTIMATES = TableSchema(
@@ -277,6 +387,14 @@ ESTIMATES = TableSchema(
     date_column="published",
     ordered=(("low", "central", "high"),),
     requires=(("interval_prob", ("low", "high")),),
+    plausible=(
+        _era(
+            "published",
+            "2012-01-01",
+            "deep-learning-era trend estimates (the earliest trend window cited starts 2012; "
+            "the oldest estimate here was published 2022)",
+        ),
+    ),
 )
 
 EXPORT_CONTROLS = TableSchema(
@@ -291,6 +409,14 @@ EXPORT_CONTROLS = TableSchema(
     key=("date", "event"),
     observation=False,
     date_column="date",
+    plausible=(
+        _era(
+            "date",
+            "2018-01-01",
+            "US AI-chip export controls from the 2018 Export Control Reform Act on (first "
+            "event here 2020-09-15)",
+        ),
+    ),
 )
 
 TABLES: dict[str, TableSchema] = {

@@ -26,22 +26,25 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.core.definitions import COUNTRIES
-from forecast.data.schema import TABLES, VINTAGE, Column, FixedMapping, TableSchema
+from forecast.data.schema import TABLES, VINTAGE, Column, FixedMapping, Plausible, TableSchema
 from forecast.data.validate import (
     DataIssue,
     DataValidationError,
     Row,
     RowIssue,
+    apply_revisions,
     cell_text,
     check_records,
     duplicate_issues,
     file_origin,
     frame,
+    is_implausible,
     rows_origin,
 )
 
 __all__ = [
     "COUNTRIES",
+    "REVISION_SUFFIX",
     "TABLES",
     "VINTAGE",
     "CheckReport",
@@ -49,6 +52,7 @@ __all__ = [
     "DataIssue",
     "DataValidationError",
     "FixedMapping",
+    "Plausible",
     "RowIssue",
     "RowsReport",
     "TableSchema",
@@ -64,6 +68,10 @@ __all__ = [
 ]
 
 _PACKAGE_DISPLAY = "forecast/data"
+REVISION_SUFFIX = ".revisions.csv"
+"""An extra file whose name ends so holds revised rows: each replaces the row with its key
+(bundled or from an earlier file) instead of being a duplicate (the observation store writes
+imported revisions so)."""
 
 
 @dataclass
@@ -73,6 +81,8 @@ class CheckReport:
     row_counts: dict[str, int]
     issues: list[DataIssue]
     files: list[dict[str, object]] = field(default_factory=list)
+    allowed: list[DataIssue] = field(default_factory=list)
+    """Implausible values accepted because the caller allowed them deliberately."""
 
     @property
     def ok(self) -> bool:
@@ -96,6 +106,11 @@ class _File:
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
     issues: list[DataIssue] = field(default_factory=list)
     table: str | None = None
+
+    @property
+    def revises(self) -> bool:
+        """True for a file of revised rows (its name ends with :data:`REVISION_SUFFIX`)."""
+        return not self.bundled and self.display.endswith(REVISION_SUFFIX)
 
 
 def bundled_path(name: str) -> Path:
@@ -182,7 +197,7 @@ def _route(file: _File) -> None:
 
 
 def _file_rows(
-    file: _File, schema: TableSchema, today: pd.Timestamp
+    file: _File, schema: TableSchema, today: pd.Timestamp, plausible: bool = True
 ) -> tuple[list[Row], list[DataIssue]]:
     """Validate every row of a file read as table ``schema`` (columns absent from it are skipped;
     the header check reports them)."""
@@ -195,8 +210,10 @@ def _file_rows(
             issues.append(DataIssue(file.display, line, "", ",".join(record), rule))
             continue
         records.append((line, dict(zip(file.header, record, strict=True))))
-    origin = file_origin(file.display, file.bundled)
-    rows, row_issues = check_records(schema, origin, records, today, present=file.header)
+    origin = file_origin(file.display, file.bundled, file.revises)
+    rows, row_issues = check_records(
+        schema, origin, records, today, present=file.header, plausible=plausible
+    )
     return rows, issues + row_issues
 
 
@@ -237,10 +254,18 @@ class _Table:
     issues: list[DataIssue] = field(default_factory=list)
 
 
-def _collect(names: Sequence[str], extra: Sequence[Path]) -> tuple[dict[str, _Table], list[_File]]:
-    """Read and validate the bundled files of ``names`` plus every extra file."""
+def _collect(
+    names: Sequence[str], extra: Sequence[Path], plausible: bool = False
+) -> tuple[dict[str, _Table], list[_File]]:
+    """Read and validate the bundled files of ``names`` plus every extra file.
+
+    Plausible ranges are checked only with ``plausible`` (data checks): rows that reach a fit
+    were admitted by a check, an import or a post, possibly with implausible values allowed.
+    """
     today = _today()
-    files = [_load_bundled(n) for n in names] + [_load_extra(Path(p)) for p in extra]
+    added = [_load_extra(Path(p)) for p in extra]
+    added.sort(key=lambda f: f.revises)  # revisions apply after every file of new rows
+    files = [_load_bundled(n) for n in names] + added
     tables = {n: _Table() for n in names}
     for file in files:
         if file.table is None or file.table not in tables:
@@ -249,10 +274,11 @@ def _collect(names: Sequence[str], extra: Sequence[Path]) -> tuple[dict[str, _Ta
         table.issues.extend(file.issues)
         if not file.header or len(set(file.header)) != len(file.header):
             continue
-        rows, issues = _file_rows(file, TABLES[file.table], today)
+        rows, issues = _file_rows(file, TABLES[file.table], today, plausible)
         table.rows.extend(rows)
         table.issues.extend(issues)
     for name, table in tables.items():
+        table.rows = apply_revisions(TABLES[name], table.rows)
         table.issues.extend(duplicate_issues(TABLES[name], table.rows))
     return tables, files
 
@@ -306,6 +332,7 @@ def validate_rows(
     earlier: Sequence[tuple[int, Mapping[str, object]]] = (),
     earlier_noun: str = "earlier row",
     today: pd.Timestamp | None = None,
+    allow_implausible: bool = False,
 ) -> RowsReport:
     """Validate in-memory rows of ``table`` exactly as the rows of an extra file would be.
 
@@ -315,6 +342,7 @@ def validate_rows(
     files: keys must be unique across the bundled table, the ``earlier`` rows (``(id, row)``
     pairs, e.g. rows accepted before, named ``{earlier_noun} {id}`` in messages) and these rows
     (named ``row {index} of {batch}``). Every issue carries the row's 0-based index as ``row``.
+    Values outside the table's plausible ranges are issues unless ``allow_implausible``.
     """
     schema = TABLES[table]
     today = _today() if today is None else today
@@ -331,9 +359,13 @@ def validate_rows(
     if bundled.header and len(set(bundled.header)) == len(bundled.header):
         known, _ = _file_rows(bundled, schema, today)
     before = [(place, {c: cell_text(r.get(c)) for c in columns}) for place, r in earlier]
-    before_rows, earlier_issues = check_records(schema, rows_origin(earlier_noun), before, today)
+    before_rows, earlier_issues = check_records(
+        schema, rows_origin(earlier_noun), before, today, plausible=False
+    )
     origin = rows_origin("row", batch)
-    new_rows, new_issues = check_records(schema, origin, enumerate(cells), today)
+    new_rows, new_issues = check_records(
+        schema, origin, enumerate(cells), today, plausible=not allow_implausible
+    )
     found = new_issues + duplicate_issues(schema, [*known, *before_rows, *new_rows])
     issues.extend(
         RowIssue(i.line, i.column, i.value, i.rule) for i in found if i.file == origin.display
@@ -410,9 +442,13 @@ def data_hash(extra: Sequence[Path] = ()) -> str:
     return digest.hexdigest()
 
 
-def check(paths: Sequence[Path] = ()) -> CheckReport:
-    """Validate the bundled tables plus ``paths``, collecting every issue across all files."""
-    tables, files = _collect(list(TABLES), [Path(p) for p in paths])
+def check(paths: Sequence[Path] = (), allow_implausible: bool = False) -> CheckReport:
+    """Validate the bundled tables plus ``paths``, collecting every issue across all files.
+
+    Values outside the plausible ranges are issues; with ``allow_implausible`` they are listed
+    in ``allowed`` instead (a deliberate outlier).
+    """
+    tables, files = _collect(list(TABLES), [Path(p) for p in paths], plausible=True)
     counts = {name: len(t.rows) for name, t in tables.items()}
     listing = [
         {
@@ -423,12 +459,15 @@ def check(paths: Sequence[Path] = ()) -> CheckReport:
         }
         for f in files
     ]
-    return CheckReport(row_counts=counts, issues=_all_issues(tables, files), files=listing)
+    issues = _all_issues(tables, files)
+    allowed = [i for i in issues if is_implausible(i)] if allow_implausible else []
+    issues = [i for i in issues if i not in allowed]
+    return CheckReport(row_counts=counts, issues=issues, files=listing, allowed=allowed)
 
 
-def cli_check(paths: Sequence[str], as_json: bool) -> int:
+def cli_check(paths: Sequence[str], as_json: bool, allow_implausible: bool = False) -> int:
     """Print a check of the bundled data plus ``paths``; return 0 if all is well, else 1."""
-    report = check([Path(p) for p in paths])
+    report = check([Path(p) for p in paths], allow_implausible=allow_implausible)
     if as_json:
         payload = {
             "ok": report.ok,
@@ -436,6 +475,8 @@ def cli_check(paths: Sequence[str], as_json: bool) -> int:
             "files": report.files,
             "issues": [i.to_dict() for i in report.issues],
         }
+        if allow_implausible:
+            payload["allowed_implausible"] = [i.to_dict() for i in report.allowed]
         print(json.dumps(payload, indent=2))
     else:
         print("rows per table (bundled + added):")
@@ -446,6 +487,8 @@ def cli_check(paths: Sequence[str], as_json: bool) -> int:
             if not f["bundled"]:
                 table = f["table"] or "no table"
                 print(f"added file {f['file']}: {f['rows']} rows -> {table}")
+        for issue in report.allowed:
+            print(f"allowed (--allow-implausible): {issue}")
         if report.ok:
             print("ok: no issues")
         else:

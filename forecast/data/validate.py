@@ -20,7 +20,7 @@ import pandas as pd
 
 from forecast.core.errors import ForecastError
 from forecast.core.timeutil import quarter_end
-from forecast.data.schema import VINTAGE, Column, TableSchema
+from forecast.data.schema import VINTAGE, Column, Plausible, TableSchema
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
@@ -85,6 +85,15 @@ class DataValidationError(ForecastError):
         super().__init__("\n".join(lines))
 
 
+IMPLAUSIBLE = "implausible:"
+"""Prefix of every plausibility rule broken (a legal value outside a stated plausible range)."""
+
+
+def is_implausible(issue: DataIssue | RowIssue) -> bool:
+    """True for an issue that only says a value lies outside its plausible range."""
+    return issue.rule.startswith(IMPLAUSIBLE)
+
+
 # --------------------------------------------------------------------------------------------
 # Where rows come from
 # --------------------------------------------------------------------------------------------
@@ -100,6 +109,7 @@ class Origin:
 
     display: str
     bundled: bool = False
+    revises: bool = False
     here: str = "on line {place}"
     there: str = "on {display}:{place}"
 
@@ -109,9 +119,10 @@ class Origin:
         return template.format(display=self.display, place=place)
 
 
-def file_origin(display: str, bundled: bool) -> Origin:
-    """A CSV file: its rows are named by physical line (header = line 1)."""
-    return Origin(display=display, bundled=bundled)
+def file_origin(display: str, bundled: bool, revises: bool = False) -> Origin:
+    """A CSV file: its rows are named by physical line (header = line 1). The rows of a
+    ``revises`` file replace earlier rows with the same key instead of duplicating them."""
+    return Origin(display=display, bundled=bundled, revises=revises)
 
 
 def rows_origin(noun: str, batch: str = "") -> Origin:
@@ -239,17 +250,48 @@ def row_rules(
     return out
 
 
+def plausibility_rules(schema: TableSchema, values: Mapping[str, object]) -> list[tuple[str, str]]:
+    """(column, rule) pairs of the parsed cells outside the table's stated plausible ranges."""
+    out: list[tuple[str, str]] = []
+    for p in schema.plausible:
+        value = values.get(p.column)
+        if value is None or not _outside(p, value):
+            continue
+        out.append(
+            (
+                p.column,
+                f"{IMPLAUSIBLE} outside the plausible range {p.describe()} (source: {p.source})",
+            )
+        )
+    return out
+
+
+def _outside(p: Plausible, value: object) -> bool:
+    if isinstance(value, pd.Timestamp):
+        low = pd.Timestamp(p.low) if isinstance(p.low, str) else None
+        high = pd.Timestamp(p.high) if isinstance(p.high, str) else None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        low = p.low if isinstance(p.low, int | float) else None
+        high = p.high if isinstance(p.high, int | float) else None
+    else:
+        return False
+    return (low is not None and value < low) or (high is not None and value > high)
+
+
 def check_records(
     schema: TableSchema,
     origin: Origin,
     records: Iterable[tuple[int, Mapping[str, str]]],
     today: pd.Timestamp,
     present: Sequence[str] | None = None,
+    plausible: bool = True,
 ) -> tuple[list[Row], list[DataIssue]]:
     """Validate rows of table ``schema``: each a (place, cell texts by column) pair.
 
     Only the columns in ``present`` are checked (default: every column; a file's header check
-    reports the absent ones). Issues name ``origin.display`` and the row's place.
+    reports the absent ones). Issues name ``origin.display`` and the row's place. With
+    ``plausible`` (the default) cells outside the stated plausible ranges are issues too (their
+    rule starts with :data:`IMPLAUSIBLE`).
     """
     columns = [c for c in schema.columns if present is None or c.name in present]
     rows: list[Row] = []
@@ -270,11 +312,33 @@ def check_records(
                 row_ok = False
             values[col.name] = parsed
         if row_ok:
-            for col_name, rule in row_rules(schema, values, bundled=origin.bundled, today=today):
+            broken = row_rules(schema, values, bundled=origin.bundled, today=today)
+            if plausible:
+                broken += plausibility_rules(schema, values)
+            for col_name, rule in broken:
                 issue = DataIssue(origin.display, place, col_name, raw.get(col_name, ""), rule)
                 issues.append(issue)
         rows.append(Row(origin, place, dict(raw), values))
     return rows, issues
+
+
+def apply_revisions(schema: TableSchema, rows: Sequence[Row]) -> list[Row]:
+    """Rows with every row of a revising origin put in place of the earlier row with its key.
+
+    A revision whose key no earlier row has is kept as a new row; a later revision of the same
+    key replaces an earlier one.
+    """
+    out: list[Row] = []
+    where: dict[tuple[str, ...], int] = {}
+    for row in rows:
+        key = tuple(row.raw.get(c, "") for c in schema.key)
+        if row.origin.revises and key in where:
+            out[where[key]] = row
+            continue
+        if key not in where:
+            where[key] = len(out)
+        out.append(row)
+    return out
 
 
 def duplicate_issues(schema: TableSchema, rows: Sequence[Row]) -> list[DataIssue]:

@@ -24,7 +24,12 @@ import xarray as xr
 from forecast.core.definitions import MODEL_TYPE, MODEL_VERSION, parameter_names
 from forecast.core.timeutil import decimal_year
 from forecast.data import tables as data_tables
-from forecast.data.observations import Observations, build_observations, stock_additions_meta
+from forecast.data.observations import (
+    Observations,
+    build_observations,
+    measurement_error,
+    stock_additions_meta,
+)
 from forecast.model.graph import TimelineModel, model_data
 from forecast.priors.priorset import PriorSet, load_prior_set
 from forecast.store.runs import PRIORS_FILE, RunStore, estimate_run_bytes
@@ -424,6 +429,7 @@ def finalize(
         "observations": obs.counts(),
         "observations_hash": observations_digest(obs),
         "stock_additions": stock_additions_meta(obs),
+        "measurement_error": measurement_error(obs),
         "sampler": asdict(config),
         "initial_points": "nutpie default: PyMC support points jittered U(-1, 1) from the seed",
         "libraries": library_versions(),

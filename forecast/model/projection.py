@@ -133,6 +133,16 @@ def _country_params(draws: Mapping[str, np.ndarray], country: str) -> dict[str, 
     }
 
 
+SATURATION_SHARPNESS = 4.0
+"""Sharpness n of the smooth minimum of demand and a ceiling (n = 1: harmonic; large: kinked)."""
+
+
+def saturation(u: np.ndarray) -> np.ndarray:
+    """Share of demand met at demand/ceiling ratio u: (1 + u^n)^(-1/n)."""
+    n = SATURATION_SHARPNESS
+    return np.exp(-np.log1p(np.power(np.maximum(u, 0.0), n)) / n)
+
+
 def ar1_decay(rho: np.ndarray, years: np.ndarray | float) -> np.ndarray:
     """rho ** (years / quarter): the AR(1) coefficient is per quarter of the additions series."""
     return np.exp(np.log(np.clip(rho, 1e-12, 1.0)) * np.asarray(years) / QUARTER_YEARS)
@@ -215,18 +225,19 @@ class Projector:
         return s["chip_watts_per_h100e"] * np.exp(-s["chip_energy_efficiency_growth"] * years)
 
     def ar1_state(self, country: str, t: float) -> np.ndarray:
-        """AR(1) part of ln additions at t, per draw: the residual of the last observed quarter
-        at or before t, decayed with ``stock_ar1`` (0 before the series starts)."""
+        """AR(1) part of ln additions at t, per draw: the residual of the observed quarter that
+        holds t (or the last one before it), decayed with ``stock_ar1`` from that quarter's
+        middle on (0 before the series starts)."""
         series = self.stock_additions.get(country)
         if series is None or series[0].size == 0:
             return np.zeros(self.n_draws)
         ts, ys = series
-        k = int(np.searchsorted(ts, t + 1e-9, side="right")) - 1
+        k = int(np.searchsorted(ts - QUARTER_YEARS / 2, t + 1e-9, side="right")) - 1
         if k < 0:
             return np.zeros(self.n_draws)
         p = _country_params(self.draws, country)
         resid = ys[k] - (p["ln_a"] + p["g"] * (ts[k] - self.axes.reference))
-        return resid * ar1_decay(self.draws["stock_ar1"], t - ts[k])
+        return resid * ar1_decay(self.draws["stock_ar1"], max(t - ts[k], 0.0))
 
     @cached_property
     def slope_noise(self) -> dict[str, np.ndarray]:
@@ -327,15 +338,20 @@ class Projector:
         decay = ar1_decay(d["stock_ar1"][:, None], (grid - t_last)[None, :])
         state_path = state[:, None] * decay / ar1_decay(d["stock_ar1"][:, None], t_end - t_last)
         demand = np.exp(ln_add0[:, None] + integral + state_path)
-        # supply saturates against the spend and power ceilings (harmonic approach; the first
-        # projected point keeps the demand, so the path continues from the data)
+        # supply saturates against the tighter of the spend and power ceilings. In H100e/yr the
+        # spend ceiling is C_s / price; the power ceiling is the rate at which the living stock
+        # (additions x useful life) would draw C_p of chip TDP. With u = demand / ceiling,
+        # additions = demand x s(u) / s(u0), s(u) = (1 + u^n)^(-1/n) (a smooth minimum of demand
+        # and ceiling, sharpness n): nearly the demand while far below the ceiling, the ceiling
+        # once demand passes it; dividing by s(u0) at the data end keeps the path continuous
+        # there (and lifts the level approached by that factor when a ceiling was already near).
         price, watts = self.price_per_h100e(grid), self.watts_per_h100e(grid)
-        inv_cap = price[None, :] / p["spend_ceiling"][:, None] + (
-            watts[None, :] * life[:, None] / p["power_ceiling_w"][:, None]
+        inv_cap = np.maximum(
+            price[None, :] / p["spend_ceiling"][:, None],
+            watts[None, :] * life[:, None] / p["power_ceiling_w"][:, None],
         )
-        r = np.minimum(demand[:, 0] * inv_cap[:, 0], 0.9)
-        x0 = (r / (1.0 - r))[:, None]
-        additions = demand * (1.0 + x0) / (1.0 + demand * (1.0 + x0) * inv_cap)
+        at_end = saturation(demand[:, :1] * inv_cap[:, :1])
+        additions = demand * saturation(demand * inv_cap) / at_end
         hist = self._history_window(grid, ln_add0, p["g"], life)
         stock = self._living(hist, self._cumulative(additions), life)
         ee = float(self.settings["chip_energy_efficiency_growth"])
@@ -526,16 +542,16 @@ class Projector:
         k = int(np.clip(np.searchsorted(grid, t, side="right") - 1, 0, grid.size - 2))
         w = float(np.clip((t - grid[k]) / (grid[k + 1] - grid[k]), 0.0, 1.0))
         t_s = paths.start_year
-        if t < t_s:
-            ramp = 0.0
-        elif k + 1 == paths.start and grid[k + 1] > t_s:
+        started = t >= t_s
+        if k + 1 == paths.start and grid[k + 1] > t_s:
+            # between the start date and the first grid point after it: 0 at the start date
             ramp = float(np.clip((t - t_s) / (grid[k + 1] - t_s), 0.0, 1.0))
         else:
             ramp = w
 
         def value(name: str) -> np.ndarray:
             sq = (1 - w) * paths.status_quo(name, k) + w * paths.status_quo(name, k + 1)
-            if ramp == 0.0:
+            if not started:
                 return sq
             return sq + (1 - ramp) * paths.delta(name, k) + ramp * paths.delta(name, k + 1)
 

@@ -93,7 +93,11 @@ __all__ = [
 ]
 
 SCENARIO_FILE_NAME = "scenarios.toml"
-_NOT_PRIOR_SETS = (SCENARIO_FILE_NAME, COUNTRY_FILE_NAME)
+THRESHOLD_FILE_NAME = "thresholds.toml"
+"""Named capability thresholds (read by ``forecast.questions.thresholds``), not a prior set."""
+EXTERNAL_FILE_NAME = "external_forecasts.toml"
+"""Curated forecasts of other sources (read by ``forecast.questions.external``), not a prior set."""
+_NOT_PRIOR_SETS = (SCENARIO_FILE_NAME, COUNTRY_FILE_NAME, THRESHOLD_FILE_NAME, EXTERNAL_FILE_NAME)
 EXTENDS = "extends"
 """The top-level key naming a set's parent."""
 

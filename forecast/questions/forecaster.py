@@ -150,23 +150,34 @@ def _pair(
     second: str,
     a: np.ndarray,
     b: np.ndarray,
-    n_eff: float,
+    chains: int,
     within_years: Sequence[float],
     quantiles: Sequence[float],
 ) -> dict[str, Any]:
-    """The race between two countries: P(first strictly before second), P(|gap| <= k), gap."""
+    """The race between two countries: P(first strictly before second), P(|gap| <= k), gap.
+
+    Each Monte Carlo error uses the effective sample size of its own quantity.
+    """
     gap = mcstats.gap_years(a, b)
-    before, before_se = mcstats.probability(a < b, n_eff)
+    ahead = a < b
+    before, before_se = mcstats.probability(ahead, mcstats.effective_size(ahead, chains))
     within = []
     for k in within_years:
-        p, se = mcstats.probability(np.abs(np.nan_to_num(gap, nan=np.inf)) <= k, n_eff)
+        hit = np.abs(np.nan_to_num(gap, nan=np.inf)) <= k
+        p, se = mcstats.probability(hit, mcstats.effective_size(hit, chains))
         within.append({"years": float(k), "p": round(p, 4), "mcse": round(se, 4)})
     return {
         "first": first,
         "second": second,
         "p_first_before_second": {"p": round(before, 4), "mcse": round(before_se, 4)},
         "p_gap_within": within,
-        "gap_quantiles": gap_quantile_rows(gap, first, second, n_eff, quantiles),
+        "gap_quantiles": gap_quantile_rows(
+            gap,
+            first,
+            second,
+            mcstats.effective_size(np.where(np.isnan(gap), np.inf, gap), chains),
+            quantiles,
+        ),
     }
 
 
@@ -305,13 +316,14 @@ class Forecaster:
         arrivals = {c: ans.paths[c].arrival for c in COUNTRIES}
         first = first_indicators(arrivals)
         p_first = []
+        chains = self.run.chains
         for c in COUNTRIES:
-            p, se = mcstats.probability(first[c], n_eff)
+            p, se = mcstats.probability(first[c], mcstats.effective_size(first[c], chains))
             p_first.append({"country": c, "p": round(p, 4), "mcse": round(se, 4)})
-        late = np.stack([~np.isfinite(a) for a in arrivals.values()])
-        neither, ne_se = mcstats.probability(late.all(axis=0), n_eff)
+        late = np.stack([~np.isfinite(a) for a in arrivals.values()]).all(axis=0)
+        neither, ne_se = mcstats.probability(late, mcstats.effective_size(late, chains))
         pairs = [
-            _pair(a, b, arrivals[a], arrivals[b], n_eff, within, qs)
+            _pair(a, b, arrivals[a], arrivals[b], chains, within, qs)
             for i, a in enumerate(COUNTRIES)
             for b in COUNTRIES[i + 1 :]
         ]
@@ -320,7 +332,7 @@ class Forecaster:
         legacy = None
         if set(LEGACY_RACE) <= set(COUNTRIES):
             ref, other = LEGACY_RACE
-            legacy = _pair(ref, other, arrivals[ref], arrivals[other], n_eff, within, qs)
+            legacy = _pair(ref, other, arrivals[ref], arrivals[other], chains, within, qs)
             by_code = {row["country"]: row for row in p_first}
             for code in (legacy["second"], legacy["first"]):
                 out[first_key(code)] = {"p": by_code[code]["p"], "mcse": by_code[code]["mcse"]}
@@ -340,8 +352,11 @@ class Forecaster:
     ) -> dict[str, np.ndarray]:
         """Every quantity at time t per draw: fitted before the data end, projected after.
 
-        With ``predictive`` the observable quantities carry their observation noise (a record
-        model's ECI, horizon and training FLOP scatter around the frontier).
+        With ``predictive`` the observable quantities are the predictive of an observation: a
+        record model's ECI, horizon and training FLOP scatter around the frontier (the fitted
+        misfit sd) and are measured with error (METR's typical interval-based standard error;
+        Epoch's typical confidence-label sd, from the run's ``measurement_error``). Without
+        it, the latent frontier path.
         """
         code = COUNTRIES[country_index(country)]
         if t <= self.projector.axes.data_end:
@@ -350,18 +365,42 @@ class Forecaster:
             values = self.projector.at(self.scenario(scenario).paths[code], t)
         if not predictive:
             return values
-        d = self.projector.draws
         rng = np.random.default_rng([self.run.seed, 2, round(t * 1000), country_index(code)])
         z = rng.standard_normal((3, self.projector.n_draws))
+        sd = self.observation_sd()
         values = dict(values)
-        values["frontier_eci"] = values["frontier_eci"] + d["eci_record_noise"] * z[0]
+        values["frontier_eci"] = values["frontier_eci"] + sd["frontier_eci"] * z[0]
         values["frontier_horizon_minutes"] = values["frontier_horizon_minutes"] * np.exp2(
-            d["horizon_noise"] * z[1]
+            sd["frontier_horizon_minutes"] * z[1]
         )
         values["frontier_training_flop"] = values["frontier_training_flop"] * np.exp(
-            d["frontier_noise"] * z[2]
+            sd["frontier_training_flop"] * z[2]
         )
         return values
+
+    @staticmethod
+    def _kind(quantity: str) -> str:
+        """What an answer's draws are: an observation's predictive or the latent path."""
+        if quantity in ("frontier_horizon_minutes", "frontier_training_flop"):
+            return "predictive of an observation (misfit and measurement error)"
+        if quantity == "frontier_eci":
+            return "predictive of an observation (misfit around the frontier)"
+        return "latent (no observation model)"
+
+    def observation_sd(self) -> dict[str, np.ndarray]:
+        """Per-draw sd of a new observation around the latent frontier, on each quantity's
+        likelihood scale (ECI points; log2 minutes; ln FLOP): misfit and measurement error."""
+        d = self.projector.draws
+        err = self.run.meta.get("measurement_error") or {}
+        return {
+            "frontier_eci": d["eci_record_noise"],
+            "frontier_horizon_minutes": np.hypot(
+                d["horizon_noise"], float(err.get("horizon_log2_se", 0.0))
+            ),
+            "frontier_training_flop": np.hypot(
+                d["frontier_noise"], float(err.get("compute_ln_sd", 0.0))
+            ),
+        }
 
     def trajectory(
         self,
@@ -370,27 +409,35 @@ class Forecaster:
         at: Sequence[str | date | float],
         scenario: str | None = None,
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        latent: bool = False,
     ) -> dict[str, Any]:
-        """Predictive quantiles of a quantity at each date, in its natural unit."""
+        """Quantiles of a quantity at each date, in its natural unit.
+
+        By default the predictive of an observation (for training FLOP, ECI and METR horizons:
+        misfit plus measurement error); ``latent`` gives the latent frontier path instead.
+        """
         check_quantity(quantity)
         code = COUNTRIES[country_index(country)]
         qs = check_quantiles(quantiles)
         if not at:
             raise UsageError("at: give at least one date")
-        n_eff = self.scenario(scenario).n_eff[code]
         points = []
         for raw in at:
             t = self._check_range(parse_date(raw, "at"))
-            values = self.values_at(code, t, scenario)[quantity]
+            values = self.values_at(code, t, scenario, predictive=not latent)[quantity]
+            # each quantity's own effective sample size, not the arrival's
+            n_eff = mcstats.effective_size(values, self.run.chains)
             rows = []
             for q in qs:
                 value, mcse = mcstats.quantile_with_mcse(values, q, n_eff)
                 rows.append({"q": q, "value": float(f"{value:.6g}"), "mcse": float(f"{mcse:.3g}")})
-            points.append({"date": iso(t), "quantiles": rows})
+            points.append({"date": iso(t), "n_eff": round(n_eff, 1), "quantiles": rows})
+        n_eff = min(point["n_eff"] for point in points)
         return self._header(scenario) | {
             "question": "trajectory",
             "quantity": quantity,
             "unit": QUANTITIES[quantity],
+            "kind": "latent" if latent else self._kind(quantity),
             "country": code,
             "n_eff": round(n_eff, 1),
             "points": points,
@@ -414,21 +461,21 @@ class Forecaster:
         if not value > 0 and quantity != "frontier_eci":
             raise UsageError(f"value: {value} must be positive for {quantity}")
         t = self._check_range(parse_date(when, "date"))
-        d = self.projector.draws
         rows = []
         for country in countries:
             code = COUNTRIES[country_index(country)]
             latent = self.values_at(code, t, scenario, predictive=False)[quantity]
+            sd = self.observation_sd()
             if quantity == "frontier_eci":
-                z = (value - latent) / d["eci_record_noise"]
+                z = (value - latent) / sd[quantity]
             elif quantity == "frontier_horizon_minutes":
-                z = (np.log2(value) - np.log2(latent)) / d["horizon_noise"]
+                z = (np.log2(value) - np.log2(latent)) / sd[quantity]
             elif quantity == "frontier_training_flop":
-                z = (np.log(value) - np.log(latent)) / d["frontier_noise"]
+                z = (np.log(value) - np.log(latent)) / sd[quantity]
             else:
                 z = np.where(value >= latent, np.inf, -np.inf)
             cdf = stats.norm.cdf(z)
-            n_eff = self.scenario(scenario).n_eff[code]
+            n_eff = mcstats.effective_size(cdf, self.run.chains)
             pct, se = mcstats.mean_with_mcse(cdf, n_eff)
             median = float(np.median(latent))
             rows.append(
@@ -451,6 +498,7 @@ class Forecaster:
                 "date": iso(t),
                 "value": value,
             },
+            "kind": self._kind(quantity),
             "against": rows,
         }
 
@@ -480,10 +528,11 @@ class Forecaster:
         if question == "race":
             first_a = first_indicators({c: a.paths[c].arrival for c in COUNTRIES})
             first_b = first_indicators({c: b.paths[c].arrival for c in COUNTRIES})
-            n_eff = min(*a.n_eff.values(), *b.n_eff.values())
             deltas = {}
             for c in COUNTRIES:
-                diff, se = mcstats.mean_with_mcse(first_a[c].astype(float) - first_b[c], n_eff)
+                change = first_a[c].astype(float) - first_b[c]
+                n_eff = mcstats.effective_size(change, self.run.chains)
+                diff, se = mcstats.mean_with_mcse(change, n_eff)
                 deltas[c] = {"delta": round(diff, 4), "mcse": round(se, 4)}
             out: dict[str, Any] = {}
             if set(LEGACY_RACE) <= set(COUNTRIES):
@@ -494,12 +543,14 @@ class Forecaster:
         n_eff = min(a.n_eff[code], b.n_eff[code])
         if question == "probability":
             t = parse_date(kwargs["by"], "by")
-            diff, se = mcstats.mean_with_mcse((ta <= t).astype(float) - (tb <= t), n_eff)
+            change = (ta <= t).astype(float) - (tb <= t)
+            n_eff = mcstats.effective_size(change, self.run.chains)
+            diff, se = mcstats.mean_with_mcse(change, n_eff)
             return {"p": {"delta": round(diff, 4), "mcse": round(se, 4)}}
         shifts = []
         for q in kwargs.get("quantiles", DEFAULT_QUANTILES):
-            qa, sa = mcstats.quantile_with_mcse(ta, q, n_eff)
-            qb, sb = mcstats.quantile_with_mcse(tb, q, n_eff)
+            qa, sa = mcstats.quantile_with_mcse(ta, q, a.n_eff[code])
+            qb, sb = mcstats.quantile_with_mcse(tb, q, b.n_eff[code])
             finite = np.isfinite(qa) and np.isfinite(qb)
             shifts.append(
                 {
@@ -510,6 +561,8 @@ class Forecaster:
             )
         both = np.isfinite(ta) & np.isfinite(tb)
         paired = ta[both] - tb[both]
+        if both.all():
+            n_eff = mcstats.effective_size(paired, self.run.chains)
         mean_shift, mean_se = (
             mcstats.mean_with_mcse(paired, n_eff) if paired.size > 1 else (np.nan, np.nan)
         )

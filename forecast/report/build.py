@@ -27,8 +27,10 @@ from forecast.report.index import FORMATS, ReportStore, atomic_write, index_row
 from forecast.report.render import TITLE, json_ready, parse_formats, render_html, render_pdf
 from forecast.report.schedule import DEFAULT_EVERY, ReportDue, report_due
 from forecast.report.sections import (
+    alerts_section,
     data_section,
     diagnostics_section,
+    external_section,
     headline_metrics,
     headline_section,
     model_card_section,
@@ -146,18 +148,25 @@ def build_report(
         ],
         "headline": headline,
         "race": race,
+        "external": external_section(forecaster),
         "figures": [
             {"name": f.name, "title": f.title, "caption": f.caption, "data": f.data}
             for f in figures
         ],
         "diagnostics": diagnostics_section(meta),
         "changes": changes,
+        "alerts": alerts_section(store.home if store is not None else None, previous),
         "data": data_section(meta, tables),
         "model_card": model_card_section(
             meta, priors.prior_set, priors.note, forecaster.run.draws, units
         ),
     }
     return json_ready(payload), figures
+
+
+REPORT_BYTES_ESTIMATE = 8 * 1024 * 1024
+"""Room a stored report may need (HTML with inline figures, PDF, JSON and the input snapshots),
+checked before rendering; a generous bound, since running out mid-render wastes the work."""
 
 
 def render_report(
@@ -191,6 +200,9 @@ def render_report(
     out_dir = Path(out) if out is not None else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out: {out_dir} exists and is not a folder")
+    if out_dir is None:
+        # refuse before rendering when the store cannot take the report's files
+        store.preflight(REPORT_BYTES_ESTIMATE, "a report")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     forecaster = Forecaster.from_store(store, run_id)

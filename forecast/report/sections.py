@@ -284,3 +284,68 @@ def model_card_section(
         "key_priors": priors,
         "limits": list(MODEL_LIMITS),
     }
+
+
+def alerts_section(home: Any, previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Alerts (new observations beyond the 5th/95th percentile) since the previous report."""
+    from forecast.store.alerts import AlertStore
+
+    since = previous.get("created") if previous else None
+    try:
+        items = AlertStore.at_home(home).since(since)
+    except Exception as exc:  # a missing or unreadable database must not stop a report
+        return {"since": since, "items": [], "note": f"alerts could not be read: {exc}"}
+    keep = ("id", "created", "table", "label", "country", "date", "quantity", "value")
+    return {
+        "since": since,
+        "items": [
+            {k: a[k] for k in keep} | {"percentile": a["percentile"], "message": a["message"]}
+            for a in items
+        ],
+        "note": "",
+    }
+
+
+def external_section(forecaster: Forecaster) -> dict[str, Any]:
+    """Others' forecasts (``priors/external_forecasts.toml``) beside ours, for the report.
+
+    Each row: the source, publication date, event, the threshold of ours it maps to, how the
+    definitions differ, and per stated quantile or probability theirs and ours (under the mapped
+    threshold; the earlier country for forecasts about anyone). A broken file leaves the section
+    empty with a note rather than stopping the report.
+    """
+    from forecast.questions.external import external
+
+    try:
+        answer = external(forecaster)
+    except ForecastError as exc:
+        return {"rows": [], "note": f"external forecasts unavailable: {exc}"}
+    rows = []
+    for r in answer["forecasts"]:
+        ours = r["ours"]
+        points = []
+        for theirs, mine in zip(r["quantiles"], ours["quantiles"], strict=True):
+            shown = "later" if mine["later"] else mine["date"]
+            points.append(
+                {"what": f"{theirs['q']:.0%} quantile", "theirs": theirs["when"], "ours": shown}
+            )
+        for theirs, mine in zip(r["p_by"], ours["p_by"], strict=True):
+            shown = "beyond horizon" if mine["p"] is None else f"{mine['p']:.2f}"
+            points.append(
+                {"what": f"P(by {theirs['when']})", "theirs": f"{theirs['p']:.2f}", "ours": shown}
+            )
+        rows.append(
+            {
+                "id": r["id"],
+                "source": r["source"],
+                "published": r["published"],
+                "snapshot": r["snapshot"],
+                "event": r["event"],
+                "maps_to": r["maps_to"],
+                "scope": r["scope"],
+                "mapping": r["mapping"],
+                "checked": r["checked"],
+                "points": points,
+            }
+        )
+    return {"rows": rows, "note": answer["note"]}

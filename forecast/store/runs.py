@@ -70,10 +70,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from forecast.core import sqlite
 from forecast.core.definitions import MODEL_TYPE, MODEL_VERSION
@@ -87,6 +84,10 @@ from forecast.store.errors import (
     store_error,
 )
 from forecast.store.settings import StoreSettings, default_home, format_mb
+
+if TYPE_CHECKING:  # numpy and xarray load only with a run, so listing and refusing stay fast
+    import numpy as np
+    import xarray as xr
 
 __all__ = [
     "CURRENT_FILE",
@@ -669,6 +670,9 @@ class RunStore:
 
     def load(self, run_id: str | None = None) -> LoadedRun:
         """Load a run (default: the current one) with its posterior draws flattened."""
+        import numpy as np
+        import xarray as xr
+
         run_id = run_id or self.current_id()
         meta = self.meta(run_id)
         path = self.runs_dir / run_id / POSTERIOR_FILE

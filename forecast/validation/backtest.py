@@ -376,7 +376,10 @@ def run_backtest(
         else {q: len(keys) for q, keys in scored_keys.items()},
         "scales": SCALES,
         "cutoffs": [_public(r) for r in results],
-        "summary": summary(results),
+        # a run that failed the gate is shown above but never pooled (forecast.sweeps.backtest
+        # does the same for the cutoff refits, which run as a sweep)
+        "summary": summary([r for r in results if r.get("status") != "failed"])
+        | {"not_pooled": [r["cutoff"] for r in results if r.get("status") == "failed"]},
         "published": published_checks(say),
     }
     payload["wall_seconds"] = round(time.perf_counter() - started, 1)

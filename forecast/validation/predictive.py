@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from forecast.core.definitions import REFERENCE_COUNTRY
 from forecast.core.timeutil import date_to_year
 from forecast.data.observations import QUARTER_YEARS, SUITES, country_index
 from forecast.model.equations import LN10, horizon_log2, horizon_offset
 from forecast.validation import scoring
-from forecast.validation.points import LOG10_2, QUANTITIES, STOCK_ORIGIN, Point
+from forecast.validation.points import LOG10_2, QUANTITIES, Point
 
 if TYPE_CHECKING:
     from forecast.questions.forecaster import Forecaster
@@ -53,11 +52,12 @@ def record_predictive(forecaster: Forecaster, point: Point, noise: bool = True) 
     rng = _rng(seed, QUANTITIES.index(point.quantity), round(point.t * 1e4), ci)
     meas = point.meas_sd if noise else 0.0
     latent = forecaster.values_at(point.country, point.t, predictive=False)
+    # the latent frontier plus the record's misfit and its own measurement noise (the forecaster's
+    # predictive uses a typical measurement error instead of this observation's)
     if point.quantity == "frontier_training_flop":
-        pred = forecaster.values_at(point.country, point.t, predictive=True)[point.quantity]
         centers = np.log10(latent[point.quantity])
         scales = np.hypot(d["frontier_noise"] / LN10, meas)
-        samples = np.log10(pred) + meas * rng.standard_normal(pred.size)
+        samples = centers + scales * rng.standard_normal(centers.size)
     elif point.quantity == "frontier_eci":
         pred = forecaster.values_at(point.country, point.t, predictive=True)[point.quantity]
         centers, scales, samples = latent[point.quantity], d["eci_record_noise"], pred
@@ -67,11 +67,7 @@ def record_predictive(forecaster: Forecaster, point: Point, noise: bool = True) 
         log2_h = horizon_log2(latent["frontier_eci"], suite, d, np) + offset
         centers = log2_h * LOG10_2
         scales = np.hypot(d["horizon_noise"] * LOG10_2, meas)
-        if suite == 0 and point.country == REFERENCE_COUNTRY:
-            pred = forecaster.values_at(point.country, point.t, predictive=True)[point.quantity]
-            samples = np.log10(pred) + meas * rng.standard_normal(pred.size)
-        else:
-            samples = centers + scales * rng.standard_normal(centers.size)
+        samples = centers + scales * rng.standard_normal(centers.size)
     else:
         raise ValueError(f"{point.quantity} is not a record quantity")
     density = scoring.log_score_mixture(centers, scales, point.value)
@@ -90,9 +86,10 @@ def stock_predictive(
     ``history`` is the country's observed quarterly stock up to the reference date, in order
     (it may be empty for a reference date before 2022Q1); ``quarters`` the consecutive quarters
     after its last one. Per posterior draw: additions in a quarter = the model's stock gain over
-    it (``values_at``, with the projection's slowdown after the data end) times exp(AR(1)
-    residual), the residual starting from the last observed one (or from its stationary
-    distribution when nothing was observed yet).
+    it: the fitted additions trend at mid-quarter (``values_at`` without the AR(1) state, with
+    the projection's slowdown and saturation after the data end) times exp(AR(1) residual), the
+    residual starting from the last observed one (or from its stationary distribution when
+    nothing was observed yet). The chip-owner series counts additions, not retirements.
     """
     d = forecaster.projector.draws
     suffix = country.lower()
@@ -107,18 +104,18 @@ def stock_predictive(
             t_mid - forecaster.projector.axes.reference
         )
         resid = np.log(added / QUARTER_YEARS) - mu0
-        cum, t_last = np.full(rho.size, float(last.h100e or 0.0)), last.t
+        cum = np.full(rho.size, float(last.h100e or 0.0))
     else:
         resid = rng.standard_normal(rho.size) * sd / np.sqrt(1.0 - rho**2)
         cum = np.zeros(rho.size)
-        t_last = _quarter_end_year(str(pd.Period(STOCK_ORIGIN, freq="Q") - 1))
-    before = forecaster.values_at(country, t_last, predictive=False)["compute_stock_h100e"]
     out = {}
     for quarter in quarters:
-        after = forecaster.values_at(country, _quarter_end_year(quarter), predictive=False)
-        gain = np.maximum(after["compute_stock_h100e"] - before, 1e-9)
+        t_mid = _quarter_end_year(quarter) - QUARTER_YEARS / 2
+        fitted = forecaster.values_at(country, t_mid, predictive=False)
+        trend = fitted["chip_additions_h100e_per_year"] / np.exp(
+            forecaster.projector.ar1_state(country, t_mid)
+        )
         resid = rho * resid + sd * rng.standard_normal(rho.size)
-        cum = cum + gain * np.exp(resid)
+        cum = cum + trend * QUARTER_YEARS * np.exp(resid)
         out[quarter] = np.log10(cum)
-        before = after["compute_stock_h100e"]
     return out

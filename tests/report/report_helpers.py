@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import os
-import shutil
 
 import pytest
 
@@ -13,8 +12,6 @@ from forecast.questions.forecaster import Forecaster
 from forecast.report.changes import changes_section
 from forecast.report.sections import headline_metrics, headline_section, race_section
 
-# Debian's package installs it as "chromium"; $CHROMIUM points elsewhere if needed.
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "chromium"
 EXTRA_HARDWARE = (
     "accelerator,designer,release_date,bf16_flops,fp8_flops,int8_ops,price_usd,source,source_url\n"
     'Report Test Accelerator,TestCo,2025-06-01,1000000000000000,,,,"test row, unused by the '

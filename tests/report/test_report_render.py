@@ -15,7 +15,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from report_helpers import CHROMIUM, require
+from chromium import CHROMIUM, CHROMIUM_ARGS
+from report_helpers import require
 from websockets.sync.client import connect
 
 from forecast.report.render import fmt_pm, fmt_signed, fmt_when, parse_formats
@@ -73,14 +74,7 @@ def chromium_console(url: str, workdir: Path) -> dict:
     proc = subprocess.Popen(
         [
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *CHROMIUM_ARGS,
             f"--user-data-dir={profile}",
             "--remote-debugging-address=127.0.0.1",
             "--remote-debugging-port=0",
@@ -156,7 +150,7 @@ def chromium_console(url: str, workdir: Path) -> dict:
 
 
 def test_html_loads_in_chromium_without_console_errors(rendered, tmp_path):
-    require(shutil.which(CHROMIUM) is not None, "chromium")
+    require(CHROMIUM.is_file(), "chromium")
     _, _, report = rendered
     result = chromium_console(report.files["html"].resolve().as_uri(), tmp_path)
     assert result["errors"] == []

@@ -110,6 +110,21 @@ async def test_trajectory_equals_library(client: Any, forecaster: Any) -> None:
     assert [p["date"] for p in body["points"]] == ["2024-06-30", "2030-01-01"]
 
 
+async def test_trajectory_latent_path(client: Any, forecaster: Any) -> None:
+    # the default answer is an observation's predictive (misfit and measurement error);
+    # latent=true gives the latent frontier path, as `forecast ask trajectory --latent`
+    params = [("quantity", "frontier_horizon_minutes"), ("country", "US"), ("at", "2030-01-01")]
+    body = await get_json(client, "/v1/trajectories", [*params, ("latent", "true")])
+    expected = forecaster.trajectory("frontier_horizon_minutes", "US", ["2030-01-01"], latent=True)
+    assert body == plain(expected)
+    assert body["kind"] == "latent"
+    predictive = await get_json(client, "/v1/trajectories", params)
+    assert predictive["kind"].startswith("predictive of an observation")
+    qs = [answer["points"][0]["quantiles"] for answer in (body, predictive)]
+    width = [q[-1]["value"] / q[0]["value"] for q in qs]
+    assert width[1] > width[0]
+
+
 async def test_surprise_equals_library(client: Any, forecaster: Any) -> None:
     params = {"quantity": "frontier_eci", "date": "2025-01-20", "value": "140", "label": "R1"}
     body = await get_json(client, "/v1/surprise", params)
@@ -129,7 +144,7 @@ async def test_metaculus_export(client: Any, forecaster: Any) -> None:
     assert body["p_above_upper"]["p"] == pytest.approx(
         float((draws > body["upper_year"]).mean()), abs=1e-6
     )
-    assert body["cdf"][-1] == pytest.approx(1 - body["p_above_upper"]["p"], abs=1e-6)
+    assert body["model_cdf"][-1] == pytest.approx(1 - body["p_above_upper"]["p"], abs=1e-6)
     default = await get_json(client, "/v1/exports/metaculus", {"country": "US"})
     assert default["upper"] == forecaster.arrival("US")["horizon_end"]
 

@@ -36,10 +36,13 @@ def test_cron_steps_ranges_and_lists():
     "expression, message",
     [
         ("0 6 * *", "needs 5 fields"),
-        ("61 * * * *", "minute: '61' is outside 0-59"),
-        ("0 6 * * 8", "weekday: '8' is outside 0-6"),
-        ("*/0 * * * *", "minute: step must be at least 1"),
-        ("x * * * *", "minute: 'x' is not a number, range or *"),
+        ("0 6 * * * 2030", "needs 5 fields"),
+        ("61 * * * *", "'61 \\* \\* \\* \\*' is not valid"),
+        ("0 6 * * 8", "is not valid"),
+        ("*/0 * * * *", "is not valid"),
+        ("x * * * *", "is not valid"),
+        ("0 6 * * FUNDAY", "is not valid"),
+        ("@fortnightly", "is not valid"),
         ("0 0 31 2 *", "never fires"),
     ],
 )
@@ -48,10 +51,53 @@ def test_cron_errors(expression, message):
         Cron.parse(expression).next_after(T0)
 
 
+def test_cron_day_of_month_or_day_of_week():
+    """Standard cron: with both day fields restricted, a day matching either one fires."""
+    cron = Cron.parse("0 6 1 * 1")  # the 1st of each month, and every Monday
+    assert cron.next_after(T0) == datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # a Monday
+    assert cron.next_after(datetime(2026, 11, 30, 6, 0, tzinfo=UTC)) == datetime(
+        2026, 12, 1, 6, 0, tzinfo=UTC
+    )  # a Tuesday, the 1st
+    assert cron.matches(datetime(2026, 12, 1, 6, 0, tzinfo=UTC))
+    assert cron.matches(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))  # Monday the 7th
+    assert not cron.matches(datetime(2026, 12, 2, 6, 0, tzinfo=UTC))
+
+
+def test_cron_day_names_and_aliases():
+    assert Cron.parse("0 6 * * MON").next_after(T0) == datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    assert Cron.parse("0 6 * * mon-fri").next_after(T0) == datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    assert Cron.parse("0 6 * JAN *").next_after(T0) == datetime(2027, 1, 1, 6, 0, tzinfo=UTC)
+    # @weekly is Sunday 00:00, as in cron
+    assert Cron.parse("@weekly").next_after(T0) == datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
+    assert Cron.parse("@daily").next_after(T0) == datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
+    assert Cron.parse("0 6 * * 7").next_after(T0) == datetime(2026, 11, 29, 6, 0, tzinfo=UTC)
+
+
+def test_cron_settings_accept_names_and_aliases(monkeypatch):
+    for expression in ("0 6 * * MON", "@weekly", "0 6 1 * 1"):
+        monkeypatch.setenv("FORECAST_REPORT_CRON", expression)
+        assert ReportSettings().cron == expression
+
+
 def test_bad_cron_setting_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("FORECAST_REPORT_CRON", "every monday")
     with pytest.raises(SettingsError, match="FORECAST_REPORT_CRON: cron expression"):
         ReportSettings()
+    monkeypatch.setenv("FORECAST_REPORT_CRON", "0 0 31 2 *")
+    with pytest.raises(SettingsError, match=r"FORECAST_REPORT_CRON: .* never fires"):
+        ReportSettings()
+    monkeypatch.setenv("FORECAST_REPORT_CRON", "0 6 * * FUNDAY")
+    with pytest.raises(SettingsError, match=r"FORECAST_REPORT_CRON: .* is not valid"):
+        ReportSettings()
+
+
+def test_bad_cron_stops_the_server_start(monkeypatch, capsys, tmp_path):
+    from service.app import serve
+
+    monkeypatch.setenv("FORECAST_HOME", str(tmp_path))
+    monkeypatch.setenv("FORECAST_REPORT_CRON", "0 6 * * FUNDAY")
+    assert serve(port=0) == 2
+    assert "FORECAST_REPORT_CRON" in capsys.readouterr().err
 
 
 @given(

@@ -739,7 +739,39 @@
       if (!i) svg.append(s("path", { class: `band se ${cls}`, d: bandPath(upper, lower) }));
       svg.append(s("path", { class: `line ${cls}`, d: linePath(pts.map(([x, c]) => [x, geo.sy(c.p)])) }));
     });
+    externalMarks(svg, geo, code, x0, x1);
     return svg;
+  }
+
+  /** Others' forecasts (GET /v1/external) as points on the CDF: a quantile q at date t is the
+   * point (t, q), a P(by t) = p the point (t, p). Their events are defined differently from ours
+   * (each point's tooltip says how); forecasts about anyone ("world") show on every country. */
+  let externalRows = null;
+  async function loadExternal() {
+    if (externalRows !== null) return;
+    try {
+      externalRows = (await api("/v1/external")).forecasts;
+    } catch (_) {
+      externalRows = [];
+    }
+  }
+
+  function externalMarks(svg, geo, code, x0, x1) {
+    for (const row of externalRows || []) {
+      if (row.scope !== "world" && row.scope !== code) continue;
+      const points = [
+        ...row.quantiles.map((q) => [q.year, q.q, `${pct(q.q)} quantile ${q.when}`]),
+        ...row.p_by.map((p) => [p.year, p.p, `P(by ${p.when}) = ${p.p}`]),
+      ];
+      for (const [year, p, what] of points) {
+        if (!(year >= x0 && year <= x1)) continue;
+        const mark = s("circle", { class: "external", cx: geo.sx(year), cy: geo.sy(p), r: 4 });
+        mark.append(
+          s("title", { text: `${row.source} (${row.published}): ${row.event}, ${what}. Closest threshold of ours: ${row.maps_to}; definitions differ: ${row.mapping}` }),
+        );
+        svg.append(mark);
+      }
+    }
   }
 
   /** Where the CDF axis ends: a few years after the latest 95th percentile, or the horizon. */
@@ -1353,6 +1385,7 @@
       } else {
         views = [await fetchView(state.current.id, sel.scenario, `A: ${sel.scenario}`)];
       }
+      await loadExternal();
       if (token !== state.token) return; // a newer selection is being drawn
       renderRunFacts(state.current, other);
       renderHeadline(views, diff);
@@ -1564,6 +1597,7 @@
     });
     await render();
     checkReports();
+    showAlerts().catch(() => {});
     renderHistory().catch((error) => {
       fill(
         byId("history-body"),
@@ -1571,6 +1605,19 @@
       );
       byId("history").dataset.state = "error";
     });
+  }
+
+  // One line on the latest surprise alert (GET /v1/alerts), hidden when there is none.
+  async function showAlerts() {
+    const line = byId("alerts-line");
+    if (!line) return;
+    const page = await api("/v1/alerts", { limit: 1 });
+    if (!page || !page.total) return;
+    const a = page.items[0];
+    line.textContent =
+      `Alerts: ${page.total} new observation(s) far outside the predictive; latest: ` +
+      `${a.table} ${a.label || ""} (${a.country}, ${a.date}) at the ${a.percentile}th percentile.`;
+    line.hidden = false;
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -95,10 +95,16 @@ def ask_trajectory(
     at: Sequence[str],
     scenario: str | None = None,
     quantiles: Sequence[float] | None = None,
+    latent: bool = False,
 ) -> dict[str, Any]:
-    """``forecast ask trajectory``."""
+    """``forecast ask trajectory`` (``latent``: the latent path, as ``--latent``)."""
     return f.trajectory(
-        quantity, country, list(at), scenario, _quantiles(quantiles, DEFAULT_QUANTILES)
+        quantity,
+        country,
+        list(at),
+        scenario,
+        _quantiles(quantiles, DEFAULT_QUANTILES),
+        latent=latent,
     )
 
 
@@ -137,7 +143,7 @@ def _one(f: Forecaster, item: Any) -> tuple[dict[str, Any], Any]:
             return answer, RaceComparison if item.versus else Race
         case TrajectoryQuestion():
             answer = ask_trajectory(
-                f, item.quantity, item.country, item.at, item.scenario, item.quantiles
+                f, item.quantity, item.country, item.at, item.scenario, item.quantiles, item.latent
             )
             return answer, Trajectory
         case SurpriseQuestion():

@@ -3,6 +3,10 @@
 Every GET mirrors a ``forecast ask`` command and returns the library's numbers; ``versus``
 turns arrival, probability and race into a scenario comparison. Answers carry an ETag (run +
 query), honour ``If-None-Match`` and are cacheable for ``FORECAST_MAX_AGE`` seconds.
+
+Each computed answer is charged draws x points (:mod:`service.domains.questions.cost`) against
+the client's budget: a batch above ``FORECAST_MAX_REQUEST_COST`` is refused with 413 before any
+work, and a client past ``FORECAST_CLIENT_COST`` for the minute gets 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, QueryParameter
 
+from service.domains.options import GivenQuery, LeverQuery, ThresholdQuery, with_options
 from service.domains.questions.answers import (
     answer_batch,
     ask_arrival,
@@ -22,12 +27,21 @@ from service.domains.questions.answers import (
     ask_surprise,
     ask_trajectory,
 )
+from service.domains.questions.cost import (
+    arrival_points,
+    batch_points,
+    probability_points,
+    race_points,
+    surprise_points,
+    trajectory_points,
+)
 from service.domains.questions.params import (
     CountryListQuery,
     CountryQuery,
     DateQuery,
     DatesQuery,
     LabelQuery,
+    LatentQuery,
     QuantilesQuery,
     QuantityQuery,
     RunQuery,
@@ -48,12 +62,18 @@ from service.domains.questions.schemas import (
     Surprise,
     Trajectory,
 )
+from service.limits import charge
 from service.live import check_query
 from service.problems import problem_responses
 from service.responses import NOT_MODIFIED, respond
 from service.runtime import ServicesDep
 
-QUESTION_ERRORS = problem_responses(400, 404, 409, 422, 503) | NOT_MODIFIED
+QUESTION_ERRORS = problem_responses(400, 404, 409, 413, 422, 429, 503) | NOT_MODIFIED
+
+
+def cdf_points(forecaster: Any) -> int:
+    """Points of the forecaster's quarterly CDF grid."""
+    return len(forecaster.cdf_grid[0])
 
 
 class QuestionController(Controller):
@@ -80,6 +100,9 @@ class QuestionController(Controller):
         versus: VersusQuery = None,
         q: QuantilesQuery = None,
         cdf: Annotated[bool, QueryParameter(description="Include the quarterly CDF")] = True,
+        threshold: ThresholdQuery = None,
+        lever: LeverQuery = None,
+        given: GivenQuery = None,
         run: RunQuery = None,
     ) -> Response[Arrival | ArrivalComparison]:
         """Arrival of the breakthrough threshold."""
@@ -88,7 +111,12 @@ class QuestionController(Controller):
             ask_arrival, country=country, scenario=scenario, versus=versus, quantiles=q, cdf=cdf
         )
         schema = ArrivalComparison if versus else Arrival
-        return await respond(request, services, run, compute, schema)
+
+        def points(forecaster: Any) -> int:
+            return arrival_points(q, cdf, cdf_points(forecaster), versus)
+
+        compute = with_options(compute, "arrival", threshold, lever, given)
+        return await respond(request, services, run, compute, schema, points=points)
 
     @get(
         "/probability",
@@ -105,13 +133,18 @@ class QuestionController(Controller):
         by: DateQuery,
         scenario: ScenarioQuery = None,
         versus: VersusQuery = None,
+        threshold: ThresholdQuery = None,
+        lever: LeverQuery = None,
+        given: GivenQuery = None,
         run: RunQuery = None,
     ) -> Response[Probability | ProbabilityComparison]:
         """Probability of arrival on or before a date."""
         check_query({"scenario": scenario, "versus": versus}, {"by": by})
         compute = partial(ask_probability, country=country, by=by, scenario=scenario, versus=versus)
         schema = ProbabilityComparison if versus else Probability
-        return await respond(request, services, run, compute, schema)
+        points = probability_points(versus)
+        compute = with_options(compute, "probability", threshold, lever, given)
+        return await respond(request, services, run, compute, schema, points=lambda _: points)
 
     @get(
         "/race",
@@ -129,20 +162,27 @@ class QuestionController(Controller):
         versus: VersusQuery = None,
         within: WithinQuery = None,
         q: QuantilesQuery = None,
+        threshold: ThresholdQuery = None,
+        lever: LeverQuery = None,
+        given: GivenQuery = None,
         run: RunQuery = None,
     ) -> Response[Race | RaceComparison]:
         """The race between the countries."""
         check_query({"scenario": scenario, "versus": versus})
         compute = partial(ask_race, scenario=scenario, versus=versus, within=within, quantiles=q)
         schema = RaceComparison if versus else Race
-        return await respond(request, services, run, compute, schema)
+        points = race_points(within, q, versus)
+        compute = with_options(compute, "race", threshold, lever, given)
+        return await respond(request, services, run, compute, schema, points=lambda _: points)
 
     @get(
         "/trajectories",
         operation_id="getTrajectory",
         summary="Predictive quantiles of an observable quantity at dates",
         description="As `forecast ask trajectory`: per date, quantiles (default 0.05, 0.1, "
-        "0.25, 0.5, 0.75, 0.9, 0.95) in the quantity's natural unit.",
+        "0.25, 0.5, 0.75, 0.9, 0.95) in the quantity's natural unit; METR horizons, training "
+        "FLOP and ECI are the predictive of an observation (misfit and measurement error) "
+        "unless `latent=true` asks for the latent frontier path.",
         responses=QUESTION_ERRORS,
     )
     async def trajectories(
@@ -154,7 +194,11 @@ class QuestionController(Controller):
         at: DatesQuery,
         scenario: ScenarioQuery = None,
         q: QuantilesQuery = None,
+        threshold: ThresholdQuery = None,
+        lever: LeverQuery = None,
+        given: GivenQuery = None,
         run: RunQuery = None,
+        latent: LatentQuery = False,
     ) -> Response[Trajectory]:
         """A quantity's trajectory."""
         check_query({"scenario": scenario}, {"at": at})
@@ -165,8 +209,11 @@ class QuestionController(Controller):
             at=at,
             scenario=scenario,
             quantiles=q,
+            latent=latent,
         )
-        return await respond(request, services, run, compute, Trajectory)
+        points = trajectory_points(at, q)
+        compute = with_options(compute, "trajectory", threshold, lever, given)
+        return await respond(request, services, run, compute, Trajectory, points=lambda _: points)
 
     @get(
         "/surprise",
@@ -186,6 +233,9 @@ class QuestionController(Controller):
         country: CountryListQuery = None,
         label: LabelQuery = None,
         scenario: ScenarioQuery = None,
+        threshold: ThresholdQuery = None,
+        lever: LeverQuery = None,
+        given: GivenQuery = None,
         run: RunQuery = None,
     ) -> Response[Surprise]:
         """An observation's percentile."""
@@ -199,16 +249,20 @@ class QuestionController(Controller):
             label=label,
             scenario=scenario,
         )
-        return await respond(request, services, run, compute, Surprise)
+        points = surprise_points(country)
+        compute = with_options(compute, "surprise", threshold, lever, given)
+        return await respond(request, services, run, compute, Surprise, points=lambda _: points)
 
     @post(
         "/questions",
         operation_id="askQuestions",
         summary="Answer up to 100 questions in one request",
         description="Each item is answered as its GET endpoint would answer it; an item the "
-        "model cannot answer gets its own problem details, the others are still answered.",
+        "model cannot answer gets its own problem details, the others are still answered. "
+        "The batch's cost (draws x points summed over its questions) must stay within "
+        "`FORECAST_MAX_REQUEST_COST` (413) and the client's budget for the minute (429).",
         status_code=200,
-        responses=problem_responses(400, 404, 409, 413, 503),
+        responses=problem_responses(400, 404, 409, 413, 429, 503),
     )
     async def questions(
         self, request: Request[Any, Any, Any], services: ServicesDep, data: JSONBody[QuestionBatch]
@@ -216,5 +270,7 @@ class QuestionController(Controller):
         """A batch of questions answered from one run."""
         run_id = data.run or services.current.require()
         forecaster = await services.pool.get(run_id)
+        points = batch_points(data.questions, cdf_points(forecaster))
+        charge(request, int(forecaster.projector.n_draws) * points)
         items = await anyio.to_thread.run_sync(answer_batch, forecaster, data.questions, request)
         return BatchAnswer(run_id=run_id, answers=items)

@@ -106,6 +106,13 @@ DatesQuery = Annotated[
         examples=[Example(summary="two dates", value=["2027-01-01", "2030-01-01"])],
     ),
 ]
+LatentQuery = Annotated[
+    bool,
+    QueryParameter(
+        description="The latent frontier path instead of the predictive of an observation "
+        "(METR horizons and training FLOP with misfit and measurement error); default false",
+    ),
+]
 QuantityQuery = Annotated[
     Quantity,
     QueryParameter(

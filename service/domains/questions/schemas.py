@@ -205,15 +205,18 @@ class TrajectoryValue(Struct):
     mcse: NullableFloat
 
 
-class TrajectoryPoint(Struct):
-    """Predictive quantiles at one date."""
+class TrajectoryPoint(Struct, omit_defaults=True):
+    """Predictive quantiles at one date (``n_eff``: the quantity's effective sample size there)."""
 
     date: str | None
     quantiles: list[TrajectoryValue]
+    n_eff: float | None = None
 
 
-class Trajectory(Struct):
-    """Predictive quantiles of an observable quantity at dates, in its natural unit."""
+class Trajectory(Struct, omit_defaults=True):
+    """Predictive quantiles of an observable quantity at dates, in its natural unit.
+
+    ``kind`` says what the draws are: the predictive of an observation, or the latent path."""
 
     question: Literal["trajectory"]
     run_id: str
@@ -225,6 +228,7 @@ class Trajectory(Struct):
     country: Country
     n_eff: float
     points: list[TrajectoryPoint]
+    kind: str | None = None
 
 
 class SurpriseObservation(Struct):
@@ -247,8 +251,10 @@ class SurpriseRow(Struct):
     log10_ratio_to_trend: NullableFloat
 
 
-class Surprise(Struct):
-    """How surprising a new observation is (percentile near 50: on trend)."""
+class Surprise(Struct, omit_defaults=True):
+    """How surprising a new observation is (percentile near 50: on trend).
+
+    ``kind`` says what the observation is judged against (the predictive of an observation)."""
 
     question: Literal["surprise"]
     run_id: str
@@ -257,6 +263,7 @@ class Surprise(Struct):
     horizon_end: str | None
     observation: SurpriseObservation
     against: list[SurpriseRow]
+    kind: str | None = None
 
 
 class Delta(Struct):
@@ -410,6 +417,7 @@ class TrajectoryQuestion(_Question, tag="trajectory"):
     ]
     scenario: ScenarioName | None = None
     quantiles: Quantiles | None = None
+    latent: bool = False
 
 
 class SurpriseQuestion(_Question, tag="surprise"):

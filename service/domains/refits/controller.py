@@ -4,6 +4,10 @@
 worker process (one job at a time). When the new run passes the diagnostics gate it becomes
 current and the service switches to it without a restart; a run that fails the gate is stored
 but not served, and the job reports ``failed`` with the gate's reasons.
+
+At most ``FORECAST_REFIT_QUEUE`` jobs (default 3) may wait in the queue: another ``POST`` answers
+429 ``refit-queue-full`` with ``Retry-After`` until the worker has taken one. A job whose worker
+died is reported ``failed`` with the reason (exit code or signal, and the worker's last error).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from service.problems import ProblemException, problem_responses
 from service.runtime import ServicesDep
 
 NO_STORE_HEADERS = {"Cache-Control": NO_STORE}
+QUEUE_RETRY_SECONDS = 60
+"""``Retry-After`` of a refused refit: a quick refit takes about a minute."""
 
 
 class RefitController(Controller):
@@ -65,9 +71,21 @@ class RefitController(Controller):
                 f"no prior set {data.priors!r} (known: {', '.join(known) or 'none'})",
             )
         key_name = request.scope["state"][KEY_NAME_STATE]
-        job = await anyio.to_thread.run_sync(
-            services.db.create_job, data.priors, data.quick, key_name
-        )
+        cap = services.settings.api.refit_queue
+        async with services.refit_lock:
+            waiting = await anyio.to_thread.run_sync(services.db.count_jobs, "queued")
+            if waiting >= cap:
+                raise ProblemException(
+                    429,
+                    "refit-queue-full",
+                    "The refit queue is full",
+                    f"{waiting} refit job(s) are already waiting (at most {cap}, "
+                    "FORECAST_REFIT_QUEUE); retry once the worker has taken one",
+                    headers={"Retry-After": str(QUEUE_RETRY_SECONDS)},
+                )
+            job = await anyio.to_thread.run_sync(
+                services.db.create_job, data.priors, data.quick, key_name
+            )
         services.worker.submit(job["job_id"])
         location = f"/v1/refits/{job['job_id']}"
         return Response(
@@ -102,7 +120,7 @@ class RefitController(Controller):
         summary="A refit job's status",
         description="queued, running, succeeded (with the new run id) or failed (with the "
         "error message).",
-        responses=problem_responses(400, 404),
+        responses=problem_responses(400, 404, 503),
     )
     async def get_refit(self, services: ServicesDep, job_id: JobIdPath) -> Response[RefitJob]:
         """One refit job."""

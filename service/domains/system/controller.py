@@ -1,11 +1,18 @@
-"""Health (liveness and readiness) and Prometheus metrics."""
+"""Health (liveness and readiness) and Prometheus metrics.
+
+``FORECAST_METRICS`` decides who may read ``/metrics``: ``public`` (the default: anyone),
+``key`` (a valid ``X-API-Key``, as for writes; 401 otherwise) or ``off`` (no route and no
+collection: 404).
+"""
 
 from __future__ import annotations
 
 from litestar import Controller, Response, get
 from litestar.plugins.prometheus import PrometheusController
+from litestar.types import Guard
 
 import forecast
+from service.auth import require_api_key
 from service.domains.system.schemas import Health
 from service.problems import NO_CURRENT_RUN
 from service.runtime import ServicesDep
@@ -50,3 +57,14 @@ class MetricsController(PrometheusController):
 
     path = "/metrics"
     include_in_schema = False
+
+
+class KeyedMetricsController(MetricsController):
+    """``/metrics`` for API-key holders only (``FORECAST_METRICS=key``)."""
+
+    guards: list[Guard] | None = [require_api_key]  # noqa: RUF012
+
+
+def metrics_controller(mode: str) -> type[MetricsController] | None:
+    """The metrics controller for ``FORECAST_METRICS`` (None when ``off``)."""
+    return {"public": MetricsController, "key": KeyedMetricsController}.get(mode)

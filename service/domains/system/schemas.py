@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Literal
 
-from msgspec import Struct
+from msgspec import Struct, defstruct
+
+from forecast.priors.scenarios import Levers
 
 NullableFloat = float | None
 
@@ -20,13 +23,12 @@ class Health(Struct):
     version: str
 
 
-class LeverSet(Struct):
-    """One country's levers in a scenario."""
-
-    additions_multiplier: float
-    growth_multiplier: float
-    efficiency_rate_multiplier: float
-    efficiency_jump_oom: float
+LeverSet = defstruct(
+    "LeverSet",
+    [(f.name, float) for f in dataclasses.fields(Levers)],
+    module=__name__,
+)
+"""One country's levers in a scenario: the library's lever fields, each a number."""
 
 
 class ScenarioInfo(Struct):

@@ -1,0 +1,128 @@
+"""Sweep throughput: the same grid fitted sequentially (inline, one process) and on a local Dask
+cluster, side by side, with each fit's time split into compile, sampling and scoring.
+
+Each mode fits into its own fresh sweep store (nothing is reused between modes), so both fit
+every grid point. The sequential mode compiles each model once and samples with 2 threads per
+fit; the cluster mode runs one single-threaded worker per core, each compiling each model it
+runs once (fits are placed by model, see ``forecast.sweeps.engine.affinity``).
+
+    python bench/sweep.py [--priors default,skeptical] [--cutoff 2022-12-31,2023-12-31,2024-12-31]
+                          [--seeds 1] [--full] [--workers N] [--json]
+
+Prints fits per minute for both modes and their ratio, the machine's load average before and
+after (other processes share the cores), and the per-fit mean compile, sampling and scoring
+seconds. Quick sampler settings unless --full.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+
+def run_mode(name: str, spec: Any, scheduler: str | None, workers: int | None) -> dict[str, Any]:
+    from forecast.sweeps.engine import run_sweep
+    from forecast.sweeps.index import SweepStore
+
+    home = Path(tempfile.mkdtemp(prefix=f"bench-sweep-{name}-"))
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    result = run_sweep(
+        spec,
+        SweepStore(home),
+        scheduler=scheduler,
+        workers=workers,
+        log=lambda m: print(f"  [{name}] {m}", file=sys.stderr, flush=True),
+        progress=True,
+    )
+    wall = time.perf_counter() - started
+    rows = result["rows"]
+    n = len(rows)
+
+    def mean(col: str) -> float:
+        return round(sum(float(r[col] or 0.0) for r in rows) / max(n, 1), 2)
+
+    def total(col: str) -> float:
+        return round(sum(float(r[col] or 0.0) for r in rows), 1)
+
+    return {
+        "mode": name,
+        "fits": n,
+        "fitted": result["fitted_now"],
+        "passed": result["counts"]["passed"],
+        "wall_seconds": round(wall, 1),
+        "fits_per_minute": round(result["fitted_now"] / wall * 60, 3),
+        "workers": result.get("workers", 1),
+        "compiles": sum(1 for r in rows if not r["compiled_cached"]),
+        "compile_seconds_mean": mean("compile_seconds"),
+        "sampling_seconds_mean": mean("sampling_seconds"),
+        "scoring_seconds_mean": mean("scoring_seconds"),
+        "compile_seconds_total": total("compile_seconds"),
+        "sampling_seconds_total": total("sampling_seconds"),
+        "scoring_seconds_total": total("scoring_seconds"),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--priors", default="default,skeptical")
+    parser.add_argument("--cutoff", default="2022-12-31,2023-12-31,2024-12-31")
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--full", action="store_true", help="default sampler settings")
+    parser.add_argument("--workers", type=int, default=None, help="default: one per core")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from forecast.sweeps.grid import SweepSpec
+
+    spec = SweepSpec(
+        priors=tuple(p.strip() for p in args.priors.split(",") if p.strip()),
+        cutoffs=tuple(date.fromisoformat(c.strip()) for c in args.cutoff.split(",") if c.strip()),
+        seeds=args.seeds,
+        quick=not args.full,
+    )
+    print(f"cores: {os.cpu_count()}; load average {os.getloadavg()}", file=sys.stderr)
+    sequential = run_mode("sequential", spec, "inline", None)
+    distributed = run_mode("distributed", spec, None, args.workers)
+    ratio = round(distributed["fits_per_minute"] / sequential["fits_per_minute"], 2)
+    out = {
+        "grid": spec.to_dict(),
+        "sequential": sequential,
+        "distributed": distributed,
+        "ratio": ratio,
+        "cores": os.cpu_count(),
+    }
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return 0
+    keys = [
+        ("fits", "fits"),
+        ("wall s", "wall_seconds"),
+        ("fits/min", "fits_per_minute"),
+        ("workers", "workers"),
+        ("compiles", "compiles"),
+        ("compile s/fit", "compile_seconds_mean"),
+        ("sampling s/fit", "sampling_seconds_mean"),
+        ("scoring s/fit", "scoring_seconds_mean"),
+        ("passed gate", "passed"),
+        ("load before", "load_before"),
+        ("load after", "load_after"),
+    ]
+    print(f"{'':16}{'sequential':>22}{'distributed':>22}")
+    for label, key in keys:
+        print(f"{label:16}{sequential[key]!s:>22}{distributed[key]!s:>22}")
+    print(f"ratio (distributed / sequential fits per minute): {ratio}x on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

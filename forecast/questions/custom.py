@@ -1,0 +1,245 @@
+"""Questions with per-request options: a threshold, ad-hoc levers and conditions.
+
+:func:`ask` answers any ``Forecaster`` question (``arrival``, ``probability``, ``race``,
+``trajectory``, ``surprise``, ``compare``) under :class:`Options`:
+
+- ``threshold`` (:mod:`forecast.questions.thresholds`): the capability level that counts as
+  arrival, instead of the prior set's;
+- ``levers`` (:mod:`forecast.questions.levers`): laid over the named scenario;
+- ``given`` (:mod:`forecast.questions.conditional`): the answer from the draws where the stated
+  trajectory events hold.
+
+The projection under the options is built from the stored draws (no refit: milliseconds to a
+few tenths of a second) and handed to a private copy of the forecaster, so the answer's maths
+is the library's own. The answer is the question's usual dict; its ``scenario`` reads like
+``status_quo | threshold work_week | levers CN.additions_multiplier=0.6 start=2027-01-01`` and an
+``options`` entry spells them out (with the effective draws left after ``given``). With
+``versus`` the threshold and conditions apply to both sides, the levers to ``scenario`` only.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from forecast.core import mcstats
+from forecast.core.definitions import BASELINE_SCENARIO, COUNTRIES
+from forecast.core.errors import UsageError
+from forecast.model.projection import CountryPaths, first_crossing
+from forecast.priors.scenarios import get_scenario
+from forecast.questions import thresholds as th
+from forecast.questions.conditional import (
+    MIN_EFFECTIVE,
+    Condition,
+    TooFewDrawsError,
+    effective_kept,
+    parse_conditions,
+)
+from forecast.questions.forecaster import Forecaster, ScenarioAnswer, parse_date
+from forecast.questions.levers import LeverSetting, parse_levers, with_levers
+
+CACHE_SIZE = 32
+"""Projections under options kept per process (least recently used dropped first)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """A request's threshold, ad-hoc levers and conditions (all optional)."""
+
+    threshold: th.Threshold | None = None
+    levers: tuple[LeverSetting, ...] = ()
+    given: tuple[Condition, ...] = ()
+    factor: float = th.DEFAULT_HORIZON80_TO_50
+
+    @property
+    def empty(self) -> bool:
+        return self.threshold is None and not self.levers and not self.given
+
+    def key(self, scenario: str, levers: bool = True) -> str:
+        parts = [scenario]
+        if self.threshold is not None:
+            parts.append(f"threshold {self.threshold.label}")
+        if levers and self.levers:
+            parts.append("levers " + " ".join(s.text for s in self.levers))
+        if self.given:
+            parts.append("given " + " & ".join(c.text for c in self.given))
+        return " | ".join(parts)
+
+
+def parse_options(
+    threshold: str | None = None,
+    levers: Sequence[str] | None = None,
+    given: Sequence[str] | None = None,
+) -> Options:
+    """Options from the CLI flags or HTTP parameters; UsageError in words on a bad one."""
+    table = th.load_thresholds() if threshold else None
+    return Options(
+        threshold=th.parse_threshold(threshold, table) if threshold else None,
+        levers=tuple(parse_levers(levers)),
+        given=tuple(parse_conditions(given)),
+        factor=table.horizon80_to_horizon50 if table else th.DEFAULT_HORIZON80_TO_50,
+    )
+
+
+def arrival_at(grid: np.ndarray, paths: CountryPaths, level: np.ndarray) -> np.ndarray:
+    """Arrival per draw at another threshold level, with the scenario's start rule."""
+    crossing = first_crossing(grid, paths.capability, level)
+    if paths.base_capability is None:
+        return crossing
+    before = first_crossing(grid, paths.base_capability, level)
+    t_s = paths.start_year
+    return np.where(before < t_s, before, np.maximum(crossing, t_s))
+
+
+def _subset(paths: CountryPaths, mask: np.ndarray) -> CountryPaths:
+    changes = {}
+    for f in fields(paths):
+        value = getattr(paths, f.name)
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == mask.size:
+            changes[f.name] = value[mask]
+    return replace(paths, **changes)
+
+
+def condition_mask(
+    f: Forecaster, paths: dict[str, CountryPaths], given: Sequence[Condition]
+) -> np.ndarray:
+    """Draws where every condition holds (trend values, under the request's projection)."""
+    mask = np.ones(f.projector.n_draws, dtype=bool)
+    for c in given:
+        t = f._check_range(parse_date(c.when, "given"))
+        if t <= f.projector.axes.data_end:
+            values = f.projector.history(c.country, t)[c.quantity]
+        else:
+            values = f.projector.at(paths[c.country], t)[c.quantity]
+        mask &= c.holds(values)
+    return mask
+
+
+_LOCK = threading.Lock()
+_CACHE: OrderedDict[tuple[int, str, str], tuple[ScenarioAnswer, dict[str, Any]]] = OrderedDict()
+
+
+def projection(
+    f: Forecaster, scenario: str | None, options: Options, levers: bool = True
+) -> tuple[ScenarioAnswer, dict[str, Any]]:
+    """The projection of every country under a scenario and the options, and their summary."""
+    name = scenario or BASELINE_SCENARIO
+    key = (id(f), f.run.id, options.key(name, levers))
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    base = get_scenario(name, f.scenarios)
+    chosen = with_levers(base, options.levers, "adhoc") if levers and options.levers else base
+    paths = {c: f.projector.country(c, chosen) for c in COUNTRIES}
+    summary: dict[str, Any] = {"scenario": name}
+    if options.threshold is not None:
+        level = th.level(f.projector, options.threshold, options.factor)
+        paths = {
+            c: replace(p, arrival=arrival_at(f.projector.grid, p, level)) for c, p in paths.items()
+        }
+        summary["threshold"] = options.threshold.to_dict(options.factor) | {
+            "eci_level_median": round(float(np.median(level)), 3)
+        }
+    if levers and options.levers:
+        summary["levers"] = [s.text for s in options.levers]
+        summary["applied"] = chosen.to_dict()
+    n_eff = {c: mcstats.effective_size(paths[c].arrival, f.run.chains) for c in COUNTRIES}
+    if options.given:
+        mask = condition_mask(f, paths, options.given)
+        effective = {c: effective_kept(mask, n_eff[c]) for c in COUNTRIES}
+        summary["given"] = {
+            "conditions": [c.text for c in options.given],
+            "kept_draws": int(mask.sum()),
+            "draws": int(mask.size),
+            "p_conditions": round(float(mask.mean()), 4),
+            "effective_draws": {c: round(v, 1) for c, v in effective.items()},
+        }
+        least = min(effective.values())
+        if least < MIN_EFFECTIVE:
+            raise TooFewDrawsError(
+                f"given: only {least:.0f} effective draws satisfy the conditions "
+                f"({int(mask.sum())} of {mask.size} draws, P = {mask.mean():.3f}); at least "
+                f"{MIN_EFFECTIVE} are needed for an answer, so loosen the conditions"
+            )
+        paths = {c: _subset(p, mask) for c, p in paths.items()}
+        n_eff = effective
+    ordered = {c: np.sort(paths[c].arrival) for c in COUNTRIES}
+    answer = ScenarioAnswer(chosen, paths, n_eff, ordered)
+    with _LOCK:
+        _CACHE[key] = (answer, summary)
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return answer, summary
+
+
+QUESTIONS = ("arrival", "probability", "race", "trajectory", "surprise")
+
+
+def under(
+    f: Forecaster, options: Options, scenario: str | None = None, versus: str | None = None
+) -> tuple[Forecaster, str, str | None, dict[str, Any]]:
+    """A private copy of ``f`` answering under the options: (forecaster, scenario label, versus
+    label, summary). Ask it any question with ``scenario=label`` (and ``versus=versus label``)."""
+    name = scenario or BASELINE_SCENARIO
+    mine = copy.copy(f)
+    mine._cache = {}
+    answer, summary = projection(f, name, options)
+    label = options.key(name)
+    mine._cache[label] = answer
+    other_label = None
+    if versus:
+        other, other_summary = projection(f, versus, options, levers=False)
+        other_label = options.key(versus, levers=False)
+        if other_label == label:
+            raise UsageError("versus: compares the same projection with itself")
+        mine._cache[other_label] = other
+        summary = summary | {"versus": other_summary}
+    return mine, label, other_label, summary
+
+
+def finish(
+    out: dict[str, Any], question: str, options: Options, summary: dict[str, Any]
+) -> dict[str, Any]:
+    """The answer with its ``options`` summary (and a conditional arrival's own n_eff)."""
+    if options.given and question == "arrival" and "country" in out and "n_eff" in out:
+        out["n_eff"] = summary["given"]["effective_draws"][out["country"]]
+    return out | {"options": summary}
+
+
+def ask(
+    f: Forecaster,
+    question: str,
+    options: Options,
+    scenario: str | None = None,
+    versus: str | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """``f.<question>(scenario=..., **kwargs)`` (or ``f.compare`` with ``versus``) under options."""
+    if question not in QUESTIONS:
+        raise UsageError(f"unknown question {question!r}")
+    if options.empty:
+        if versus:
+            return f.compare(question, scenario or BASELINE_SCENARIO, versus, **kwargs)
+        return getattr(f, question)(scenario=scenario, **kwargs)
+    check(question, options)
+    mine, label, other, summary = under(f, options, scenario, versus)
+    if versus:
+        out = mine.compare(question, label, other, **kwargs)
+    else:
+        out = getattr(mine, question)(scenario=label, **kwargs)
+    return finish(out, question, options, summary)
+
+
+def check(question: str, options: Options) -> None:
+    """Refuse options a question cannot take."""
+    if options.given and question in ("trajectory", "surprise"):
+        raise UsageError(
+            f"given: {question} answers cannot be conditioned (arrival, probability, race can)"
+        )

@@ -1,0 +1,1 @@
+"""Alerts (``/v1/alerts``): new observations far outside the current run's predictive."""

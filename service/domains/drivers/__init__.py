@@ -1,0 +1,1 @@
+"""Drivers (``/v1/drivers``) and the named thresholds (``/v1/thresholds``)."""

@@ -1,0 +1,90 @@
+"""``/v1/drivers``: share of an answer's variance per input group; ``/v1/thresholds``."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.params import QueryParameter
+
+from forecast.questions.drivers import drivers
+from forecast.questions.thresholds import load_thresholds
+from service.domains.drivers.schemas import Drivers, Thresholds
+from service.domains.options import LeverQuery, ThresholdQuery, parse
+from service.domains.questions.controller import QUESTION_ERRORS
+from service.domains.questions.params import (
+    CountryQuery,
+    OptionalDateQuery,
+    RunQuery,
+    ScenarioQuery,
+)
+from service.live import check_query
+from service.responses import cached_json, respond
+from service.runtime import ServicesDep
+
+
+class DriversController(Controller):
+    """What drives the answers."""
+
+    path = "/v1"
+    tags = ("drivers",)
+
+    @get(
+        "/drivers",
+        operation_id="getDrivers",
+        summary="Share of an answer's variance per input group",
+        description="First-order Sobol indices of the input groups (threshold, efficiency, chip "
+        "supply, capability link, projection noise) for a country's arrival date (rank scale "
+        "by default) or P(arrival by `by`), estimated by pick-freeze re-projection of the "
+        "posterior draws, with bootstrap MC errors; as `forecast ask drivers`.",
+        responses=QUESTION_ERRORS,
+    )
+    async def get_drivers(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        country: CountryQuery,
+        quantity: Annotated[
+            Literal["arrival", "p_by"], QueryParameter(description="arrival or p_by")
+        ] = "arrival",
+        by: OptionalDateQuery = None,
+        scale: Annotated[
+            Literal["rank", "years"],
+            QueryParameter(description="Scale of the arrival date: rank (default) or years"),
+        ] = "rank",
+        scenario: ScenarioQuery = None,
+        threshold: ThresholdQuery = None,
+        lever: LeverQuery = None,
+        run: RunQuery = None,
+    ) -> Response[Drivers]:
+        """Drivers of one answer."""
+        check_query({"scenario": scenario}, {"by": by})
+        parse(threshold, lever, None)  # a 400 naming a malformed option
+        compute = partial(
+            drivers,
+            country=country,
+            quantity=quantity,
+            by=by,
+            scenario=scenario,
+            scale=scale,
+            threshold=threshold,
+            levers=lever,
+        )
+        return await respond(request, services, run, compute, Drivers)
+
+    @get(
+        "/thresholds",
+        operation_id="listThresholds",
+        summary="The named capability thresholds",
+        description="Names usable as `threshold=` on every question, with kind, value, "
+        "justification and sources, and the 80%-to-50% horizon conversion.",
+        responses=QUESTION_ERRORS,
+    )
+    async def thresholds(
+        self, request: Request[Any, Any, Any], services: ServicesDep
+    ) -> Response[Any]:
+        """The named thresholds."""
+        body = msgspec.json.encode(msgspec.convert(load_thresholds().to_dict(), Thresholds))
+        return cached_json(request, body, services.settings.api.max_age)

@@ -1,0 +1,47 @@
+"""Response schemas of the drivers and of the named thresholds."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from msgspec import Struct
+
+from service.domains.questions.schemas import Country
+
+
+class DriverGroup(Struct):
+    """One input group: its first-order share of the answer's variance and its MC error."""
+
+    group: str
+    description: str
+    variables: list[str]
+    share: float
+    mcse: float | None
+
+
+class Drivers(Struct, omit_defaults=True):
+    """First-order Sobol indices of each input group (as ``forecast ask drivers``)."""
+
+    question: Literal["drivers"]
+    run_id: str
+    scenario: str
+    country: Country
+    quantity: Literal["arrival", "p_by"]
+    by: str | None
+    scale: str
+    draws: int
+    variance: float
+    method: str
+    groups: list[DriverGroup]
+    unassigned_variables: list[str]
+    sum_of_shares: float
+    interactions: float
+    options: dict[str, Any] | None = None
+
+
+class Thresholds(Struct):
+    """The named thresholds of ``priors/thresholds.toml`` and the 80%-to-50% conversion."""
+
+    default: str
+    conversion: dict[str, Any]
+    thresholds: list[dict[str, Any]]

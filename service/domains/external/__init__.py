@@ -1,0 +1,1 @@
+"""Others' forecasts beside ours (``/v1/external``)."""

@@ -1,0 +1,1 @@
+"""Sweeps: the stored sweeps of ``forecast sweep`` and their result tables."""

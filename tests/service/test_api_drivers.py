@@ -1,0 +1,31 @@
+"""/v1/drivers and /v1/thresholds equal the library."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from forecast.questions.drivers import drivers
+from forecast.questions.thresholds import load_thresholds
+
+pytestmark = [pytest.mark.anyio, pytest.mark.fit]
+
+
+async def test_drivers_equal_library(client: Any, forecaster: Any) -> None:
+    for params, kwargs in [
+        ({"country": "US"}, {}),
+        (
+            {"country": "CN", "quantity": "p_by", "by": "2030-01-01"},
+            {"quantity": "p_by", "by": "2030-01-01"},
+        ),
+    ]:
+        response = await client.get("/v1/drivers", params=params)
+        assert response.status_code == 200, response.text
+        assert response.json() == drivers(forecaster, params["country"], **kwargs)
+
+
+async def test_thresholds_listed(client: Any) -> None:
+    response = await client.get("/v1/thresholds")
+    assert response.status_code == 200
+    assert response.json() == load_thresholds().to_dict()
