@@ -2,9 +2,10 @@
 cluster, side by side, with each fit's time split into compile, sampling and scoring.
 
 Each mode fits into its own fresh sweep store (nothing is reused between modes), so both fit
-every grid point. The sequential mode compiles each model once and samples with 2 threads per
-fit; the cluster mode runs one single-threaded worker per core, each compiling each model it
-runs once (fits are placed by model, see ``forecast.sweeps.engine.affinity``).
+every grid point. The sequential mode compiles each model once; the cluster mode runs one
+single-threaded worker process per core, each compiling each model it runs once (fits are
+placed by model, see ``forecast.sweeps.engine.affinity``). Each fit samples its chains on the
+sampler's ``cores`` threads (2) in both modes, or ``--cores-per-fit`` in the cluster mode.
 
     python bench/sweep.py [--priors default,skeptical] [--cutoff 2022-12-31,2023-12-31,2024-12-31]
                           [--seeds 1] [--full] [--workers N] [--json]
@@ -27,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 
-def run_mode(name: str, spec: Any, scheduler: str | None, workers: int | None) -> dict[str, Any]:
-    from forecast.sweeps.engine import run_sweep
+def run_mode(
+    name: str, spec: Any, scheduler: str | None, workers: int | None, cores: int | None = None
+) -> dict[str, Any]:
+    from forecast.sweeps.engine import run_sweep, sampler_for
     from forecast.sweeps.index import SweepStore
 
     home = Path(tempfile.mkdtemp(prefix=f"bench-sweep-{name}-"))
@@ -39,6 +42,7 @@ def run_mode(name: str, spec: Any, scheduler: str | None, workers: int | None) -
         SweepStore(home),
         scheduler=scheduler,
         workers=workers,
+        cores_per_fit=cores,
         log=lambda m: print(f"  [{name}] {m}", file=sys.stderr, flush=True),
         progress=True,
     )
@@ -60,6 +64,7 @@ def run_mode(name: str, spec: Any, scheduler: str | None, workers: int | None) -
         "wall_seconds": round(wall, 1),
         "fits_per_minute": round(result["fitted_now"] / wall * 60, 3),
         "workers": result.get("workers", 1),
+        "threads_per_fit": cores or sampler_for(spec.quick)[0].cores,
         "compiles": sum(1 for r in rows if not r["compiled_cached"]),
         "compile_seconds_mean": mean("compile_seconds"),
         "sampling_seconds_mean": mean("sampling_seconds"),
@@ -79,6 +84,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--full", action="store_true", help="default sampler settings")
     parser.add_argument("--workers", type=int, default=None, help="default: one per core")
+    parser.add_argument("--cores-per-fit", type=int, default=None, help="cluster mode threads")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -92,7 +98,7 @@ def main() -> int:
     )
     print(f"cores: {os.cpu_count()}; load average {os.getloadavg()}", file=sys.stderr)
     sequential = run_mode("sequential", spec, "inline", None)
-    distributed = run_mode("distributed", spec, None, args.workers)
+    distributed = run_mode("distributed", spec, None, args.workers, args.cores_per_fit)
     ratio = round(distributed["fits_per_minute"] / sequential["fits_per_minute"], 2)
     out = {
         "grid": spec.to_dict(),
@@ -109,6 +115,7 @@ def main() -> int:
         ("wall s", "wall_seconds"),
         ("fits/min", "fits_per_minute"),
         ("workers", "workers"),
+        ("threads/fit", "threads_per_fit"),
         ("compiles", "compiles"),
         ("compile s/fit", "compile_seconds_mean"),
         ("sampling s/fit", "sampling_seconds_mean"),

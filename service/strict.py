@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl
 from litestar import Request
 from litestar.exceptions import ValidationException
 
-from service.live import DATE_TITLE
+from service.live import DATE_TITLE, date_error
 
 STRICT_PREFIX = "/v1/"
 DATE_NAMES = frozenset({"by", "at", "date", "lower", "upper"})
@@ -98,7 +98,7 @@ def problems(
         if key in dates and not _ISO_DATE.match(value):
             errors.append(
                 {
-                    "message": f"{key}: expected a date YYYY-MM-DD, got {value[:40]!r}",
+                    "message": f"{key}: {date_error(value) or 'expected a date YYYY-MM-DD'}",
                     "key": key,
                     "source": "query",
                 }

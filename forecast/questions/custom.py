@@ -126,11 +126,19 @@ _CACHE: OrderedDict[tuple[int, str, str], tuple[ScenarioAnswer, dict[str, Any]]]
 
 
 def projection(
-    f: Forecaster, scenario: str | None, options: Options, levers: bool = True
+    f: Forecaster,
+    scenario: str | None,
+    options: Options,
+    levers: bool = True,
+    given_from: tuple[str, bool] | None = None,
 ) -> tuple[ScenarioAnswer, dict[str, Any]]:
-    """The projection of every country under a scenario and the options, and their summary."""
+    """The projection of every country under a scenario and the options, and their summary.
+
+    The conditions of ``given`` are evaluated under this projection, or, with ``given_from`` =
+    (scenario, levers), under that one's (so both sides of a comparison keep the same draws).
+    """
     name = scenario or BASELINE_SCENARIO
-    key = (id(f), f.run.id, options.key(name, levers))
+    key = (id(f), f.run.id, options.key(name, levers) + f" from {given_from}")
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -152,7 +160,16 @@ def projection(
         summary["applied"] = chosen.to_dict()
     n_eff = {c: mcstats.effective_size(paths[c].arrival, f.run.chains) for c in COUNTRIES}
     if options.given:
-        mask = condition_mask(f, paths, options.given)
+        if given_from is not None:
+            source, source_levers = given_from
+            other = get_scenario(source, f.scenarios)
+            if source_levers and options.levers:
+                other = with_levers(other, options.levers, "adhoc")
+            mask = condition_mask(
+                f, {c: f.projector.country(c, other) for c in COUNTRIES}, options.given
+            )
+        else:
+            mask = condition_mask(f, paths, options.given)
         effective = {c: effective_kept(mask, n_eff[c]) for c in COUNTRIES}
         summary["given"] = {
             "conditions": [c.text for c in options.given],
@@ -195,10 +212,8 @@ def under(
     mine._cache[label] = answer
     other_label = None
     if versus:
-        other, other_summary = projection(f, versus, options, levers=False)
+        other, other_summary = projection(f, versus, options, levers=False, given_from=(name, True))
         other_label = options.key(versus, levers=False)
-        if other_label == label:
-            raise UsageError("versus: compares the same projection with itself")
         mine._cache[other_label] = other
         summary = summary | {"versus": other_summary}
     return mine, label, other_label, summary

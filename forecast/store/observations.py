@@ -100,7 +100,12 @@ class ObservationStore:
             have = {r["name"] for r in conn.execute("PRAGMA table_info(observations)")}
             for name, decl in ADDED_COLUMNS.items():
                 if name not in have:
-                    conn.execute(f"ALTER TABLE observations ADD COLUMN {name} {decl}")
+                    try:
+                        conn.execute(f"ALTER TABLE observations ADD COLUMN {name} {decl}")
+                    except sqlite3.OperationalError as exc:
+                        # another process or thread opening the same file added it first
+                        if "duplicate column" not in str(exc):
+                            raise
 
     @classmethod
     def at_home(cls, home: Path | None = None) -> ObservationStore:

@@ -124,8 +124,6 @@ def run_sweep(
     say = log or _stderr
     store = store or SweepStore()
     started = time.perf_counter()
-    if cores_per_fit is None and scheduler != INLINE:
-        cores_per_fit = 1  # one single-threaded worker per core: chains take turns
     the_plan = plan(spec, store, cores_per_fit)
     labels = [t.point.label() for t in the_plan.tasks]
     store.register(the_plan.sweep_id, spec.to_dict(), the_plan.keys, labels)

@@ -9,6 +9,7 @@ effective draws are the library's 422).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
@@ -21,10 +22,28 @@ from forecast.core.errors import UsageError
 from forecast.questions import custom
 from forecast.questions.forecaster import Forecaster
 
+THRESHOLD_PATTERN = r"^([A-Za-z0-9_-]{1,64}|(horizon50|horizon80|eci):[0-9.eE+-]{1,24})$"
+LEVER_PATTERN = r"^([A-Za-z]{2,3}\.)?[a-z_]{1,40}=[0-9A-Za-z.:+-]{1,40}$"
+GIVEN_PATTERN = (
+    r"^[A-Za-z]{2,3}\.[a-z0-9_]{1,40}(>=|<=|>|<)[0-9eE.+-]{1,30}@[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+)
+"""The shapes of the options, for the OpenAPI document and the 400 in words; a value of the
+right shape that the library cannot use (an unknown name, a value out of range, a lever without
+a start date, too few draws left) is the library's 422, like an unknown scenario."""
+_SHAPES = {
+    "threshold": (THRESHOLD_PATTERN, "a threshold name or KIND:VALUE, e.g. work_week or eci:175"),
+    "lever": (LEVER_PATTERN, "COUNTRY.LEVER=NUMBER or start=YYYY-MM-DD"),
+    "given": (
+        GIVEN_PATTERN,
+        "COUNTRY.QUANTITY OP VALUE@YYYY-MM-DD, e.g. CN.frontier_eci>=160@2027-06-30",
+    ),
+}
+
 ThresholdQuery = Annotated[
     str | None,
     QueryParameter(
         max_length=80,
+        schema_extra={"pattern": THRESHOLD_PATTERN},
         description="Capability threshold: a name from /v1/thresholds or KIND:VALUE with KIND "
         "horizon50 or horizon80 (minutes) or eci (ECI points); default: the prior set's",
         examples=[Example(summary="one work-week", value="work_week")],
@@ -34,6 +53,7 @@ LeverQuery = Annotated[
     list[str] | None,
     QueryParameter(
         max_items=32,
+        schema_extra={"items": {"type": "string", "pattern": LEVER_PATTERN, "maxLength": 84}},
         description="Ad-hoc lever COUNTRY.LEVER=NUMBER or start=YYYY-MM-DD (repeatable), laid "
         "over `scenario` and checked like a scenario file",
         examples=[
@@ -48,6 +68,7 @@ GivenQuery = Annotated[
     list[str] | None,
     QueryParameter(
         max_items=8,
+        schema_extra={"items": {"type": "string", "pattern": GIVEN_PATTERN, "maxLength": 120}},
         description="Condition COUNTRY.QUANTITY OP VALUE@YYYY-MM-DD (repeatable; OP one of >=, "
         "<=, >, <): the answer from the draws where all hold",
         examples=[
@@ -62,20 +83,26 @@ GivenQuery = Annotated[
 def parse(
     threshold: str | None, lever: list[str] | None, given: list[str] | None
 ) -> custom.Options:
-    """The options, or a 400 naming the first bad parameter."""
-    for key, value in (("threshold", threshold), ("lever", lever), ("given", given)):
-        try:
-            if key == "threshold":
-                custom.parse_options(threshold=value)  # type: ignore[arg-type]
-            elif key == "lever":
-                custom.parse_options(levers=value)  # type: ignore[arg-type]
-            else:
-                custom.parse_options(given=value)  # type: ignore[arg-type]
-        except UsageError as exc:
-            raise ValidationException(
-                detail=f"Validation failed: {exc}",
-                extra=[{"message": str(exc), "key": key, "source": "query"}],
-            ) from None
+    """The options: a 400 in words for a value of the wrong shape (naming the parameter); a
+    value of the right shape that cannot be used is the library's UsageError (422)."""
+    errors = []
+    for key, values in (
+        ("threshold", [threshold] if threshold else []),
+        ("lever", lever),
+        ("given", given),
+    ):
+        pattern, words = _SHAPES[key]
+        for value in values or ():
+            if not re.fullmatch(pattern, value):
+                errors.append(
+                    {
+                        "message": f"{key}: expected {words}, got {value[:80]!r}",
+                        "key": key,
+                        "source": "query",
+                    }
+                )
+    if errors:
+        raise ValidationException(detail=f"Validation failed: {errors[0]['message']}", extra=errors)
     return custom.parse_options(threshold, lever, given)
 
 
@@ -88,19 +115,21 @@ def with_options(
 ) -> Callable[[Forecaster], dict[str, Any]]:
     """``compute`` unchanged without options; else the same call on a forecaster answering under
     them (the question's own ``ask_*`` function, so defaults and numbers are the library's)."""
-    options = parse(threshold, lever, given)
+    try:
+        options = parse(threshold, lever, given)
+    except UsageError as exc:  # the right shape but not usable: the library's 422, at once
+        message = str(exc)
+
+        def refuse(f: Forecaster) -> dict[str, Any]:
+            raise UsageError(message)
+
+        return refuse
     if options.empty:
         return compute
-    try:
-        custom.check(question, options)
-    except UsageError as exc:
-        raise ValidationException(
-            detail=f"Validation failed: {exc}",
-            extra=[{"message": str(exc), "key": "given", "source": "query"}],
-        ) from None
     assert isinstance(compute, partial)
 
     def answer(f: Forecaster) -> dict[str, Any]:
+        custom.check(question, options)
         kwargs = dict(compute.keywords)
         mine, label, other, summary = custom.under(
             f, options, kwargs.pop("scenario", None), kwargs.pop("versus", None)

@@ -78,13 +78,28 @@ async def test_options_with_versus(client: Any, forecaster: Any) -> None:
 
 async def test_bad_options_are_400_in_words(client: Any) -> None:
     for params, key in [
-        ({"country": "US", "threshold": "work_wek"}, "threshold"),
-        ({"country": "US", "lever": "CN.speed=2"}, "lever"),
+        ({"country": "US", "threshold": "work week"}, "threshold"),
+        ({"country": "US", "lever": "CN.speed"}, "lever"),
         ({"country": "US", "given": "CN.frontier_eci=>1@2027-01-01"}, "given"),
     ]:
         response = await client.get("/v1/arrival", params=params)
         assert response.status_code == 400, response.text
         assert key in response.json()["detail"]
+
+
+async def test_unusable_options_are_422_in_words(client: Any) -> None:
+    for params, words in [
+        ({"country": "US", "threshold": "work_wek"}, "unknown threshold"),
+        ({"country": "US", "lever": "CN.speed=2"}, "unknown lever"),
+        ({"country": "US", "threshold": "eci:9999"}, "between"),
+    ]:
+        response = await client.get("/v1/arrival", params=params)
+        assert response.status_code == 422, response.text
+        assert words in response.json()["detail"]
+    params = {"quantity": "frontier_eci", "country": "CN", "at": "2028-01-01"}
+    params["given"] = "CN.frontier_eci>=150@2027-06-30"
+    response = await client.get("/v1/trajectories", params=params)
+    assert response.status_code == 422
 
 
 async def test_semantic_lever_problems_are_422(client: Any) -> None:
