@@ -187,7 +187,7 @@ def backtest_table(
     failed = [r for r in with_scores if not r.get("gate_pass")]
     table = []
     cutoffs = sorted({r["cutoff"] for r in with_scores})
-    for cutoff in [*cutoffs, "all"]:
+    for cutoff in [*cutoffs, "all"] if cutoffs else []:
         these = [r for r in passed if cutoff in ("all", r["cutoff"])]
         n_failed = sum(1 for r in failed if cutoff in ("all", r["cutoff"]))
         points = [pt for r in these for pt in scores[r["key"]]["points"]]

@@ -87,7 +87,7 @@ def parse(
     value of the right shape that cannot be used is the library's UsageError (422)."""
     errors = []
     for key, values in (
-        ("threshold", [threshold] if threshold else []),
+        ("threshold", [threshold] if threshold is not None else []),
         ("lever", lever),
         ("given", given),
     ):
