@@ -28,7 +28,7 @@ import anyio.to_thread
 
 from forecast.core.errors import ForecastError
 from forecast.data.importers import SOURCES, ImportPlan
-from service.scheduler import Cron
+from service.scheduler import Cron, run_on_schedule
 
 log = logging.getLogger("service.imports")
 
@@ -90,17 +90,7 @@ class ImportSchedule:
 
     async def run(self, firings: int | None = None) -> list[dict[str, Any]]:
         """Sleep until each firing time and tick; ``firings`` bounds the loop (tests)."""
-        done: list[dict[str, Any]] = []
-        while firings is None or len(done) < firings:
-            now = self.clock()
-            due = self.cron.next_after(now)
-            await self.sleep(max((due - now).total_seconds(), 0.0))
-            try:
-                done.append(await self.tick())
-            except Exception as exc:  # a failed firing must not stop the schedule
-                log.error("scheduled import failed", exc_info=exc)
-                done.append({"at": self.clock().isoformat(), "error": str(exc)})
-        return done
+        return await run_on_schedule(self, "scheduled import", firings)
 
 
 def import_schedule(services: Any, state: Any) -> ImportSchedule:

@@ -25,14 +25,6 @@ from forecast.core import sqlite
 from forecast.store.observations import ObservationStore
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS observations (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    table_name TEXT NOT NULL,
-    row TEXT NOT NULL,
-    key_name TEXT NOT NULL,
-    created TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS observations_by_table ON observations (table_name, id);
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
     status TEXT NOT NULL,

@@ -123,14 +123,23 @@ class ReportScheduler:
 
     async def run(self, firings: int | None = None) -> list[dict[str, Any]]:
         """Sleep until each firing time and tick; ``firings`` bounds the loop (tests)."""
-        done: list[dict[str, Any]] = []
-        while firings is None or len(done) < firings:
-            now = self.clock()
-            due = self.cron.next_after(now)
-            await self.sleep(max((due - now).total_seconds(), 0.0))
-            try:
-                done.append(await self.tick())
-            except Exception as exc:  # a failed firing must not stop the schedule
-                log.error("scheduled run failed", exc_info=exc)
-                done.append({"at": self.clock().isoformat(), "error": str(exc)})
-        return done
+        return await run_on_schedule(self, "scheduled run", firings)
+
+
+async def run_on_schedule(schedule: Any, what: str, firings: int | None) -> list[dict[str, Any]]:
+    """The loop every schedule runs: sleep until the cron's next firing, ``tick``, repeat.
+
+    ``schedule`` has ``clock``, ``cron``, ``sleep`` and ``tick``; a failed firing is logged and
+    recorded, never the end of the schedule; ``firings`` bounds the loop (tests).
+    """
+    done: list[dict[str, Any]] = []
+    while firings is None or len(done) < firings:
+        now = schedule.clock()
+        due = schedule.cron.next_after(now)
+        await schedule.sleep(max((due - now).total_seconds(), 0.0))
+        try:
+            done.append(await schedule.tick())
+        except Exception as exc:  # a failed firing must not stop the schedule
+            log.error(f"{what} failed", exc_info=exc)
+            done.append({"at": schedule.clock().isoformat(), "error": str(exc)})
+    return done
