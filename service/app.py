@@ -19,6 +19,7 @@ names and date range of the forecasters' files as they are when the app is built
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -35,6 +36,7 @@ from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Scope
 from litestar.utils import normalize_path
 
+from forecast.store.errors import StoreError
 from service.auth import API_KEY_HEADER, key_name_for_rate_limit
 from service.config import Settings
 from service.dashboard import DashboardController, static_files_router
@@ -286,7 +288,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
     except (SettingsError, KeyConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except (sqlite3.Error, OSError, StoreError) as exc:
+        # the service keeps observations and refit jobs in the store: it must be writable
+        cause = exc.args[0] if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+        print(
+            f"error: the service cannot open its database in the run store at "
+            f"{settings.store.home}: {cause}; give the service a writable FORECAST_HOME",
+            file=sys.stderr,
+        )
+        return 1
     config = uvicorn.Config(
         app,
         host=host,

@@ -445,3 +445,14 @@ def test_unreadable_posterior_is_a_store_error(home):
     (home.runs_dir / run_id(2) / fs.POSTERIOR_FILE).write_bytes(b"garbage")
     with pytest.raises(StoreError, match=r"could not read runs/.*/posterior\.nc"):
         home.load()
+
+
+def test_serve_on_a_read_only_store_is_one_line_not_a_traceback(small_disk):
+    """The service keeps observations and jobs in the store: on a read-only one it says so."""
+    mnt, store = small_disk
+    remount(mnt, "ro")
+    try:
+        proc, _ = forecast_cli("serve", "--port", "18797", home=store.home, timeout=60)
+        assert_one_line_error(proc, "cannot open its database", "writable FORECAST_HOME")
+    finally:
+        remount(mnt, "rw")
