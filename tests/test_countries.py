@@ -220,15 +220,15 @@ def test_a_third_country_is_fitted_and_answered(three_countries: dict[str, Any])
 
 
 @pytest.mark.not_fast
-@pytest.mark.xfail(
-    reason="the curated-table schema (forecast/data) lists the chip-holder groups and the "
-    "compute_stock country codes by hand, so a new country cannot bring its own holder rows yet",
-    strict=False,
-)
 def test_a_third_country_may_bring_its_own_chip_holder_rows(
     three_countries: dict[str, Any],
 ) -> None:
+    """The data schema takes chip-holder groups from the registry: a country that lists its own
+    group there may bring rows for it (and a group no country lists is still refused)."""
     root = three_countries["root"]
+    registry = Path(three_countries["priors"]) / "countries.toml"
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace("other = 0.3", "eu_cloud = 1.0"), encoding="utf-8")
     with (DATA / "compute_stock.csv").open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         fields = list(reader.fieldnames or [])
@@ -242,5 +242,15 @@ def test_a_third_country_may_bring_its_own_chip_holder_rows(
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    report = _forecast(three_countries["env"], "data", "check", "--json", str(path), timeout=120)
-    assert report["ok"], json.dumps(report)[:2000]
+    try:
+        report = _forecast(
+            three_countries["env"], "data", "check", "--json", str(path), timeout=120
+        )
+        assert report["ok"], json.dumps(report)[:2000]
+        registry.write_text(text, encoding="utf-8")  # EU no longer lists eu_cloud: refused
+        refused = _forecast(
+            three_countries["env"], "data", "check", "--json", str(path), timeout=120
+        )
+        assert not refused["ok"] and "eu_cloud" in json.dumps(refused)
+    finally:
+        registry.write_text(text, encoding="utf-8")
