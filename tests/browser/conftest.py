@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +100,10 @@ def browser_store(quick_run: Any, tmp_path_factory: pytest.TempPathFactory) -> S
         make_current=False,
     )
     assert other.status == "passed", other.meta["gate_failures"]
-    # a run that fails the gate (the session's draws judged by an impossible gate): no sampling
+    # a run that fails the gate (the session's draws judged by an impossible gate): no sampling.
+    # Creation times have one-second resolution and the history lists newest first, so the
+    # failed run must be made in a later second than the skeptical one (else the order ties).
+    time.sleep(1.1)
     prior_set, obs, data_hash = prepare("default")
     failed = finalize(
         result.tree,
