@@ -100,13 +100,19 @@ def _registry_error(path: Path, where: str, why: str) -> ForecastError:
 
 
 @cache
-def _load_registry(path: Path) -> tuple[Country, ...]:
+def _registry_file(path: Path) -> dict:
+    """The registry file's tables, read once per process and path."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ForecastError(f"{path}: the country registry is missing") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ForecastError(f"{path}: not valid TOML ({exc})") from exc
+
+
+@cache
+def _load_registry(path: Path) -> tuple[Country, ...]:
+    data = _registry_file(path)
     unknown = set(data) - {"country", "shared_holders"}
     if unknown:
         raise _registry_error(path, "top level", f"unknown keys {sorted(unknown)}")
@@ -170,7 +176,7 @@ def holder_countries() -> dict[str, str]:
     registry's ``shared_holders`` names it (countries may still count a share of it).
     """
     path = priors_dir() / COUNTRY_FILE_NAME
-    shared = tomllib.loads(path.read_text(encoding="utf-8")).get("shared_holders", [])
+    shared = _registry_file(path).get("shared_holders", [])
     out = {str(h): SHARED_HOLDER_COUNTRY for h in shared}
     for country in country_registry():
         for holder, _ in country.stock_holders:
