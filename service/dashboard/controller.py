@@ -35,6 +35,7 @@ from forecast.priors.scenarios import get_scenario
 from forecast.questions.forecaster import Forecaster, check_quantiles, iso
 from service.domains.questions.controller import QUESTION_ERRORS
 from service.domains.questions.params import QuantilesQuery, RunQuery, ScenarioQuery
+from service.live import check_query
 from service.responses import respond
 from service.runtime import ServicesDep
 
@@ -224,6 +225,7 @@ class DashboardController(Controller):
         run: RunQuery = None,
     ) -> Response[Threshold]:
         """The threshold's ECI quantiles."""
+        check_query({"scenario": scenario})
         compute = partial(ask_threshold, scenario=scenario, quantiles=tuple(q) if q else None)
         return await respond(request, services, run, compute, Threshold)
 

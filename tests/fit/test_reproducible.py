@@ -61,7 +61,7 @@ def test_observations_do_not_depend_on_row_or_file_order(tmp_path) -> None:
         assert np.array_equal(value, da[name]), name
 
 
-@pytest.mark.not_fast
+@pytest.mark.slow  # two quick fits: over a minute on 2 cores
 def test_same_inputs_give_bit_identical_draws(tmp_path) -> None:
     a, b = _extra_files(tmp_path)
     config = SamplerConfig(draws=60, tune=120, chains=2, cores=2, seed=7)

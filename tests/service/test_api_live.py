@@ -185,3 +185,33 @@ async def test_a_string_that_cannot_be_a_scenario_is_a_400_listing_the_names(
         response = await client.post("/v1/questions", json={"questions": [question]})
         assert response.status_code == 400, response.text
         assert "test_live_shock" in response.text and "regex" not in response.text
+
+
+def test_every_handler_checks_its_live_scenario_names() -> None:
+    """A handler taking a scenario name as a plain string must pass it to ``check_query``.
+
+    The OpenAPI document lists the names as an enum, so a handler that forgot the live check
+    would answer an empty or malformed name with the baseline instead of a 400.
+    """
+    import ast
+
+    live_types = {"ScenarioQuery", "VersusQuery"}
+    missing = []
+    for path in sorted((Path(__file__).parents[2] / "service").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef):
+                continue
+            names = [
+                a.arg
+                for a in node.args.args + node.args.kwonlyargs
+                if isinstance(a.annotation, ast.Name) and a.annotation.id in live_types
+            ]
+            if not names:
+                continue
+            checked = set()
+            for call in ast.walk(node):
+                if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "check_query":
+                    checked |= {n.id for n in ast.walk(call) if isinstance(n, ast.Name)}
+            missing += [f"{path}:{node.name}({n})" for n in names if n not in checked]
+    assert not missing, f"scenario names not checked live: {missing}"

@@ -32,6 +32,7 @@ QUESTIONS = [
 DEADLINE_SECONDS = 300
 
 
+@pytest.mark.slow  # a real refit in the worker while the API answers
 def test_refit_while_serving(
     home: Any, settings_for: Any, server_thread: Any, run_id: str, alice: dict[str, str]
 ) -> None:

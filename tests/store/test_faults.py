@@ -137,7 +137,7 @@ def test_space_running_out_during_a_save_leaves_the_store_unchanged(small_disk, 
     assert free_bytes(mnt) >= free_before - 8192  # no partial file keeps the disk full
 
 
-@pytest.mark.not_fast
+@pytest.mark.slow  # a real quick fit into a small disk
 def test_real_quick_fit_running_out_of_space_while_saving(small_disk):
     """The reported crash: ``forecast fit --quick`` whose save hits a full disk (one real fit).
 

@@ -170,6 +170,7 @@ def cutoff_forecaster(tmp_path_factory):
     return Forecaster.from_store(store, result.run_id)
 
 
+@pytest.mark.slow  # fits a cutoff run
 def test_scoring_pipeline_on_a_cutoff_run(cutoff_forecaster, tmp_path):
     f = cutoff_forecaster
     tables = data_tables.load_all()
@@ -217,6 +218,7 @@ def _user_files(folder):
     return [eci_path, stock_path]
 
 
+@pytest.mark.slow  # shares the cutoff run
 def test_user_data_scores_only_the_new_records(cutoff_forecaster, tmp_path):
     files = _user_files(tmp_path)
     assert data_tables.check(files).ok
