@@ -3,6 +3,8 @@
 - the default fit passes the diagnostics gate;
 - in-sample sanity: the posterior predictive of the frontier at 2025-12-31 contains the last
   observed records (ECI 153.4 US, 145.9 CN; METR v1.1 p50 320 minutes, US);
+- the US METR v1.1 records sit near the middle of their in-sample predictive in every year (mean
+  percentile 30-70), with METR's published doubling time inside the model's 95% interval;
 - parameter recovery: on data simulated from the model at known parameters, the 90% intervals
   cover the truth for most parameters.
 """
@@ -54,6 +56,23 @@ def test_in_sample_frontier_contains_last_records(default_fit, quantity, country
     t = forecaster.trajectory(quantity, country, ["2025-12-31"], quantiles=(0.025, 0.975))
     lo, hi = (q["value"] for q in t["points"][0]["quantiles"])
     assert lo <= observed <= hi
+
+
+def test_metr_records_centre_in_their_predictive_each_year(default_fit):
+    from forecast.questions.forecaster import Forecaster
+    from forecast.validation.checks import (
+        METR_PUBLISHED_DAYS,
+        horizon_percentiles,
+        model_doubling_days,
+    )
+
+    refitter, result = default_fit
+    forecaster = Forecaster.from_store(refitter.store, result.run_id)
+    means = horizon_percentiles(forecaster)["mean_percentile_by_year"]
+    assert set(means) >= {"2023", "2024", "2025"}
+    assert all(30.0 <= m <= 70.0 for m in means.values()), means
+    lo, hi = model_doubling_days(forecaster)["interval95_days"]
+    assert lo <= METR_PUBLISHED_DAYS[0] <= hi
 
 
 def test_parameter_recovery(default_fit):

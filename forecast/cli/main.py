@@ -275,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="extra data files the run was fitted with (for the change split)",
     )
+    rep.add_argument(
+        "--sweep",
+        default=None,
+        metavar="SWEEP_ID",
+        help="add the headline of each of this sweep's fits (failed fits apart)",
+    )
     rep.add_argument("--json", action="store_true")
     rep.set_defaults(func=cmd_report)
 

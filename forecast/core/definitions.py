@@ -305,6 +305,9 @@ SHARED: dict[str, ParameterSpec] = {
     "horizon_doublings_per_eci_v10": ParameterSpec(
         "log2(min)/ECI", "positive", "slope of log2 horizon per ECI point, v1.0"
     ),
+    "horizon_slope_ratio_below_knot": ParameterSpec(
+        "1", "positive", "horizon slope below the link's knot over the slope above it"
+    ),
     "horizon_noise": ParameterSpec(
         "log2(min)", "positive", "misfit sd of log2 horizon beyond METR CI"
     ),

@@ -24,11 +24,13 @@ LN10 = float(np.log(10.0))
 
 @dataclass(frozen=True)
 class Axes:
-    """The fixed time settings of a model (decimal years)."""
+    """The fixed settings of a model's axes: times in decimal years, the horizon link's knot in
+    ECI points (minus infinity: a straight link, as runs made before the knot existed)."""
 
     reference: float
     origin: float
     data_end: float
+    horizon_knot: float = -np.inf
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, float], data_end: float) -> Axes:
@@ -36,6 +38,7 @@ class Axes:
             reference=float(settings["reference_year"]),
             origin=float(settings["stock_origin_year"]),
             data_end=float(data_end),
+            horizon_knot=float(settings.get("horizon_link_knot_eci", -np.inf)),
         )
 
 
@@ -82,15 +85,47 @@ def frontier_capability(
     return p["frontier_eci_2025"] + p["capability_per_oom"] * (compute + algorithms)
 
 
-def horizon_log2(capability: Any, suite: int | Any, p: Mapping[str, Any], xp: ModuleType) -> Any:
+def horizon_log2(
+    capability: Any,
+    suite: int | Any,
+    p: Mapping[str, Any],
+    xp: ModuleType,
+    knot: float = -np.inf,
+) -> Any:
     """log2 of the METR 50% horizon (minutes) of a model with the given ECI, per suite.
 
-    ``suite`` is 0 for METR-Horizon-v1.1 and 1 for v1.0 (``forecast.data.observations.SUITES``).
+    A line in ECI with one kink: slope m_s above the knot, r m_s below it (r =
+    ``horizon_slope_ratio_below_knot``, shared by the suites):
+
+    log2 H = log2 h_s + m_s (C - 150) + (1 - r) m_s max(knot - C, 0).
+
+    ``suite`` is 0 for METR-Horizon-v1.1 and 1 for v1.0 (``forecast.data.observations.SUITES``);
+    a knot at minus infinity (or no ratio in ``p``) gives the straight line.
     """
     v11 = xp.eq(suite, 0) if xp is not np else np.equal(suite, 0)
     h0 = xp.where(v11, xp.log2(p["horizon_at_eci150_v11"]), xp.log2(p["horizon_at_eci150_v10"]))
     h1 = xp.where(v11, p["horizon_doublings_per_eci_v11"], p["horizon_doublings_per_eci_v10"])
-    return h0 + h1 * (capability - REFERENCE_ECI)
+    line = h0 + h1 * (capability - REFERENCE_ECI)
+    ratio = p.get("horizon_slope_ratio_below_knot")
+    if ratio is None or not np.isfinite(knot):
+        return line
+    return line + (1.0 - ratio) * h1 * xp.maximum(knot - capability, 0.0)
+
+
+def capability_for_log2_horizon(
+    log2_minutes: Any, p: Mapping[str, np.ndarray], knot: float = -np.inf
+) -> np.ndarray:
+    """ECI at which the METR v1.1 50% horizon is ``2**log2_minutes`` (the inverse of
+    :func:`horizon_log2` for suite v1.1, numpy only; every slope is positive, so it is unique)."""
+    h0 = np.log2(p["horizon_at_eci150_v11"])
+    m = p["horizon_doublings_per_eci_v11"]
+    above = REFERENCE_ECI + (log2_minutes - h0) / m
+    ratio = p.get("horizon_slope_ratio_below_knot")
+    if ratio is None or not np.isfinite(knot):
+        return above
+    at_knot = h0 + m * (knot - REFERENCE_ECI)
+    below = knot + (log2_minutes - at_knot) / (ratio * m)
+    return np.where(log2_minutes >= at_knot, above, below)
 
 
 def horizon_offset(country: Any, p: Mapping[str, Any], xp: ModuleType) -> Any:

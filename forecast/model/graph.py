@@ -199,7 +199,7 @@ class TimelineModel:
         offset = horizon_offset(countries[2], p, pt)
         pm.Normal(
             "horizon_obs",
-            mu=horizon_log2(capability[n_f + n_r :], suite, p, pt) + offset,
+            mu=horizon_log2(capability[n_f + n_r :], suite, p, pt, self.axes.horizon_knot) + offset,
             sigma=pt.sqrt(se**2 + p["horizon_noise"] ** 2),
             observed=pm.Data("horizon_y", h.value),
         )

@@ -26,11 +26,12 @@ from forecast.core.definitions import COUNTRIES
 from forecast.data.observations import QUARTER_YEARS
 from forecast.model.equations import (
     LN10,
-    REFERENCE_ECI,
     REFERENCE_LOG10_FLOP,
     Axes,
+    capability_for_log2_horizon,
     country_key,
     frontier_capability,
+    horizon_log2,
     log_frontier_flop,
     log_stock,
 )
@@ -262,16 +263,13 @@ class Projector:
 
     def capability_for_horizon(self, minutes: np.ndarray | float) -> np.ndarray:
         """ECI at which the frontier's METR v1.1 50% horizon equals ``minutes``, per draw."""
-        h0 = np.log2(self.draws["horizon_at_eci150_v11"])
-        slope = self.draws["horizon_doublings_per_eci_v11"]
-        return REFERENCE_ECI + (np.log2(minutes) - h0) / slope
+        return capability_for_log2_horizon(np.log2(minutes), self.draws, self.axes.horizon_knot)
 
     def horizon_minutes(self, capability: np.ndarray) -> np.ndarray:
         """METR v1.1 50% horizon (minutes) of a frontier at the given ECI, per draw."""
-        h0 = np.log2(self.draws["horizon_at_eci150_v11"])
-        slope = self.draws["horizon_doublings_per_eci_v11"]
         shape = (-1,) + (1,) * (np.ndim(capability) - 1)
-        return np.exp2(h0.reshape(shape) + slope.reshape(shape) * (capability - REFERENCE_ECI))
+        per_draw = {k: v.reshape(shape) for k, v in self.draws.items() if k.startswith("horizon_")}
+        return np.exp2(horizon_log2(capability, 0, per_draw, np, self.axes.horizon_knot))
 
     def _start(self, scenario: Scenario | None) -> float:
         if scenario is None or scenario.start_year is None:

@@ -86,7 +86,7 @@ def simulate(
     h = obs.horizon
     _, cap_h = frontier(params, axes, h.t, h.country)
     offset = horizon_offset(h.country, params, np)
-    mu_h = horizon_log2(cap_h, h.extra["suite"], params, np) + offset
+    mu_h = horizon_log2(cap_h, h.extra["suite"], params, np, axes.horizon_knot) + offset
     sd_h = np.sqrt(h.extra["se"] ** 2 + params["horizon_noise"] ** 2)
     horizon = replace(h, value=mu_h + rng.normal(0.0, 1.0, h.n) * sd_h)
 

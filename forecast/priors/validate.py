@@ -86,6 +86,7 @@ SETTING_SPECS: dict[str, SettingSpec] = {
     "stock_origin_year": SettingSpec(1990.0, 2022.0),
     "record_warmup_years": SettingSpec(0.0, 5.0),
     "horizon_fit_start_year": SettingSpec(2015.0, 2030.0),
+    "horizon_link_knot_eci": SettingSpec(50.0, 250.0),
     "chip_price_usd_per_h100e": SettingSpec(0.0, 1e6, low_open=True),
     "chip_watts_per_h100e": SettingSpec(0.0, 1e4, low_open=True),
     "chip_hardware_year": SettingSpec(2015.0, 2035.0),

@@ -1,10 +1,12 @@
 """The periodic report of one stored run, put together: ``build_report`` gathers its numbers and
 figures, ``render_report`` renders them (HTML, PDF, JSON) and stores or writes them.
 
-A report holds the run's headline answers, figures, diagnostics, what changed since the previous
-report (split into the part from new data and the part from changed priors), a data appendix
-and a model-card summary. The parts live in their own modules: ``index`` (the report store),
-``schedule`` (``report_due``), ``sections``, ``changes``, ``figures`` and ``render``; the
+A report holds the run's headline answers, the arrival under each named threshold, what drives
+the arrival's uncertainty, figures, diagnostics, what changed since the previous report (split
+into the part from new data and the part from changed priors), a data appendix and a model-card
+summary, and, when given a sweep, the headline of each of its fits. The parts live in their own
+modules: ``index`` (the report store), ``schedule`` (``report_due``), ``sections``,
+``extra_sections``, ``changes``, ``figures``, ``figures_extra`` and ``render``; the
 ``forecast report`` command is ``forecast.cli.report_cmd``. The names a scheduler needs
 (``ReportStore``, ``report_due``, ``render_report``) can be imported from here.
 """
@@ -23,6 +25,12 @@ from typing import Any
 from forecast.core.errors import UsageError
 from forecast.questions.forecaster import Forecaster
 from forecast.report.changes import REFIT_MODES, Log, changes_section, resolve_data, resolve_priors
+from forecast.report.extra_sections import (
+    SweepTable,
+    drivers_section,
+    sweep_section,
+    thresholds_section,
+)
 from forecast.report.index import FORMATS, ReportStore, atomic_write, index_row
 from forecast.report.render import TITLE, json_ready, parse_formats, render_html, render_pdf
 from forecast.report.schedule import DEFAULT_EVERY, ReportDue, report_due
@@ -46,6 +54,7 @@ __all__ = [
     "ReportDue",
     "ReportResult",
     "ReportStore",
+    "SweepTable",
     "build_report",
     "render_report",
     "report_due",
@@ -70,6 +79,7 @@ class ReportResult:
 
     def summary(self) -> dict[str, Any]:
         changes = self.payload.get("changes", {})
+        sweep = self.payload.get("sweep")
         return {
             "report_id": self.report_id,
             "run_id": self.run_id,
@@ -78,6 +88,7 @@ class ReportResult:
             "previous_report": changes.get("previous_report"),
             "change_method": changes.get("method"),
             "counterfactual": changes.get("counterfactual"),
+            "sweep": {"id": sweep["id"]} | sweep["counts"] if sweep else None,
             "seconds": self.seconds,
         }
 
@@ -93,10 +104,14 @@ def build_report(
     refit: str = "auto",
     data_files: Sequence[Path] = (),
     log: Log = _stderr,
+    sweep: SweepTable | None = None,
 ) -> tuple[dict[str, Any], list[Any]]:
-    """The report's numbers (JSON-ready payload) and its figures, for one loaded run."""
+    """The report's numbers (JSON-ready payload) and its figures, for one loaded run.
+
+    With ``sweep`` the report also summarises that sweep's fits (failed fits apart)."""
     from forecast.data.tables import load_all
     from forecast.report.figures import all_figures
+    from forecast.report.figures_extra import drivers_figure
 
     meta = forecaster.run.meta
     scenarios = list(forecaster.scenarios)
@@ -117,6 +132,10 @@ def build_report(
         prior_missing_reason=None if priors.prior_set is not None else priors.note,
         units=units,
     )
+    drivers = drivers_section(forecaster)
+    extra_figure = drivers_figure(drivers)
+    if extra_figure is not None:
+        figures.append(extra_figure)
     payload = {
         "report": {
             "id": report_id,
@@ -148,6 +167,9 @@ def build_report(
         ],
         "headline": headline,
         "race": race,
+        "thresholds": thresholds_section(forecaster),
+        "drivers": drivers,
+        "sweep": sweep_section(sweep, log) if sweep is not None else None,
         "external": external_section(forecaster),
         "figures": [
             {"name": f.name, "title": f.title, "caption": f.caption, "data": f.data}
@@ -181,6 +203,7 @@ def render_report(
     data_files: Sequence[Path | str] = (),
     now: datetime | None = None,
     log: Log | None = None,
+    sweep: SweepTable | None = None,
 ) -> ReportResult:
     """Render the report of a stored run (default: the current run).
 
@@ -190,6 +213,8 @@ def render_report(
     says what to do when a counterfactual run is needed for the change split: ``auto`` refits
     it (about a minute) unless cached, ``cached`` uses a cached one only, ``off`` never splits.
     ``data_files`` are extra observation files of the runs, used to rebuild their data.
+    ``sweep`` (a :class:`SweepTable`, e.g. from ``forecast report --sweep``) adds a section with
+    the headline of each of the sweep's fits.
     """
     say = log or _stderr
     if refit not in REFIT_MODES:
@@ -229,6 +254,7 @@ def render_report(
         refit=refit,
         data_files=[Path(p) for p in data_files],
         log=say,
+        sweep=sweep,
     )
     timings["answers_and_figures"] = time.perf_counter() - t1
     snapshot_inputs(forecaster.run.meta, reports, [Path(p) for p in data_files])

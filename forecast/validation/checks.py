@@ -34,14 +34,16 @@ def model_doubling_days(
 ) -> dict[str, Any]:
     """US frontier METR v1.1 horizon doubling time implied by the fit, in days, per draw.
 
-    doubling time = 1 / (m_v1.1 x dC_US/dt) years, with dC/dt the mean slope of the fitted US
-    frontier ECI between ``start`` and ``end`` (default: the data end), in ECI points per year.
+    doubling time = (end - start) / (log2 H(end) - log2 H(start)) years, with H the v1.1 horizon
+    of the fitted US frontier (latent ECI through the horizon link) at ``start`` and ``end``
+    (default: the data end); ``eci_per_year_median`` is the frontier's mean ECI slope.
     """
     end = float(forecaster.projector.axes.data_end) if end is None else float(end)
-    hist = forecaster.projector.history
-    slope = (hist("US", end)["frontier_eci"] - hist("US", start)["frontier_eci"]) / (end - start)
-    m = forecaster.projector.draws["horizon_doublings_per_eci_v11"]
-    days = 365.25 / (m * slope)
+    proj = forecaster.projector
+    first, last = proj.history("US", start)["frontier_eci"], proj.history("US", end)["frontier_eci"]
+    slope = (last - first) / (end - start)
+    doublings = np.log2(proj.horizon_minutes(last) / proj.horizon_minutes(first))
+    days = 365.25 * (end - start) / doublings
     lo, med, hi = np.quantile(days, [0.025, 0.5, 0.975])
     return {
         "window": [year_to_date(start).isoformat(), year_to_date(end).isoformat()],
@@ -111,6 +113,44 @@ def metr_trend_days(metr: pd.DataFrame, since: date = date(2023, 1, 1)) -> dict[
             ],
         },
     }
+
+
+def horizon_percentiles(
+    forecaster: Forecaster,
+    tables: dict[str, pd.DataFrame] | None = None,
+    country: str = "US",
+) -> dict[str, Any]:
+    """In-sample predictive percentiles of a country's METR horizon records, per record and as
+    the mean per calendar year: each record's percentile on the predictive of an observation at
+    its date (latent frontier, horizon link, misfit and its own METR interval), over the
+    records the fit saw (from ``horizon_fit_start_year`` on, the country's METR suite)."""
+    from forecast.validation.points import observed_points
+    from forecast.validation.predictive import record_predictive
+
+    settings = forecaster.projector.settings
+    tables = data_tables.load_all() if tables is None else tables
+    start = float(settings["horizon_fit_start_year"])
+    rows = []
+    for point in observed_points(tables, settings):
+        if point.quantity != "frontier_horizon_minutes" or point.country != country:
+            continue
+        if point.t < start or point.t > forecaster.projector.axes.data_end:
+            continue
+        samples = record_predictive(forecaster, point).samples
+        rows.append(
+            {
+                "record": point.label,
+                "date": point.when.isoformat(),
+                "suite": point.suite,
+                "minutes": round(float(10**point.value), 2),
+                "percentile": round(float(100.0 * np.mean(samples < point.value)), 1),
+            }
+        )
+    by_year: dict[str, list[float]] = {}
+    for row in rows:
+        by_year.setdefault(row["date"][:4], []).append(row["percentile"])
+    means = {year: round(float(np.mean(v)), 1) for year, v in sorted(by_year.items())}
+    return {"country": country, "records": rows, "mean_percentile_by_year": means}
 
 
 def deepseek_check(forecaster: Forecaster) -> dict[str, Any]:

@@ -64,7 +64,8 @@ def record_predictive(forecaster: Forecaster, point: Point, noise: bool = True) 
     elif point.quantity == "frontier_horizon_minutes":
         suite = SUITES.index(point.suite or "v1.1")
         offset = horizon_offset(country_index(point.country), d, np)
-        log2_h = horizon_log2(latent["frontier_eci"], suite, d, np) + offset
+        knot = forecaster.projector.axes.horizon_knot
+        log2_h = horizon_log2(latent["frontier_eci"], suite, d, np, knot) + offset
         centers = log2_h * LOG10_2
         scales = np.hypot(d["horizon_noise"] * LOG10_2, meas)
         samples = centers + scales * rng.standard_normal(centers.size)

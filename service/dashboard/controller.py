@@ -6,6 +6,14 @@ colour, in model order) as a JSON data block, so the page draws every modelled c
 arrival, probability, race, trajectories, run list) and draws the charts as plain SVG. Nothing
 is loaded from another origin: the page's Content-Security-Policy allows this origin only.
 
+The page's scenario builder needs the levers' valid ranges and the custom thresholds' kinds,
+units and ranges, which the OpenAPI document does not carry (they are checked by the library):
+:func:`builder_limits` writes them into the page as a second JSON data block, read from the
+library's own tables (``LEVER_RANGES`` and ``START_RANGE`` of the scenario validator, ``KINDS``
+and ``RANGES`` of the threshold parser), so the page and the validator cannot disagree. Only
+the slider ends of the multipliers, which the model leaves unbounded above, are the page's own
+choice (:data:`SLIDER_TOP`).
+
 The API has no endpoint for the breakthrough threshold itself, which the capability fan charts
 need as a band; ``GET /v1/dashboard/threshold`` answers it from
 ``Forecaster.projector.threshold_capability`` (per-draw ECI of the threshold), as quantiles with
@@ -31,8 +39,9 @@ from msgspec import Struct
 import forecast
 from forecast.core import mcstats
 from forecast.core.definitions import BASELINE_SCENARIO, DEFAULT_QUANTILES, REGISTRY
-from forecast.priors.scenarios import get_scenario
+from forecast.priors.scenarios import LEVER_RANGES, START_RANGE, Levers, get_scenario
 from forecast.questions.forecaster import Forecaster, check_quantiles, iso
+from forecast.questions.thresholds import KINDS, RANGES
 from service.domains.questions.controller import QUESTION_ERRORS
 from service.domains.questions.params import QuantilesQuery, RunQuery, ScenarioQuery
 from service.live import check_query
@@ -151,6 +160,54 @@ def ask_threshold(
 
 
 # -- the page ---------------------------------------------------------------------------------
+SLIDER_TOP = 3.0
+"""Right end of a multiplier's slider (the validator accepts any value >= 0)."""
+SLIDER_STEPS = 60
+"""Steps across a lever's slider."""
+LEVER_LABELS: dict[str, tuple[str, str]] = {
+    "additions_multiplier": ("Chip additions", "x the accelerator additions (H100e/yr)"),
+    "growth_multiplier": ("Growth of additions", "x the growth rate of those additions"),
+    "efficiency_rate_multiplier": ("Efficiency rate", "x the algorithmic efficiency rate"),
+    "efficiency_jump_oom": ("Efficiency jump", "one-off gain in effective compute, OOM"),
+}
+"""How the page names each lever of the scenario file (label, unit in words)."""
+
+
+def builder_limits() -> dict[str, Any]:
+    """What the scenario builder's controls may take: the validator's own ranges.
+
+    Each lever: its name, label, unit, neutral value (no change), the validator's closed range
+    (``max`` is null when unbounded) and the slider's ends and step; the start date's range; and
+    each custom threshold kind with its unit and range.
+    """
+    neutral = Levers()
+    levers = []
+    for name, (low, high) in LEVER_RANGES.items():
+        top = high if np.isfinite(high) else SLIDER_TOP
+        label, unit = LEVER_LABELS.get(name, (name.replace("_", " "), ""))
+        levers.append(
+            {
+                "name": name,
+                "label": label,
+                "unit": unit,
+                "neutral": float(getattr(neutral, name)),
+                "min": low,
+                "max": high if np.isfinite(high) else None,
+                "slider_min": low,
+                "slider_max": top,
+                "step": round((top - low) / SLIDER_STEPS, 6),
+            }
+        )
+    return {
+        "levers": levers,
+        "start": {"min": START_RANGE[0].isoformat(), "max": START_RANGE[1].isoformat()},
+        "threshold_kinds": [
+            {"kind": kind, "unit": unit, "min": RANGES[kind][0], "max": RANGES[kind][1]}
+            for kind, unit in KINDS.items()
+        ],
+    }
+
+
 @cache
 def _environment() -> Environment:
     return Environment(
@@ -188,6 +245,7 @@ def render_page() -> str:
             static=STATIC_PATH,
             asset_version=asset_version(),
             countries=page_countries(),
+            builder=builder_limits(),
         )
     )
 

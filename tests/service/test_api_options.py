@@ -113,3 +113,150 @@ async def test_semantic_lever_problems_are_422(client: Any) -> None:
     )
     assert response.status_code == 422
     assert "effective draws" in response.json()["detail"]
+
+
+# -- the batch: every question kind takes the options, answered as its GET endpoint -----------
+LEVERS = ["CN.additions_multiplier=0.4", "start=2027-01-01"]
+GIVEN = ["CN.frontier_eci>=150@2027-06-30"]
+SAME = [
+    (
+        "/v1/arrival",
+        {"country": "CN", "threshold": "horizon50:10080"},
+        {"question": "arrival", "country": "CN", "cdf": True, "threshold": "horizon50:10080"},
+    ),
+    (
+        "/v1/arrival",
+        {
+            "country": "CN",
+            "scenario": "tightened_controls",
+            "lever": LEVERS,
+            "q": [0.1, 0.5],
+            "cdf": False,
+        },
+        {
+            "question": "arrival",
+            "country": "CN",
+            "scenario": "tightened_controls",
+            "lever": LEVERS,
+            "quantiles": [0.1, 0.5],
+        },
+    ),
+    (
+        "/v1/arrival",
+        {"country": "US", "threshold": "work_day", "versus": "tightened_controls", "cdf": False},
+        {
+            "question": "arrival",
+            "country": "US",
+            "threshold": "work_day",
+            "versus": "tightened_controls",
+        },
+    ),
+    (
+        "/v1/probability",
+        {"country": "US", "by": "2029-01-01", "given": GIVEN},
+        {"question": "probability", "country": "US", "by": "2029-01-01", "given": GIVEN},
+    ),
+    (
+        "/v1/race",
+        {"threshold": "eci:175", "lever": LEVERS, "given": GIVEN},
+        {"question": "race", "threshold": "eci:175", "lever": LEVERS, "given": GIVEN},
+    ),
+    (
+        "/v1/trajectories",
+        {"quantity": "frontier_eci", "country": "CN", "at": ["2030-01-01"], "lever": LEVERS},
+        {
+            "question": "trajectory",
+            "quantity": "frontier_eci",
+            "country": "CN",
+            "at": ["2030-01-01"],
+            "lever": LEVERS,
+        },
+    ),
+    (
+        "/v1/surprise",
+        {"quantity": "frontier_eci", "date": "2030-01-01", "value": 170.0, "threshold": "work_week"}
+        | {"lever": LEVERS},
+        {
+            "question": "surprise",
+            "quantity": "frontier_eci",
+            "date": "2030-01-01",
+            "value": 170.0,
+            "threshold": "work_week",
+            "lever": LEVERS,
+        },
+    ),
+]
+
+
+async def test_batch_options_equal_the_get_answers(client: Any) -> None:
+    response = await client.post("/v1/questions", json={"questions": [q for _, _, q in SAME]})
+    assert response.status_code == 200, response.text
+    answers = response.json()["answers"]
+    assert [a["status"] for a in answers] == [200] * len(SAME), answers
+    kinds = set()
+    for (url, params, question), item in zip(SAME, answers, strict=True):
+        body = await get_json(client, url, params)
+        assert item["answer"] == body, (url, params)
+        assert "|" in body["scenario"], body["scenario"]  # answered under the options
+        kinds.add(question["question"])
+    assert kinds == {"arrival", "probability", "race", "trajectory", "surprise"}
+    plain = (await get_json(client, "/v1/trajectories", dict(SAME[5][1], lever=[])))["points"]
+    assert plain != answers[5]["answer"]["points"]  # the levers changed the trajectory
+
+
+async def test_bad_batch_options_are_that_items_problem(client: Any) -> None:
+    arrival = {"question": "arrival", "country": "US"}
+    trajectory = {"question": "trajectory", "quantity": "frontier_eci", "country": "CN"}
+    questions = [
+        arrival | {"threshold": "work_week"},
+        arrival | {"lever": ["start=2027-01-01", "CN.speed"]},
+        {"question": "race", "threshold": "work week", "given": ["CN.frontier_eci=>1@2027-01-01"]},
+        arrival | {"lever": ["CN.speed=2"]},
+        trajectory | {"at": ["2028-01-01"], "given": GIVEN},
+        arrival | {"given": ["CN.frontier_eci>=400@2026-06-30"]},
+        {"question": "probability", "country": "CN", "by": "2031-01-01", "given": GIVEN},
+    ]
+    response = await client.post("/v1/questions", json={"questions": questions})
+    assert response.status_code == 200, response.text
+    answers = response.json()["answers"]
+    assert [a["status"] for a in answers] == [200, 400, 400, 422, 422, 422, 200]
+    assert "|" in answers[0]["answer"]["scenario"] and "|" in answers[6]["answer"]["scenario"]
+
+    lever = answers[1]["problem"]
+    assert [e["location"] for e in lever["errors"]] == ["body.questions[1].lever[1]"]
+    get = await client.get("/v1/arrival", params={"country": "US", "lever": "CN.speed"})
+    assert get.status_code == 400
+    assert lever["errors"][0]["message"] == get.json()["errors"][0]["message"]
+    assert lever["detail"] == get.json()["detail"]
+    assert lever["type"] == get.json()["type"]
+
+    race = answers[2]["problem"]
+    assert [e["location"] for e in race["errors"]] == [
+        "body.questions[2].threshold",
+        "body.questions[2].given[0]",
+    ]
+    assert "threshold" in race["detail"] and "expected" in race["errors"][1]["message"]
+
+    assert "unknown lever" in answers[3]["problem"]["detail"]
+    assert "cannot be conditioned" in answers[4]["problem"]["detail"]
+    assert "effective draws" in answers[5]["problem"]["detail"]
+
+
+async def test_batch_options_cost_what_the_gets_cost(home: Any, settings_for: Any) -> None:
+    """Each item is charged as its GET endpoint is: the 413 of a one-unit limit states both."""
+    import re
+
+    from litestar.testing import AsyncTestClient
+
+    from service.app import create_app
+
+    app = create_app(settings_for(home, max_request_cost=1))
+    costs = re.compile(r"costs ([0-9,]+) units")
+    async with AsyncTestClient(app=app) as tight:
+        for url, params, question in SAME:
+            get = await tight.get(url, params=params)
+            batch = await tight.post("/v1/questions", json={"questions": [question]})
+            assert get.status_code == batch.status_code == 413, (get.text, batch.text)
+            get_cost = costs.search(get.json()["detail"])
+            batch_cost = costs.search(batch.json()["detail"])
+            assert get_cost and batch_cost and get_cost.group(1) == batch_cost.group(1), url

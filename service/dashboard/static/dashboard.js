@@ -311,7 +311,9 @@
     if (sel.scenario && sel.scenario !== state.baseline) params.set("scenario", sel.scenario);
     if (sel.raw) params.set("versus", sel.raw);
     const query = params.toString();
-    window.history.replaceState(null, "", query ? `?${query}` : window.location.pathname);
+    // the hash holds the scenario builder's state: keep it
+    const path = query ? `?${query}` : window.location.pathname;
+    window.history.replaceState(null, "", path + window.location.hash);
   }
 
   // -- fetching the answers -------------------------------------------------------------------
@@ -1550,6 +1552,639 @@
     note.dataset.available = String(available);
   }
 
+  // -- scenario builder: levers and a threshold of one's own ----------------------------------
+  /* The builder lays ad-hoc levers (`lever=`) and a threshold (`threshold=`) over the baseline
+   * scenario and asks the API again as a control moves (debounced). Its state lives in the page
+   * hash (#threshold=...&lever=...&start=...), so a copied link reproduces the view. The levers'
+   * ranges come from the page's `builder-limits` data block, which the server fills from the
+   * validator's own tables. The drivers panel follows the builder's settings; the thresholds
+   * panel answers every named threshold under the baseline. */
+  const BUILDER_QUANTILES = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95];
+  const BUILDER_DEBOUNCE_MS = 350;
+  const LIMITS = readJson("builder-limits", { levers: [], start: {}, threshold_kinds: [] });
+  const builder = { token: 0, timer: null, thresholds: [], driversToken: 0 };
+
+  function readJson(id, fallback) {
+    const node = document.getElementById(id);
+    try {
+      return node ? JSON.parse(node.textContent) : fallback;
+    } catch (_) {
+      return fallback;
+    }
+  }
+
+  function leverId(code, name) {
+    return `lever-${code}-${name}`;
+  }
+
+  function leverText(lever, value) {
+    const v = Number(value);
+    if (lever.name.endsWith("_multiplier")) return `×${v.toFixed(2)}`;
+    return `${signed(v, 2)}${lever.name.endsWith("_oom") ? " OOM" : ""}`;
+  }
+
+  function plainNumber(x) {
+    return Number(x).toLocaleString("en", { maximumFractionDigits: 6 });
+  }
+
+  /** The first 1 January after today, inside the validator's start range. */
+  function defaultStart() {
+    const next = `${new Date().getUTCFullYear() + 1}-01-01`;
+    const { min, max } = LIMITS.start;
+    if (min && next < min) return min;
+    if (max && next > max) return max;
+    return next;
+  }
+
+  function buildControls() {
+    const sets = COUNTRIES.map(([code, name]) => {
+      const rows = LIMITS.levers.map((lever) => {
+        const id = leverId(code, lever.name);
+        const input = h("input", {
+          type: "range",
+          id,
+          name: `${code}.${lever.name}`,
+          min: lever.slider_min,
+          max: lever.slider_max,
+          step: lever.step,
+          value: lever.neutral,
+          "data-country": code,
+          "data-lever": lever.name,
+          "aria-describedby": `${id}-unit`,
+        });
+        const out = h("output", { id: `${id}-value`, for: id, text: leverText(lever, lever.neutral) });
+        input.addEventListener("input", () => {
+          out.textContent = leverText(lever, input.value);
+          builderSoon();
+        });
+        const range = lever.max === null ? `${plainNumber(lever.min)} or more` : `${plainNumber(lever.min)} to ${plainNumber(lever.max)}`;
+        return h(
+          "div",
+          { class: "lever" },
+          h("label", { for: id, text: lever.label }),
+          input,
+          out,
+          h("span", { class: "hint", id: `${id}-unit`, text: `${lever.unit}; valid ${range}` }),
+        );
+      });
+      const legendNode = h("legend", null, h("span", { class: `swatch ${code}`, "aria-hidden": "true" }), ` ${name}`);
+      return tint(h("fieldset", { class: "lever-set", id: `levers-${code}` }, legendNode, rows), code);
+    });
+    fill(byId("builder-levers"), sets);
+    const start = byId("builder-start");
+    if (LIMITS.start.min) start.min = LIMITS.start.min;
+    if (LIMITS.start.max) start.max = LIMITS.start.max;
+    start.value = defaultStart();
+    byId("builder-start-range").textContent = `${LIMITS.start.min} to ${LIMITS.start.max}`;
+    fill(
+      byId("builder-custom-kind"),
+      LIMITS.threshold_kinds.map((k) =>
+        h("option", { value: k.kind, text: `${k.kind} (${k.unit}, ${plainNumber(k.min)} to ${plainNumber(k.max)})` }),
+      ),
+    );
+    const presets = byId("builder-preset");
+    fill(
+      presets,
+      h("option", { value: "", text: "— set the levers by hand —" }),
+      state.scenarios.map((sc) => h("option", { value: sc.name, text: sc.name })),
+    );
+  }
+
+  function fillThresholdOptions() {
+    const group = byId("builder-named");
+    fill(
+      group,
+      builder.thresholds.map((t) =>
+        h("option", { value: t.name, text: `${t.name}: ${t.kind} ${plainNumber(t.value)} ${t.unit}` }),
+      ),
+    );
+  }
+
+  /** The builder's settings read from its controls. */
+  function builderSettings() {
+    const levers = [];
+    for (const input of document.querySelectorAll("#builder-levers input[type=range]")) {
+      const lever = LIMITS.levers.find((l) => l.name === input.dataset.lever);
+      if (!lever || Math.abs(Number(input.value) - lever.neutral) < 1e-12) continue;
+      levers.push(`${input.dataset.country}.${input.dataset.lever}=${Number(input.value)}`);
+    }
+    const start = byId("builder-start").value;
+    const choice = byId("builder-threshold").value;
+    let threshold = choice;
+    if (choice === "custom") {
+      const value = byId("builder-custom-value").value.trim();
+      threshold = value === "" ? null : `${byId("builder-custom-kind").value}:${value}`;
+    }
+    return { levers, start, choice, threshold };
+  }
+
+  /** The API's `lever=` list: the levers, and the start date when any lever is set. */
+  function leverParams(settings) {
+    return settings.levers.length ? [...settings.levers, `start=${settings.start}`] : [];
+  }
+
+  function writeBuilderHash(settings) {
+    const params = new URLSearchParams();
+    if (settings.threshold) params.set("threshold", settings.threshold);
+    for (const lever of settings.levers) params.append("lever", lever);
+    // the start date goes into the link whenever it matters (a lever is set) or was changed
+    if (settings.start && (settings.levers.length || settings.start !== defaultStart())) {
+      params.set("start", settings.start);
+    }
+    const hash = params.toString();
+    const url = window.location.pathname + window.location.search + (hash ? `#${hash}` : "");
+    window.history.replaceState(null, "", url);
+    byId("builder-link").value = window.location.href;
+  }
+
+  /** Set the controls from the page hash (a copied link). */
+  function readBuilderHash() {
+    const params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+    const threshold = params.get("threshold") || "";
+    const select = byId("builder-threshold");
+    const custom = threshold.match(/^([a-z0-9]+):(.*)$/);
+    if (custom && LIMITS.threshold_kinds.some((k) => k.kind === custom[1])) {
+      select.value = "custom";
+      byId("builder-custom-kind").value = custom[1];
+      byId("builder-custom-value").value = custom[2];
+    } else {
+      const known = Array.from(select.options).map((o) => o.value);
+      select.value = known.includes(threshold) ? threshold : "";
+    }
+    for (const text of params.getAll("lever")) {
+      const found = text.match(/^([A-Za-z]+)\.([a-z_]+)=(.*)$/);
+      const input = found ? byId(leverId(found[1], found[2])) : null;
+      if (input) setLever(input, found[3]);
+    }
+    const start = params.get("start");
+    if (start) byId("builder-start").value = start;
+    showCustomFields();
+  }
+
+  function setLever(input, value) {
+    input.value = String(value);
+    const lever = LIMITS.levers.find((l) => l.name === input.dataset.lever);
+    byId(`${input.id}-value`).textContent = leverText(lever, input.value);
+  }
+
+  function applyPreset(name) {
+    const info = state.scenarios.find((sc) => sc.name === name);
+    if (!info) return;
+    for (const input of document.querySelectorAll("#builder-levers input[type=range]")) {
+      const levers = (info.levers || {})[input.dataset.country] || {};
+      const lever = LIMITS.levers.find((l) => l.name === input.dataset.lever);
+      setLever(input, input.dataset.lever in levers ? levers[input.dataset.lever] : lever.neutral);
+    }
+    if (info.start) byId("builder-start").value = info.start;
+  }
+
+  function showCustomFields() {
+    const custom = byId("builder-threshold").value === "custom";
+    byId("builder-custom").hidden = !custom;
+    const kind = LIMITS.threshold_kinds.find((k) => k.kind === byId("builder-custom-kind").value);
+    byId("builder-custom-unit").textContent = kind ? kind.unit : "";
+  }
+
+  function builderSoon() {
+    window.clearTimeout(builder.timer);
+    builder.timer = window.setTimeout(() => {
+      renderBuilder().catch(() => {});
+    }, BUILDER_DEBOUNCE_MS);
+  }
+
+  function setBuilderState(value, text, isError) {
+    const section = byId("builder");
+    section.dataset.state = value;
+    section.setAttribute("aria-busy", value === "loading" ? "true" : "false");
+    const status = byId("builder-status");
+    status.textContent = text;
+    status.classList.toggle("error", Boolean(isError));
+  }
+
+  /** The API's answers under the builder's settings; with levers, compared with the same
+   * threshold without them (paired draws: `versus`). */
+  async function fetchBuilder(settings) {
+    const run = state.current.id;
+    const lever = leverParams(settings);
+    const common = { threshold: settings.threshold, lever, run };
+    const versus = lever.length ? state.baseline : null;
+    const [arrival, race] = await Promise.all([
+      Promise.all(
+        COUNTRIES.map(([code]) => api("/v1/arrival", { ...common, country: code, q: BUILDER_QUANTILES, versus })),
+      ),
+      api("/v1/race", { ...common, versus }),
+    ]);
+    const one = (answer, key) => (versus ? answer.answers[answer[key]] : answer);
+    return {
+      label: arrival[0].scenario,
+      baseLabel: versus ? arrival[0].versus : null,
+      arrival: Object.fromEntries(COUNTRIES.map(([code], i) => [code, one(arrival[i], "scenario")])),
+      base: versus ? Object.fromEntries(COUNTRIES.map(([code], i) => [code, one(arrival[i], "versus")])) : null,
+      shift: versus ? Object.fromEntries(COUNTRIES.map(([code], i) => [code, arrival[i].difference.quantile_shift])) : null,
+      race: one(race, "scenario"),
+      raceBase: versus ? one(race, "versus") : null,
+      raceDiff: versus ? race.difference : null,
+    };
+  }
+
+  async function renderBuilder() {
+    const token = ++builder.token;
+    const settings = builderSettings();
+    writeBuilderHash(settings);
+    if (settings.choice === "custom" && settings.threshold === null) {
+      setBuilderState("error", "Enter a custom threshold value (a number in the unit shown).", true);
+      byId("builder").dataset.query = "";
+      fill(byId("builder-results"), h("p", { class: "note", text: "No answer until the custom threshold has a value." }));
+      return;
+    }
+    setBuilderState("loading", "Asking the API…");
+    let answer;
+    try {
+      answer = await fetchBuilder(settings);
+    } catch (error) {
+      if (token !== builder.token) return;
+      const words =
+        error instanceof ApiError && (error.status === 400 || error.status === 422)
+          ? `The API refused these settings (HTTP ${error.status}): ${error.message}`
+          : `Could not load the builder's answers: ${error.message}`;
+      setBuilderState("error", words, true);
+      byId("builder").dataset.query = "";
+      fill(byId("builder-results"), h("p", { class: "note", text: "No answer for these settings; change a control to try again." }));
+      setDriversState("error", "Not shown: the builder's settings were refused or failed (see the builder).");
+      fill(byId("drivers-body"));
+      return;
+    }
+    if (token !== builder.token) return;
+    drawBuilder(answer);
+    const query = new URLSearchParams();
+    if (settings.threshold) query.set("threshold", settings.threshold);
+    for (const l of leverParams(settings)) query.append("lever", l);
+    byId("builder").dataset.query = query.toString();
+    setBuilderState("ready", `Showing ${answer.label}${answer.baseLabel ? `, compared with ${answer.baseLabel}` : ""}.`);
+    renderDrivers(settings).catch(() => {});
+  }
+
+  function builderCell(key, col, text, wrap) {
+    return h("td", { class: wrap ? "num wrap" : "num", "data-key": key, "data-col": col, text });
+  }
+
+  function quantileText(row, horizonEnd) {
+    if (!row) return "n/a";
+    return row.later ? `later than ${horizonEnd}` : `${row.date} ± ${fmtSe(row.mcse_years, 2)} yr`;
+  }
+
+  function builderTable(code, answer) {
+    const a = answer.arrival[code];
+    const b = answer.base ? answer.base[code] : null;
+    const head = h(
+      "tr",
+      null,
+      h("th", { scope: "col", text: "Arrival quantile (probability of arriving by it)" }),
+      h("th", { scope: "col", text: "Your settings" }),
+      b ? h("th", { scope: "col", text: "Without the levers" }) : null,
+      b ? h("th", { scope: "col", text: "Shift (paired) ± MC s.e." }) : null,
+    );
+    const rows = BUILDER_QUANTILES.map((q) => {
+      const key = q === 0.5 ? "median" : `q-${q}`;
+      const shift = answer.shift ? quantileRow(answer.shift[code], q) : null;
+      const shiftText = shift && finite(shift.delta_years) ? fmtDelta({ delta: shift.delta_years, mcse: shift.mcse_years }, 2, "yr") : "n/a";
+      return h(
+        "tr",
+        null,
+        h("th", { scope: "row", text: q === 0.5 ? "Median (50%)" : `${pct(q)} quantile` }),
+        builderCell(key, "a", quantileText(quantileRow(a.quantiles, q), a.horizon_end)),
+        b ? builderCell(key, "b", quantileText(quantileRow(b.quantiles, q), b.horizon_end)) : null,
+        b ? builderCell(key, "diff", shiftText) : null,
+      );
+    });
+    const interval = (x) => `${arrivalDate(quantileRow(x.quantiles, 0.05), x.horizon_end)} to ${arrivalDate(quantileRow(x.quantiles, 0.95), x.horizon_end)}`;
+    rows.push(
+      h(
+        "tr",
+        null,
+        h("th", { scope: "row", text: "90% interval (5th–95th percentile)" }),
+        builderCell("interval", "a", interval(a), true),
+        b ? builderCell("interval", "b", interval(b), true) : null,
+        b ? builderCell("interval", "diff", "—") : null,
+      ),
+      h(
+        "tr",
+        null,
+        h("th", { scope: "row", text: `P(no arrival by ${a.horizon_end}) ± MC s.e.` }),
+        builderCell("p-later", "a", fmtP(a.p_later)),
+        b ? builderCell("p-later", "b", fmtP(b.p_later)) : null,
+        b ? builderCell("p-later", "diff", "—") : null,
+      ),
+    );
+    return h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        null,
+        h("caption", { text: `${countryName(code)}: arrival under your settings, ± MC s.e. in years` }),
+        h("thead", null, head),
+        h("tbody", null, rows),
+      ),
+    );
+  }
+
+  /** The builder's arrival CDF (and, with levers, the same without them, dashed). */
+  function builderCdf(code, answer) {
+    const width = 600;
+    const height = 260;
+    const geo = { left: 52, right: width - 22, top: 12, bottom: height - 30 };
+    const series = [answer.arrival[code], answer.base ? answer.base[code] : null].filter(Boolean);
+    const cdf = series[0].cdf || [];
+    if (!cdf.length) return null;
+    const x0 = yearOf(cdf[0].date);
+    const horizon = yearOf(cdf[cdf.length - 1].date);
+    let latest = x0 + 5;
+    for (const a of series) {
+      const q95 = quantileRow(a.quantiles, 0.95);
+      latest = !q95 || q95.later || !finite(q95.year) ? horizon : Math.max(latest, q95.year + 2);
+    }
+    const x1 = Math.min(horizon, Math.ceil(latest / 5) * 5);
+    geo.sx = scale(x0, x1, geo.left, geo.right);
+    geo.sy = scale(0, 1, geo.bottom, geo.top);
+    const med = quantileRow(series[0].quantiles, 0.5);
+    const svg = frame(
+      width,
+      height,
+      `Arrival CDF under your settings, ${countryName(code)}: median ${quantileText(med, series[0].horizon_end)}; band ± 2 MC s.e.`,
+    );
+    axes(svg, geo, ticks(x0, x1, 7, true), [0, 0.25, 0.5, 0.75, 1], (t) => String(Math.round(t)), (t) => t.toFixed(2), "P(arrival by date)");
+    series.forEach((a, i) => {
+      const pts = (a.cdf || []).filter((c) => yearOf(c.date) <= x1 + 1e-9).map((c) => [geo.sx(yearOf(c.date)), c]);
+      const cls = i ? "b" : `a ${code}`;
+      if (!i) {
+        const upper = pts.map(([x, c]) => [x, geo.sy(Math.min(1, c.p + 2 * c.mcse))]);
+        const lower = pts.map(([x, c]) => [x, geo.sy(Math.max(0, c.p - 2 * c.mcse))]);
+        svg.append(s("path", { class: `band se ${cls}`, d: bandPath(upper, lower) }));
+      }
+      svg.append(s("path", { class: `line ${cls}`, d: linePath(pts.map(([x, c]) => [x, geo.sy(c.p)])) }));
+    });
+    const items = [
+      { kind: "line", cls: `line a ${code}`, label: "Your settings" },
+      { kind: "rect", cls: `band se a ${code}`, label: "± 2 MC s.e." },
+    ];
+    if (answer.base) items.push({ kind: "line", cls: "line b", label: "Without the levers" });
+    return h("figure", null, legend(items), svg);
+  }
+
+  function builderRace(answer) {
+    const first = raceFirst(answer.race);
+    const base = answer.raceBase ? raceFirst(answer.raceBase) : null;
+    const diffs = {};
+    if (answer.raceDiff && Array.isArray(answer.raceDiff.p_first)) {
+      for (const row of answer.raceDiff.p_first) diffs[row.country] = row;
+    }
+    const head = h(
+      "tr",
+      null,
+      h("th", { scope: "col", text: "Probability ± MC s.e." }),
+      h("th", { scope: "col", text: "Your settings" }),
+      base ? h("th", { scope: "col", text: "Without the levers" }) : null,
+      base ? h("th", { scope: "col", text: "Difference (paired) ± MC s.e." }) : null,
+    );
+    const rows = COUNTRIES.map(([code, name]) =>
+      h(
+        "tr",
+        null,
+        h("th", { scope: "row", text: `P(${name} first)` }),
+        builderCell(`first-${code}`, "a", first[code] ? fmtP(first[code]) : "n/a"),
+        base ? builderCell(`first-${code}`, "b", base[code] ? fmtP(base[code]) : "n/a") : null,
+        base ? builderCell(`first-${code}`, "diff", fmtDelta(diffs[code], 3)) : null,
+      ),
+    );
+    rows.push(
+      h(
+        "tr",
+        null,
+        h("th", { scope: "row", text: `P(no country by ${answer.race.horizon_end})` }),
+        builderCell("neither", "a", fmtP(answer.race.p_neither_by_horizon)),
+        base ? builderCell("neither", "b", fmtP(answer.raceBase.p_neither_by_horizon)) : null,
+        base ? builderCell("neither", "diff", "—") : null,
+      ),
+    );
+    return h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        { id: "builder-race" },
+        h("caption", { text: "Race under your settings: who arrives first" }),
+        h("thead", null, head),
+        h("tbody", null, rows),
+      ),
+    );
+  }
+
+  function drawBuilder(answer) {
+    const cards = COUNTRIES.map(([code, name]) =>
+      tint(
+        h(
+          "article",
+          { class: "card", id: `builder-${code}`, "data-country": code },
+          h("h3", null, h("span", { class: `swatch ${code}`, "aria-hidden": "true" }), name),
+          h("div", { class: "builder-card-body" }, builderTable(code, answer), builderCdf(code, answer)),
+        ),
+        code,
+      ),
+    );
+    fill(byId("builder-results"), h("div", { class: "builder-cards" }, cards), builderRace(answer));
+  }
+
+  // -- drivers: the share of the arrival's variance per input group ---------------------------
+  function setDriversState(value, text) {
+    const section = byId("drivers");
+    section.dataset.state = value;
+    if (text !== undefined) {
+      const note = byId("drivers-status");
+      note.textContent = text;
+      note.classList.toggle("error", value === "error");
+    }
+  }
+
+  function shareBar(share, mcse) {
+    const svg = s("svg", { class: "chart share", viewBox: "0 0 100 12", "aria-hidden": "true", preserveAspectRatio: "none" });
+    const x = (v) => Math.max(0, Math.min(100, v * 100));
+    svg.append(s("rect", { class: "share-bar", x: 0, y: 2, width: x(share), height: 8 }));
+    if (finite(mcse)) {
+      svg.append(s("line", { class: "share-err", x1: x(share - 2 * mcse), x2: x(share + 2 * mcse), y1: 6, y2: 6 }));
+    }
+    return svg;
+  }
+
+  function driversTable(answer) {
+    const rows = answer.groups.map((g) =>
+      h(
+        "tr",
+        { "data-group": g.group },
+        h("th", { scope: "row", title: `${g.description} (${g.variables.length} variables)`, text: g.group.replace(/_/g, " ") }),
+        h("td", { class: "num", "data-key": g.group, text: `${g.share.toFixed(3)} ± ${fmtSe(g.mcse, 3)}` }),
+        h("td", { class: "bar-cell" }, shareBar(g.share, g.mcse)),
+      ),
+    );
+    const code = answer.country;
+    return tint(
+      h(
+        "article",
+        { class: "card", id: `drivers-${code}`, "data-country": code },
+        h("h3", null, h("span", { class: `swatch ${code}`, "aria-hidden": "true" }), countryName(code)),
+        h(
+          "div",
+          { class: "table-scroll" },
+          h(
+            "table",
+            null,
+            h("caption", { text: `Share of the variance of ${countryName(code)}'s arrival (${answer.scale} scale), ± MC s.e.` }),
+            h("thead", null, h("tr", null, ["Input group", "Share ± MC s.e.", "Share (bar: ± 2 MC s.e.)"].map((t) => h("th", { scope: "col", text: t })))),
+            h("tbody", null, rows),
+          ),
+        ),
+        h("p", {
+          class: "hint",
+          text: `The shares need not add up to 1: the rest is interactions between groups. ${answer.draws} draws.`,
+        }),
+      ),
+      code,
+    );
+  }
+
+  async function renderDrivers(settings) {
+    const token = ++builder.driversToken;
+    setDriversState("loading", "Estimating the drivers under the builder's settings…");
+    try {
+      const common = { threshold: settings.threshold, lever: leverParams(settings), run: state.current.id };
+      const answers = await Promise.all(COUNTRIES.map(([code]) => api("/v1/drivers", { ...common, country: code })));
+      if (token !== builder.driversToken) return;
+      byId("drivers-method").textContent =
+        `Method (from the API): ${answers[0].method}. The input groups are treated as independent although the posterior correlates them, so a small share can come out slightly negative.`;
+      fill(byId("drivers-body"), h("div", { class: "cards" }, answers.map(driversTable)));
+      const options = answers[0].options || {};
+      const parts = [options.scenario || answers[0].scenario];
+      if (options.threshold) parts.push(`threshold ${options.threshold.label}`);
+      if (options.levers && options.levers.length) parts.push(`levers ${options.levers.join(" ")}`);
+      setDriversState("ready", `Drivers under ${parts.join(" | ")}.`);
+    } catch (error) {
+      if (token !== builder.driversToken) return;
+      setDriversState("error", `Could not load the drivers: ${error.message}`);
+    }
+  }
+
+  // -- named thresholds: median arrival under each ----------------------------------------------
+  async function renderThresholds() {
+    const section = byId("thresholds");
+    const rows = await Promise.all(
+      builder.thresholds.map(async (t) => {
+        const answers = await Promise.all(
+          COUNTRIES.map(([code]) =>
+            api("/v1/arrival", { country: code, threshold: t.name, q: [0.05, 0.5, 0.95], cdf: false, run: state.current.id }),
+          ),
+        );
+        return [t, answers];
+      }),
+    );
+    const head = h(
+      "tr",
+      null,
+      h("th", { scope: "col", text: "Named threshold" }),
+      COUNTRIES.map(([code, name]) => tint(h("th", { scope: "col", text: `${name}: median ± MC s.e.; 90% interval` }), code)),
+    );
+    const body = rows.map(([t, answers]) =>
+      h(
+        "tr",
+        { "data-threshold": t.name },
+        h("th", { scope: "row", title: t.description || "" }, h("code", { text: t.name }), h("br"), h("span", { class: "hint", text: `${t.kind} ${plainNumber(t.value)} ${t.unit}` })),
+        answers.map((a, i) => {
+          const [lo, med, hi] = [0.05, 0.5, 0.95].map((q) => quantileRow(a.quantiles, q));
+          return h(
+            "td",
+            { class: "num wrap", "data-key": t.name, "data-col": COUNTRIES[i][0] },
+            h("span", { class: "median", text: quantileText(med, a.horizon_end) }),
+            h("br"),
+            h("span", { class: "interval", text: `90%: ${arrivalDate(lo, a.horizon_end)} to ${arrivalDate(hi, a.horizon_end)}` }),
+          );
+        }),
+      ),
+    );
+    fill(
+      byId("thresholds-body"),
+      h(
+        "div",
+        { class: "table-scroll" },
+        h(
+          "table",
+          { id: "thresholds-table" },
+          h("caption", { text: `Arrival per named threshold under ${state.baseline} (no levers), run ${state.current.id}` }),
+          h("thead", null, head),
+          h("tbody", null, body),
+        ),
+      ),
+    );
+    section.dataset.state = "ready";
+  }
+
+  // -- builder start ----------------------------------------------------------------------------
+  async function startBuilder() {
+    const listed = await api("/v1/thresholds");
+    builder.thresholds = listed.thresholds || [];
+    buildControls();
+    fillThresholdOptions();
+    readBuilderHash();
+    byId("builder-threshold").addEventListener("change", () => {
+      showCustomFields();
+      builderSoon();
+    });
+    byId("builder-custom-kind").addEventListener("change", () => {
+      showCustomFields();
+      builderSoon();
+    });
+    byId("builder-custom-value").addEventListener("input", builderSoon);
+    byId("builder-start").addEventListener("change", builderSoon);
+    byId("builder-preset").addEventListener("change", (event) => {
+      applyPreset(event.target.value);
+      builderSoon();
+    });
+    byId("builder-reset").addEventListener("click", () => {
+      byId("builder-preset").value = "";
+      for (const input of document.querySelectorAll("#builder-levers input[type=range]")) {
+        const lever = LIMITS.levers.find((l) => l.name === input.dataset.lever);
+        setLever(input, lever.neutral);
+      }
+      builderSoon();
+    });
+    byId("builder-copy").addEventListener("click", copyBuilderLink);
+    byId("builder-form").addEventListener("submit", (event) => event.preventDefault());
+    for (const id of ["builder-threshold", "builder-start", "builder-copy", "builder-reset", "builder-preset"]) byId(id).disabled = false;
+    await renderBuilder();
+    renderThresholds().catch((error) => {
+      fill(byId("thresholds-body"), h("p", { class: "note", text: `Could not load the thresholds' answers: ${error.message}` }));
+      byId("thresholds").dataset.state = "error";
+    });
+  }
+
+  async function copyBuilderLink() {
+    writeBuilderHash(builderSettings());
+    const field = byId("builder-link");
+    const note = byId("builder-copied");
+    field.select();
+    try {
+      await navigator.clipboard.writeText(field.value);
+      note.textContent = "Link copied.";
+    } catch (_) {
+      note.textContent = "Select the link above and copy it (the browser did not allow the page to).";
+    }
+  }
+
+  function builderUnavailable(text) {
+    setBuilderState("error", text, true);
+    setDriversState("error", text);
+    byId("thresholds").dataset.state = "error";
+    fill(byId("thresholds-body"), h("p", { class: "note", text }));
+  }
+
   // -- start ----------------------------------------------------------------------------------
   async function start() {
     const wanted = readUrl();
@@ -1575,6 +2210,7 @@
       setStatus(text, true);
       for (const id of ["scenario", "versus", "show"]) byId(id).disabled = true;
       setMainState("error");
+      builderUnavailable(`The scenario builder needs a current run. ${text}`);
       byId("history").dataset.state = "error";
       checkReports();
       return;
@@ -1596,6 +2232,7 @@
       render();
     });
     await render();
+    startBuilder().catch((error) => builderUnavailable(`Could not start the scenario builder: ${error.message}`));
     checkReports();
     showAlerts().catch(() => {});
     renderHistory().catch((error) => {

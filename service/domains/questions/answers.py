@@ -2,21 +2,28 @@
 
 Each ``ask_*`` function maps API parameters to one
 :class:`~forecast.questions.forecaster.Forecaster` call (or ``compare`` when ``versus`` is
-given) and returns the library's dict unchanged; :func:`answer_batch` answers a batch, each
-library error becoming that question's problem details.
+given) and returns the library's dict unchanged. :func:`answer_batch` answers a batch, each item
+by its GET endpoint's call under the item's ``threshold``, ``lever`` and ``given``
+(:func:`service.domains.options.with_options`); a library error or a badly shaped option becomes
+that question's problem details (an option's located in the body, such as
+``body.questions[2].lever[0]``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import msgspec
 from litestar import Request
+from litestar.exceptions import ValidationException
 
 from forecast.core.definitions import BASELINE_SCENARIO, DEFAULT_QUANTILES
+from forecast.core.errors import ForecastError
 from forecast.data.observations import COUNTRIES
 from forecast.questions.forecaster import Forecaster
+from service.domains import options
 from service.domains.questions.schemas import (
     Arrival,
     ArrivalComparison,
@@ -128,45 +135,114 @@ def ask_surprise(
     )
 
 
-def _one(f: Forecaster, item: Any) -> tuple[dict[str, Any], Any]:
+def _compute(item: Any) -> tuple[partial[dict[str, Any]], str, Any]:
+    """The GET endpoint's call for a batch item (keyword arguments only, as ``with_options``
+    needs), the library's name of the question and the answer's schema."""
     match item:
         case ArrivalQuestion():
-            answer = ask_arrival(
-                f, item.country, item.scenario, item.versus, item.quantiles, item.cdf
+            call = partial(
+                ask_arrival,
+                country=item.country,
+                scenario=item.scenario,
+                versus=item.versus,
+                quantiles=item.quantiles,
+                cdf=item.cdf,
             )
-            return answer, ArrivalComparison if item.versus else Arrival
+            return call, "arrival", ArrivalComparison if item.versus else Arrival
         case ProbabilityQuestion():
-            answer = ask_probability(f, item.country, item.by, item.scenario, item.versus)
-            return answer, ProbabilityComparison if item.versus else Probability
+            call = partial(
+                ask_probability,
+                country=item.country,
+                by=item.by,
+                scenario=item.scenario,
+                versus=item.versus,
+            )
+            return call, "probability", ProbabilityComparison if item.versus else Probability
         case RaceQuestion():
-            answer = ask_race(f, item.scenario, item.versus, item.within, item.quantiles)
-            return answer, RaceComparison if item.versus else Race
+            call = partial(
+                ask_race,
+                scenario=item.scenario,
+                versus=item.versus,
+                within=item.within,
+                quantiles=item.quantiles,
+            )
+            return call, "race", RaceComparison if item.versus else Race
         case TrajectoryQuestion():
-            answer = ask_trajectory(
-                f, item.quantity, item.country, item.at, item.scenario, item.quantiles, item.latent
+            call = partial(
+                ask_trajectory,
+                quantity=item.quantity,
+                country=item.country,
+                at=item.at,
+                scenario=item.scenario,
+                quantiles=item.quantiles,
+                latent=item.latent,
             )
-            return answer, Trajectory
+            return call, "trajectory", Trajectory
         case SurpriseQuestion():
-            answer = ask_surprise(
-                f, item.quantity, item.date, item.value, item.countries, item.label, item.scenario
+            call = partial(
+                ask_surprise,
+                quantity=item.quantity,
+                when=item.date,
+                value=item.value,
+                countries=item.countries,
+                label=item.label,
+                scenario=item.scenario,
             )
-            return answer, Surprise
+            return call, "surprise", Surprise
     raise TypeError(f"unknown question type {type(item).__name__}")
+
+
+def _option_values(item: Any) -> list[tuple[str, str, int | None]]:
+    """(parameter, value, position in its list or None) of each option of a batch item."""
+    values: list[tuple[str, str, int | None]] = []
+    if item.threshold is not None:
+        values.append(("threshold", item.threshold, None))
+    for key in ("lever", "given"):
+        values.extend((key, value, n) for n, value in enumerate(getattr(item, key) or ()))
+    return values
+
+
+def located_option_errors(index: int, item: Any) -> ValidationException:
+    """The 400 of a batch item whose options have a bad shape: the GET endpoint's words, each
+    error located in the body (``body.questions[2].lever[0]``)."""
+    errors: list[dict[str, str]] = []
+    for key, value, n in _option_values(item):
+        single = {"threshold": None, "lever": None, "given": None}
+        single[key] = value if key == "threshold" else [value]
+        try:
+            options.parse(**single)
+        except ValidationException as exc:
+            where = f"questions[{index}].{key}" + ("" if n is None else f"[{n}]")
+            errors.extend(
+                {"message": e["message"], "key": where, "source": "body"} for e in exc.extra
+            )
+        except ForecastError:  # the right shape; whether it can be used is answered later
+            continue
+    return ValidationException(detail=f"Validation failed: {errors[0]['message']}", extra=errors)
+
+
+def _one(f: Forecaster, index: int, item: Any) -> tuple[dict[str, Any], Any]:
+    """A batch item's answer and schema: the GET endpoint's call under the item's options."""
+    call, question, schema = _compute(item)
+    try:
+        compute = options.with_options(call, question, item.threshold, item.lever, item.given)
+    except ValidationException:
+        raise located_option_errors(index, item) from None
+    return compute(f), schema
 
 
 def answer_batch(
     f: Forecaster, questions: list[Any], request: Request[Any, Any, Any]
 ) -> list[BatchItem]:
-    """Answer each question; library errors become that item's problem details."""
-    from forecast.core.errors import ForecastError
-
+    """Answer each question; library errors and badly shaped options become that item's
+    problem details."""
     items: list[BatchItem] = []
     for index, question in enumerate(questions):
         try:
-            answer, schema = _one(f, question)
+            answer, schema = _one(f, index, question)
             checked = msgspec.json.decode(encode_answer(answer, schema))
             items.append(BatchItem(index=index, status=200, answer=checked))
-        except ForecastError as exc:
+        except (ForecastError, ValidationException) as exc:
             problem, _ = build_problem(request, exc)
             items.append(BatchItem(index=index, status=problem.status, problem=problem))
     return items

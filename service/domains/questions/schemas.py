@@ -40,6 +40,8 @@ QUANTILE_ITEMS = Schema(type=OpenAPIType.NUMBER, exclusive_minimum=0.0, exclusiv
 DATE_ITEMS = Schema(type=OpenAPIType.STRING, title=DATE_TITLE)
 """A date list's items; :mod:`service.openapi` adds the live pattern and description."""
 YEARS_ITEMS = Schema(type=OpenAPIType.NUMBER, minimum=0.0, maximum=100.0)
+LEVER_ITEMS = Schema(type=OpenAPIType.STRING, max_length=84)
+GIVEN_ITEMS = Schema(type=OpenAPIType.STRING, max_length=120)
 
 Quantile = Annotated[float, Meta(gt=0.0, lt=1.0, description="probability level in (0, 1)")]
 Quantiles = Annotated[
@@ -345,14 +347,70 @@ class RaceComparison(Struct):
 
 
 # -- batch questions --------------------------------------------------------------------------
-class _Question(Struct, tag_field="question", forbid_unknown_fields=True):
+ThresholdText = Annotated[
+    str,
+    Meta(
+        max_length=80,
+        description="Capability threshold: a name from /v1/thresholds or KIND:VALUE with KIND "
+        "horizon50 or horizon80 (minutes) or eci (ECI points); default: the prior set's. A value "
+        "of another shape makes this question's problem (400), the others are still answered",
+        examples=["work_week", "horizon50:10080"],
+    ),
+]
+LeverText = Annotated[
+    str,
+    Meta(
+        max_length=84,
+        description="COUNTRY.LEVER=NUMBER or start=YYYY-MM-DD",
+        examples=["CN.additions_multiplier=0.6"],
+    ),
+]
+GivenText = Annotated[
+    str,
+    Meta(
+        max_length=120,
+        description="COUNTRY.QUANTITY OP VALUE@YYYY-MM-DD with OP one of >=, <=, >, <",
+        examples=["CN.frontier_eci>=160@2027-06-30"],
+    ),
+]
+Levers = Annotated[
+    list[LeverText],
+    Meta(
+        max_length=32,
+        extra_json_schema=list_items(LEVER_ITEMS),
+        description="Ad-hoc levers laid over `scenario` and checked like a scenario file, as "
+        "`lever` of the GET endpoint; a lever of another shape makes this question's problem "
+        "(400), the others are still answered",
+        examples=[["CN.additions_multiplier=0.6", "start=2027-01-01"]],
+    ),
+]
+Conditions = Annotated[
+    list[GivenText],
+    Meta(
+        max_length=8,
+        extra_json_schema=list_items(GIVEN_ITEMS),
+        description="Conditions on the trajectories, as `given` of the GET endpoint: the answer "
+        "from the draws where all hold (trajectory and surprise questions cannot be conditioned: "
+        "422); a condition of another shape makes this question's problem (400)",
+        examples=[["CN.frontier_eci>=160@2027-06-30"]],
+    ),
+]
+
+
+class _Question(Struct, tag_field="question", forbid_unknown_fields=True, kw_only=True):
     """Base of the batch questions (tagged by ``question``).
 
     Decoding checks what depends on the forecasters' files, in words (a ValueError becomes the
     400's message): each scenario name's shape and each date's range (:mod:`service.live`).
+    The options (``threshold``, ``lever``, ``given``) are every kind's, as on the GET endpoints;
+    their shapes are checked when the batch is answered, so a bad one is that question's problem.
     """
 
     date_fields: ClassVar[tuple[str, ...]] = ()
+
+    threshold: ThresholdText | None = None
+    lever: Levers | None = None
+    given: Conditions | None = None
 
     def __post_init__(self) -> None:
         for name in ("scenario", "versus"):
