@@ -8,7 +8,10 @@ choices a forecaster may change read from the prior set's ``[settings]``:
 - frontier training compute: each country's record-setting training runs (a new largest run),
   in FLOP, with the noise of Epoch's confidence label;
 - capability: ECI records (a new best by at least ``eci_record_step`` points), the ECI/compute
-  cross-section, and METR 50% horizon records per suite.
+  cross-section, and METR 50% horizon records per suite;
+- record gaps: each half-year after a country's first compute (or ECI) record in which it set
+  none, with the best value so far as an upper bound (a censored observation: nothing above
+  the bound appeared, which says the frontier did not run far ahead of it).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from forecast.core.timeutil import decimal_year
 __all__ = ["COUNTRIES", "SUITES", "UnknownCountryError", "country_index"]
 
 QUARTER_YEARS = 0.25
+GAP_PERIOD_YEARS = 0.5  # record gaps are counted per half-year
 # Frontier training runs are language or multimodal models: the capability scales (ECI, METR)
 # measure those, and vision, biology or game models can hold compute records without moving them.
 FRONTIER_DOMAINS = ("Language", "Multimodal")
@@ -63,6 +67,8 @@ class Observations:
     eci_cross: Series  # value: ECI; extra: log10_flop
     horizon: Series  # value: log2(p50 minutes); extra: se (log2), suite (index in SUITES)
     data_end: float  # decimal year of the last observation period (end of vintage)
+    compute_gaps: Series | None = None  # value: ln FLOP bound; extra: sd (ln, the bound's label)
+    eci_gaps: Series | None = None  # value: ECI bound (best so far plus the record step)
 
     def counts(self) -> dict[str, int]:
         """Number of observations per block."""
@@ -72,6 +78,8 @@ class Observations:
             "eci_records": self.eci_records.n,
             "eci_cross_section": self.eci_cross.n,
             "horizon_records": self.horizon.n,
+            "compute_record_gaps": self.compute_gaps.n if self.compute_gaps else 0,
+            "eci_record_gaps": self.eci_gaps.n if self.eci_gaps else 0,
         }
 
 
@@ -243,6 +251,44 @@ def eci_cross_section(eci: pd.DataFrame) -> Series:
     )
 
 
+def record_gaps(
+    records: Series, data_end: float, step: float = 0.0, period: float = GAP_PERIOD_YEARS
+) -> Series:
+    """Half-years without a record, per country, as censored observations of the frontier.
+
+    Periods are calendar half-years, from the one after a country's first record up to the
+    one that ends at ``data_end`` (a period that ends after it is left out). A period in which
+    the country set no record gives one row: time = the period's middle, value = the best
+    record before the period plus ``step`` (a record must beat the best by more than it), and,
+    when the records carry a measurement ``sd``, the sd of that best record.
+    """
+    ts, bounds, cs, sds = [], [], [], []
+    has_sd = "sd" in records.extra
+    for ci in np.unique(records.country):
+        mask = records.country == ci
+        t, v = records.t[mask], records.value[mask]
+        sd = records.extra["sd"][mask] if has_sd else np.zeros(t.size)
+        first = np.floor(t.min() / period) * period + period
+        n_periods = max(int(np.floor((data_end - first) / period + 1e-9)), 0)
+        starts = first + period * np.arange(n_periods)
+        for a in starts:
+            if np.any((t >= a) & (t < a + period)):
+                continue
+            before = t < a
+            best = int(np.argmax(np.where(before, v, -np.inf)))
+            ts.append(a + period / 2)
+            bounds.append(v[best] + step)
+            cs.append(int(ci))
+            sds.append(sd[best])
+    extra = {"sd": np.asarray(sds, dtype=float)} if has_sd else {}
+    return Series(
+        t=np.asarray(ts, dtype=float),
+        value=np.asarray(bounds, dtype=float),
+        country=np.asarray(cs, dtype=np.int64),
+        extra=extra,
+    )
+
+
 def horizon_se_log2(p50: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Standard error of log2(p50) from METR's 95% interval (minutes).
 
@@ -305,12 +351,17 @@ def build_observations(
     """
     tables = {name: canonical(frame) for name, frame in tables.items()}
     levels = country_stock(tables["compute_stock"], settings)
+    compute = compute_records(tables["models"], settings)
+    eci = eci_records(tables["capability_eci"], settings)
+    step = float(settings["eci_record_step"])
     return Observations(
         stock=stock_additions(levels),
         stock_levels=levels,
-        compute=compute_records(tables["models"], settings),
-        eci_records=eci_records(tables["capability_eci"], settings),
+        compute=compute,
+        eci_records=eci,
         eci_cross=eci_cross_section(tables["capability_eci"]),
         horizon=horizon_records(tables["capability_metr"], settings),
         data_end=float(data_end),
+        compute_gaps=record_gaps(compute, float(data_end)),
+        eci_gaps=record_gaps(eci, float(data_end), step=step),
     )

@@ -11,7 +11,10 @@ Notation (t in decimal years, c a country, t_ref = ``reference_year``):
 - frontier capability, ECI:
   C_c(t) = c_f + beta [eps (log10 F_c(t) - 26) + lambda (t - t_ref - lag_c)];
 - cross-section of models: ECI_i = c_x + beta [(log10 FLOP_i - 26) + lambda (t_i - t_ref - lag_c)];
-- METR 50% horizon, log2 minutes: log2 H = log2 h_s + m_s (C - 150) (+ offset for Chinese models).
+- METR 50% horizon, log2 minutes: log2 H = log2 h_s + m_s (C - 150) + (1 - r) m_s max(K - C, 0)
+  (+ offset for Chinese models);
+- record gaps: a half-year without a compute (ECI) record is a censored observation of the
+  frontier, P(ln F_c(t) + e < bound), with the best record so far as the bound.
 
 Every prior comes from the prior set (``forecast.priors``); this module holds only the structure.
 """
@@ -36,7 +39,7 @@ from forecast.core.definitions import (
     country_key,
     parameter_names,
 )
-from forecast.data.observations import Observations
+from forecast.data.observations import Observations, Series
 from forecast.model.equations import (
     LN10,
     REFERENCE_LOG10_FLOP,
@@ -74,6 +77,12 @@ def pick(values: Any, onehot: Any) -> Any:
     return pt.sum(onehot * values[None, :], axis=1)
 
 
+def empty_gaps(with_sd: bool) -> Series:
+    """No record gaps (observations built before gaps existed)."""
+    extra = {"sd": np.zeros(0)} if with_sd else {}
+    return Series(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), extra)
+
+
 def model_data(obs: Observations) -> dict[str, np.ndarray]:
     """Every ``pm.Data`` array of the model, by name, for swapping data into a compiled model."""
     blocks = {
@@ -93,6 +102,13 @@ def model_data(obs: Observations) -> dict[str, np.ndarray]:
     out["horizon_suite"] = obs.horizon.extra["suite"]
     out["horizon_se"] = obs.horizon.extra["se"]
     out["eci_cross_log10_flop"] = obs.eci_cross.extra["log10_flop"]
+    for name, gaps in (("compute_gap", obs.compute_gaps), ("eci_gap", obs.eci_gaps)):
+        gaps = gaps if gaps is not None else empty_gaps(name == "compute_gap")
+        out[f"{name}_t"] = gaps.t
+        out[f"{name}_y"] = gaps.value
+        out[f"{name}_country"] = gaps.country
+    gaps = obs.compute_gaps if obs.compute_gaps is not None else empty_gaps(True)
+    out["compute_gap_sd"] = gaps.extra["sd"]
     out["data_end"] = np.float64(obs.data_end)
     return out
 
@@ -158,7 +174,9 @@ class TimelineModel:
     def _frontier_likelihoods(self, p: dict[str, Any]) -> None:
         """Compute, ECI and METR records: one frontier evaluation over all their dates."""
         f, r, h = self.obs.compute, self.obs.eci_records, self.obs.horizon
-        blocks = {"compute": f, "eci_record": r, "horizon": h}
+        fg = self.obs.compute_gaps if self.obs.compute_gaps is not None else empty_gaps(True)
+        rg = self.obs.eci_gaps if self.obs.eci_gaps is not None else empty_gaps(False)
+        blocks = {"compute": f, "eci_record": r, "horizon": h, "compute_gap": fg, "eci_gap": rg}
         times = [pm.Data(f"{name}_t", b.t) for name, b in blocks.items()]
         countries = [pm.Data(f"{name}_country", b.country) for name, b in blocks.items()]
         t, c = pt.concatenate(times), pt.concatenate(countries)
@@ -179,7 +197,9 @@ class TimelineModel:
         capability = frontier_capability(
             ln_f / LN10, t, pick(p["efficiency_lag"], oh), p, self.axes.reference
         )
-        n_f, n_r = times[0].shape[0], times[1].shape[0]
+        n_f, n_r, n_h, n_fg = (times[i].shape[0] for i in range(4))
+        gap_f = slice(n_f + n_r + n_h, n_f + n_r + n_h + n_fg)
+        gap_r = slice(n_f + n_r + n_h + n_fg, None)
 
         sd_label = pm.Data("compute_sd", f.extra["sd"])
         pm.Normal(
@@ -197,11 +217,31 @@ class TimelineModel:
         suite = pm.Data("horizon_suite", h.extra["suite"])
         se = pm.Data("horizon_se", h.extra["se"])
         offset = horizon_offset(countries[2], p, pt)
+        knot = self.axes.horizon_knot
         pm.Normal(
             "horizon_obs",
-            mu=horizon_log2(capability[n_f + n_r :], suite, p, pt, self.axes.horizon_knot) + offset,
+            mu=horizon_log2(capability[n_f + n_r : n_f + n_r + n_h], suite, p, pt, knot) + offset,
             sigma=pt.sqrt(se**2 + p["horizon_noise"] ** 2),
             observed=pm.Data("horizon_y", h.value),
+        )
+        # half-years without a record: the period's best stayed below the bound. PyMC's Censored
+        # reads a value observed at its lower limit as "at or below the limit": log P(X <= bound)
+        bound_f = pm.Data("compute_gap_y", fg.value)
+        sd_gap = pm.Data("compute_gap_sd", fg.extra["sd"])
+        pm.Censored(
+            "compute_gap_obs",
+            pm.Normal.dist(ln_f[gap_f], pt.sqrt(sd_gap**2 + p["frontier_noise"] ** 2)),
+            lower=bound_f,
+            upper=None,
+            observed=bound_f,
+        )
+        bound_r = pm.Data("eci_gap_y", rg.value)
+        pm.Censored(
+            "eci_gap_obs",
+            pm.Normal.dist(capability[gap_r], p["eci_record_noise"]),
+            lower=bound_r,
+            upper=None,
+            observed=bound_r,
         )
 
     def _cross_section_likelihood(self, p: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from forecast.core.definitions import COUNTRIES, FOLLOWERS, country_key
-from forecast.data.observations import Observations
+from forecast.data.observations import GAP_PERIOD_YEARS, Observations, Series
 from forecast.model.equations import (
     LN10,
     REFERENCE_LOG10_FLOP,
@@ -97,5 +97,30 @@ def simulate(
     mu_x = params["cross_section_eci_2025"] + params["capability_per_oom"] * effective
     cross = replace(x, value=mu_x + rng.normal(0.0, params["eci_model_noise"], x.n))
     return replace(
-        obs, stock=stock, compute=compute, eci_records=records, horizon=horizon, eci_cross=cross
+        obs,
+        stock=stock,
+        compute=compute,
+        eci_records=records,
+        horizon=horizon,
+        eci_cross=cross,
+        compute_gaps=rebound(obs.compute_gaps, f, compute),
+        eci_gaps=rebound(obs.eci_gaps, r, records),
     )
+
+
+def rebound(gaps: Series | None, old: Series, new: Series) -> Series | None:
+    """Record gaps with their bounds moved to simulated records: the same half-years, each bound
+    the best simulated record before the gap plus the original bound's margin over the best
+    original one (the record step), with that record's sd."""
+    if gaps is None or gaps.n == 0:
+        return gaps
+    bounds, sds = gaps.value.copy(), dict(gaps.extra).get("sd")
+    sds = None if sds is None else sds.copy()
+    for i, (t, c) in enumerate(zip(gaps.t, gaps.country, strict=True)):
+        before = (old.country == c) & (old.t < t - GAP_PERIOD_YEARS / 2)
+        k_old = np.flatnonzero(before)[np.argmax(old.value[before])]
+        k_new = np.flatnonzero(before)[np.argmax(new.value[before])]
+        bounds[i] = new.value[k_new] + (gaps.value[i] - old.value[k_old])
+        if sds is not None:
+            sds[i] = new.extra["sd"][k_new]
+    return replace(gaps, value=bounds, extra={} if sds is None else {"sd": sds})

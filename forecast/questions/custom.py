@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -72,13 +72,33 @@ class Options:
         return " | ".join(parts)
 
 
+_TABLE: dict[tuple[str, int, int], th.ThresholdTable] = {}
+
+
+def threshold_table() -> th.ThresholdTable:
+    """The threshold file's table, read again only when the file changes (its path, size or
+    modification time): a request with a threshold need not parse the TOML file."""
+    path = th.thresholds_path()
+    try:
+        stat = path.stat()
+    except OSError:
+        return th.load_thresholds(path)
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    table = _TABLE.get(key)
+    if table is None:
+        table = th.load_thresholds(path)
+        _TABLE.clear()
+        _TABLE[key] = table
+    return table
+
+
 def parse_options(
     threshold: str | None = None,
     levers: Sequence[str] | None = None,
     given: Sequence[str] | None = None,
 ) -> Options:
     """Options from the CLI flags or HTTP parameters; UsageError in words on a bad one."""
-    table = th.load_thresholds() if threshold else None
+    table = threshold_table() if threshold else None
     return Options(
         threshold=th.parse_threshold(threshold, table) if threshold else None,
         levers=tuple(parse_levers(levers)),
@@ -97,13 +117,43 @@ def arrival_at(grid: np.ndarray, paths: CountryPaths, level: np.ndarray) -> np.n
     return np.where(before < t_s, before, np.maximum(crossing, t_s))
 
 
-def _subset(paths: CountryPaths, mask: np.ndarray) -> CountryPaths:
+def _subset(paths: CountryPaths, rows: np.ndarray, draws: int) -> CountryPaths:
+    """The paths of the kept draws ``rows`` as conditioned questions read them.
+
+    The per-draw values (the arrival) are restricted to those draws. The (draws, grid) paths
+    are read only by trajectory and surprise answers, which cannot be conditioned
+    (:func:`check`); they are left with no rows (a view, no copy), so a reader would find no
+    draws rather than the unconditioned ones. Copying them would cost more than the rest of the
+    answer: each copy is fresh memory, several megabytes per country.
+    """
     changes = {}
     for f in fields(paths):
         value = getattr(paths, f.name)
-        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == mask.size:
-            changes[f.name] = value[mask]
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == draws:
+            changes[f.name] = value.take(rows) if value.ndim == 1 else value[:0]
     return replace(paths, **changes)
+
+
+class EffectiveSizes(Mapping[str, float]):
+    """Effective sample size of each country's arrival draws, each estimated when first read
+    (an arrival or probability question reads one country's)."""
+
+    def __init__(self, paths: dict[str, CountryPaths], chains: int) -> None:
+        self._paths = paths
+        self._chains = chains
+        self._known: dict[str, float] = {}
+
+    def __getitem__(self, country: str) -> float:
+        if country not in self._known:
+            arrival = self._paths[country].arrival
+            self._known[country] = mcstats.effective_size(arrival, self._chains)
+        return self._known[country]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 def condition_mask(
@@ -158,7 +208,7 @@ def projection(
     if levers and options.levers:
         summary["levers"] = [s.text for s in options.levers]
         summary["applied"] = chosen.to_dict()
-    n_eff = {c: mcstats.effective_size(paths[c].arrival, f.run.chains) for c in COUNTRIES}
+    n_eff: Mapping[str, float] = EffectiveSizes(paths, f.run.chains)
     if options.given:
         if given_from is not None:
             source, source_levers = given_from
@@ -185,10 +235,11 @@ def projection(
                 f"({int(mask.sum())} of {mask.size} draws, P = {mask.mean():.3f}); at least "
                 f"{MIN_EFFECTIVE} are needed for an answer, so loosen the conditions"
             )
-        paths = {c: _subset(p, mask) for c, p in paths.items()}
+        rows = np.flatnonzero(mask)
+        paths = {c: _subset(p, rows, mask.size) for c, p in paths.items()}
         n_eff = effective
     ordered = {c: np.sort(paths[c].arrival) for c in COUNTRIES}
-    answer = ScenarioAnswer(chosen, paths, n_eff, ordered)
+    answer = ScenarioAnswer(chosen, paths, n_eff, ordered)  # type: ignore[arg-type]
     with _LOCK:
         _CACHE[key] = (answer, summary)
         while len(_CACHE) > CACHE_SIZE:

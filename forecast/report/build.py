@@ -6,7 +6,7 @@ the arrival's uncertainty, figures, diagnostics, what changed since the previous
 into the part from new data and the part from changed priors), a data appendix and a model-card
 summary, and, when given a sweep, the headline of each of its fits. The parts live in their own
 modules: ``index`` (the report store), ``schedule`` (``report_due``), ``sections``,
-``extra_sections``, ``changes``, ``figures``, ``figures_extra`` and ``render``; the
+``extra_sections``, ``changes``, ``figures`` and ``render``; the
 ``forecast report`` command is ``forecast.cli.report_cmd``. The names a scheduler needs
 (``ReportStore``, ``report_due``, ``render_report``) can be imported from here.
 """
@@ -111,7 +111,6 @@ def build_report(
     With ``sweep`` the report also summarises that sweep's fits (failed fits apart)."""
     from forecast.data.tables import load_all
     from forecast.report.figures import all_figures
-    from forecast.report.figures_extra import drivers_figure
 
     meta = forecaster.run.meta
     scenarios = list(forecaster.scenarios)
@@ -132,10 +131,6 @@ def build_report(
         prior_missing_reason=None if priors.prior_set is not None else priors.note,
         units=units,
     )
-    drivers = drivers_section(forecaster)
-    extra_figure = drivers_figure(drivers)
-    if extra_figure is not None:
-        figures.append(extra_figure)
     payload = {
         "report": {
             "id": report_id,
@@ -168,7 +163,7 @@ def build_report(
         "headline": headline,
         "race": race,
         "thresholds": thresholds_section(forecaster),
-        "drivers": drivers,
+        "drivers": drivers_section(forecaster),
         "sweep": sweep_section(sweep, log) if sweep is not None else None,
         "external": external_section(forecaster),
         "figures": [

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from forecast.core.definitions import BASELINE_SCENARIO, COUNTRIES
+from forecast.core.definitions import BASELINE_SCENARIO, COUNTRIES, REGISTRY
 from forecast.core.errors import ForecastError
 from forecast.questions.forecaster import Forecaster, iso
 from forecast.store.runs import RunStore
@@ -33,6 +33,8 @@ DRIVERS_SUMMARY = (
     "Saltelli et al. 2008). ± is the bootstrap Monte Carlo error; what the shares leave to 1 is "
     "interaction between the groups."
 )
+WHISKER_MCSE = 2.0
+"""The drivers table's bars carry whiskers of ± this many Monte Carlo errors."""
 DEFAULT_THRESHOLD = "default"
 """Name of the row of the prior set's own threshold in the thresholds section."""
 
@@ -44,7 +46,8 @@ def drivers_section(forecaster: Forecaster, scenario: str | None = None) -> dict
     ``estimate`` is the answer of ``forecast ask drivers --country C`` for the same run (same
     permutations, bootstrap and seed); ``share`` is that estimate in [0, 1]: an estimate below 0
     (noise around a zero index) is shown as 0, one above 1 as 1. A failure leaves the section
-    empty with a note instead of stopping the report.
+    empty with a note instead of stopping the report. ``bar`` holds the table's bar (percent of
+    the full width): the share and its whisker of ± 2 MC errors, clipped to [0, 100].
     """
     from forecast.questions.drivers import GROUPS, drivers, drivers_table
 
@@ -55,17 +58,25 @@ def drivers_section(forecaster: Forecaster, scenario: str | None = None) -> dict
     rows = []
     for row in drivers_table(answers):
         estimate = row["share"]
+        share = min(max(estimate, 0.0), 1.0)
+        half = WHISKER_MCSE * (row["mcse"] or 0.0)
         rows.append(
             {
                 "country": row["country"],
                 "group": row["group"],
                 "estimate": estimate,
-                "share": min(max(estimate, 0.0), 1.0),
+                "share": share,
                 "mcse": row["mcse"],
                 "clipped": not 0.0 <= estimate <= 1.0,
+                "bar": {
+                    "share": round(100 * share, 1),
+                    "low": round(100 * min(max(estimate - half, 0.0), 1.0), 1),
+                    "high": round(100 * min(max(estimate + half, 0.0), 1.0), 1),
+                },
             }
         )
     first = answers[0]
+    colours = {c.code: c.colour for c in REGISTRY}
     return {
         "summary": DRIVERS_SUMMARY,
         "method": first["method"],
@@ -73,10 +84,12 @@ def drivers_section(forecaster: Forecaster, scenario: str | None = None) -> dict
         "quantity": first["quantity"],
         "scale": first["scale"],
         "groups": [{"group": g, "description": d} for g, d in GROUPS.items()],
+        "whisker": f"± {WHISKER_MCSE:g} MC errors",
         "rows": rows,
         "countries": [
             {
                 "country": a["country"],
+                "colour": colours.get(a["country"], "#777777"),
                 "draws": a["draws"],
                 "sum_of_shares": a["sum_of_shares"],
                 "interactions": a["interactions"],

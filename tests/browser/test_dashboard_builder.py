@@ -317,7 +317,7 @@ def test_the_drivers_and_thresholds_panels_show_numbers_with_mc_errors(
                 assert interval.startswith("90%: ")
                 for end in (lo, hi):
                     assert (end["date"] or f"later than {answer['horizon_end']}") in interval
-    assert "90% interval" in tab.locator("#thresholds .hint").inner_text()
+    assert "90% interval" in tab.locator("#thresholds > p.hint").inner_text()
     save_screenshot(tab, tmp_path / "builder-panels.png")
     log.check()
 

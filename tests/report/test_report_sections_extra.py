@@ -238,10 +238,19 @@ def test_rendered_report_holds_the_new_sections(rendered, forecaster):
     assert "(headline)" in html
     assert payload["thresholds"] == json.loads(json.dumps(thresholds_section(forecaster)))
     assert payload["drivers"]["rows"] == drivers_section(forecaster)["rows"]
-    figure = next(f for f in payload["figures"] if f["name"] == "drivers")
-    shares = figure["data"]["countries"]["US"]["share"]
-    assert shares == [r["share"] for r in payload["drivers"]["rows"] if r["country"] == "US"]
-    assert 'id="fig-drivers"' in html
-    # the drivers table prints each share with its MC error
-    row = payload["drivers"]["rows"][0]
-    assert f"{row['share']:.2f} ± {row['mcse']:.2f}" in html
+    # no new image: the five figures stay, the drivers' bars are drawn in the table itself
+    assert [f["name"] for f in payload["figures"]] == [
+        "trajectories",
+        "arrival",
+        "race",
+        "compute_stock",
+        "prior_posterior",
+    ]
+    drivers_part = html.split('id="drivers"', 1)[1].split("</section>", 1)[0]
+    assert drivers_part.count('<span class="bar">') == len(payload["drivers"]["rows"])
+    for row in payload["drivers"]["rows"]:
+        bar = row["bar"]
+        assert 0.0 <= bar["low"] <= bar["share"] <= bar["high"] <= 100.0
+        assert f"width: {bar['share']}%" in drivers_part
+        # each share is printed with its MC error
+        assert f"{row['share']:.2f} ± {row['mcse']:.2f}" in drivers_part
