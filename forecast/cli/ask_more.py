@@ -9,7 +9,8 @@ Options every question takes (see :mod:`forecast.questions.custom`):
 - ``--given "COUNTRY.QUANTITY>=VALUE@YYYY-MM-DD"`` (repeatable): condition on trajectory events.
 
 Questions: ``metaculus`` (a CDF Metaculus accepts), ``drivers`` (variance shares per input
-group), ``external`` (others' forecasts beside ours) and ``thresholds`` (the named thresholds).
+group), ``psense`` (prior power-scaling sensitivity), ``external`` (others' forecasts beside
+ours) and ``thresholds`` (the named thresholds).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from forecast.cli.output import emit
 from forecast.core.definitions import BASELINE_SCENARIO, DEFAULT_QUANTILES
 from forecast.core.errors import UsageError
 
-NEW_QUESTIONS = ("metaculus", "drivers", "external", "thresholds")
+NEW_QUESTIONS = ("metaculus", "drivers", "psense", "external", "thresholds")
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -69,6 +70,8 @@ def add_questions(asks: Any, common: Callable[[argparse.ArgumentParser], None]) 
     drv.add_argument("--by", metavar="DATE", help="date for --quantity p_by")
     drv.add_argument("--scale", choices=("rank", "years"), default="rank")
     common(drv)
+    sens = asks.add_parser("psense", help="how much each prior moves each arrival (power-scaling)")
+    common(sens)
     ext = asks.add_parser("external", help="others' forecasts beside ours")
     ext.add_argument("--source", help="one external forecast by id")
     common(ext)
@@ -107,6 +110,13 @@ def handled(
         getattr(args, "threshold", None), getattr(args, "lever", None), getattr(args, "given", None)
     )
     forecaster = Forecaster.from_store(run_id=args.run)
+    if q == "psense":
+        from forecast.questions.psense import prior_sensitivity
+
+        if not options.empty:
+            raise UsageError("psense: answers for the run's own threshold; no options")
+        emit(prior_sensitivity(forecaster, args.scenario), args.json, text.format_psense)
+        return True
     if q in ("metaculus", "drivers", "external"):
         f, scenario = forecaster, args.scenario
         summary = None

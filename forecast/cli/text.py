@@ -395,6 +395,31 @@ def format_drivers(d: Mapping[str, Any]) -> str:
     )
 
 
+def format_psense(d: Mapping[str, Any]) -> str:
+    """``forecast ask psense``: prior power-scaling sensitivity of each arrival, per prior."""
+    codes = list(d["priors"][0]["arrival"]) if d["priors"] else []
+
+    def cell(e: Mapping[str, Any]) -> str:
+        mark = "*" if e["informative"] else ""
+        err = f" ± {e['mcse']:.3f}" if e["mcse"] is not None else ""
+        return f"{e['sensitivity']:.3f}{err}{mark}"
+
+    rows = [
+        [r["prior"], *(cell(r["arrival"][c]) for c in codes), cell(r["parameter"])]
+        for r in d["priors"]
+    ]
+    headers = ["prior", *(f"arrival {c}" for c in codes), "own parameter"]
+    return "\n".join(
+        [
+            f"Prior sensitivity, scenario {d['scenario']} (run {d['run_id']}, {d['draws']} draws)",
+            *table(headers, rows),
+            f"  * above {d['threshold']}: the prior shapes this answer (the data do not override "
+            "it)",
+            f"  method: {d['method']}",
+        ]
+    )
+
+
 def format_external(e: Mapping[str, Any]) -> str:
     """``forecast ask external``: each external forecast beside ours."""
     lines = [e["note"]]

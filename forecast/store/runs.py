@@ -191,6 +191,7 @@ class LoadedRun:
     meta: dict[str, Any]
     draws: dict[str, np.ndarray]  # parameter -> (chains * draws,)
     chains: int
+    priors_text: str | None = None  # the resolved prior set the run used (priors.toml)
 
     @property
     def settings(self) -> dict[str, float]:
@@ -696,7 +697,9 @@ class RunStore:
             raise kind(exc)(
                 f"the run store at {self.where} could not read {rel}: {cause(exc)}", self.home
             ) from exc
-        return LoadedRun(id=run_id, meta=meta, draws=draws, chains=chains)
+        priors = self.runs_dir / run_id / PRIORS_FILE
+        text = priors.read_text(encoding="utf-8") if priors.is_file() else None
+        return LoadedRun(id=run_id, meta=meta, draws=draws, chains=chains, priors_text=text)
 
     def list(self) -> list[dict[str, Any]]:
         """Every run, newest first, with a ``current`` flag.

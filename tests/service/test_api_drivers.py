@@ -29,3 +29,13 @@ async def test_thresholds_listed(client: Any) -> None:
     response = await client.get("/v1/thresholds")
     assert response.status_code == 200
     assert response.json() == load_thresholds().to_dict()
+
+
+async def test_psense_equals_library(client: Any, forecaster: Any) -> None:
+    from forecast.questions.psense import prior_sensitivity
+
+    response = await client.get("/v1/psense")
+    assert response.status_code == 200, response.text
+    assert response.json() == prior_sensitivity(forecaster)
+    bad = await client.get("/v1/psense", params={"scenario": ""})
+    assert bad.status_code == 400

@@ -1,4 +1,5 @@
-"""``/v1/drivers``: share of an answer's variance per input group; ``/v1/thresholds``."""
+"""``/v1/drivers``: share of an answer's variance per input group; ``/v1/psense``: how much
+each prior moves each arrival; ``/v1/thresholds``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from litestar import Controller, Request, Response, get
 from litestar.params import QueryParameter
 
 from forecast.questions.drivers import drivers
+from forecast.questions.psense import prior_sensitivity
 from forecast.questions.thresholds import load_thresholds
-from service.domains.drivers.schemas import Drivers, Thresholds
+from service.domains.drivers.schemas import Drivers, Psense, Thresholds
 from service.domains.options import LeverQuery, ThresholdQuery, parse
 from service.domains.questions.controller import QUESTION_ERRORS
 from service.domains.questions.params import (
@@ -73,6 +75,29 @@ class DriversController(Controller):
             levers=lever,
         )
         return await respond(request, services, run, compute, Drivers)
+
+    @get(
+        "/psense",
+        operation_id="getPriorSensitivity",
+        summary="How much each prior moves each country's arrival",
+        description="Power-scaling prior sensitivity (Kallioinen et al. 2024; ArviZ psense) of "
+        "each country's arrival date and of the prior's own parameter, one prior at a time, "
+        "from the stored draws by Pareto-smoothed importance sampling (no refit); MC errors "
+        "across chains; above `threshold` (0.05) the prior shapes the answer. As `forecast ask "
+        "psense`.",
+        responses=QUESTION_ERRORS,
+    )
+    async def get_psense(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        scenario: ScenarioQuery = None,
+        run: RunQuery = None,
+    ) -> Response[Psense]:
+        """Prior sensitivity of the arrivals."""
+        check_query({"scenario": scenario})
+        compute = partial(prior_sensitivity, scenario=scenario)
+        return await respond(request, services, run, compute, Psense)
 
     @get(
         "/thresholds",

@@ -1,4 +1,4 @@
-"""Response schemas of the drivers and of the named thresholds."""
+"""Response schemas of the drivers, the prior sensitivity and the named thresholds."""
 
 from __future__ import annotations
 
@@ -37,6 +37,37 @@ class Drivers(Struct, omit_defaults=True):
     sum_of_shares: float
     interactions: float
     options: dict[str, Any] | None = None
+
+
+class Sensitivity(Struct):
+    """One quantity's power-scaling sensitivity to one prior, its MC error across chains, and
+    whether it is above the threshold."""
+
+    sensitivity: float
+    mcse: float | None
+    informative: bool
+
+
+class PriorSensitivity(Struct):
+    """One prior: the sensitivity of each country's arrival and of its own parameter."""
+
+    prior: str
+    description: str
+    parameter: Sensitivity
+    arrival: dict[str, Sensitivity]
+
+
+class Psense(Struct):
+    """Prior power-scaling sensitivity (as ``forecast ask psense``), most influential first."""
+
+    question: Literal["psense"]
+    run_id: str
+    scenario: str
+    draws: int
+    chains: int
+    method: str
+    threshold: float
+    priors: list[PriorSensitivity]
 
 
 class Thresholds(Struct):
