@@ -75,6 +75,31 @@ def test_metr_records_centre_in_their_predictive_each_year(default_fit):
     assert lo <= METR_PUBLISHED_DAYS[0] <= hi
 
 
+def test_reweighting_matches_a_refit_under_the_changed_prior(default_fit, tmp_path):
+    from forecast.core.definitions import priors_dir
+    from forecast.questions.forecaster import Forecaster
+    from forecast.questions.reweight import reweighted
+
+    refitter, result = default_fit
+    base = Forecaster.from_store(refitter.store, result.run_id)
+    changed, diag = reweighted(base, ["threshold_horizon_minutes=4000..20000"])
+    assert diag["reliable"]
+    text = (priors_dir() / "default.toml").read_text()
+    assert "interval = [2400, 42000]" in text
+    path = tmp_path / "default.toml"
+    path.write_text(text.replace("interval = [2400, 42000]", "interval = [4000, 20000]"))
+    refit = refitter.refit(path, make_current=False)
+    assert refit.status == "passed", refit.meta["gate_failures"]
+    fitted = Forecaster.from_store(refitter.store, refit.run_id)
+    for country in ("US", "CN"):
+        qs = (0.25, 0.5, 0.75)
+        a = changed.arrival(country, quantiles=qs)["quantiles"]
+        b = fitted.arrival(country, quantiles=qs)["quantiles"]
+        for x, y in zip(a, b, strict=True):
+            tolerance = 4 * np.hypot(x["mcse_years"], y["mcse_years"]) + 0.02
+            assert abs(x["year"] - y["year"]) <= tolerance, (country, x, y)
+
+
 def test_parameter_recovery(default_fit):
     import nutpie
 

@@ -6,7 +6,9 @@ Options every question takes (see :mod:`forecast.questions.custom`):
   one (``horizon50:10080``, ``horizon80:2400``, ``eci:175``); default the prior set's;
 - ``--lever COUNTRY.LEVER=NUMBER`` / ``--lever start=YYYY-MM-DD`` (repeatable): ad-hoc levers laid
   over ``--scenario``, checked like a scenario file;
-- ``--given "COUNTRY.QUANTITY>=VALUE@YYYY-MM-DD"`` (repeatable): condition on trajectory events.
+- ``--given "COUNTRY.QUANTITY>=VALUE@YYYY-MM-DD"`` (repeatable): condition on trajectory events;
+- ``--prior NAME=LO..HI`` (repeatable): answer under a changed prior by importance reweighting
+  of the stored draws (:mod:`forecast.questions.reweight`).
 
 Questions: ``metaculus`` (a CDF Metaculus accepts), ``drivers`` (variance shares per input
 group), ``psense`` (prior power-scaling sensitivity), ``external`` (others' forecasts beside
@@ -48,6 +50,13 @@ def add_options(p: argparse.ArgumentParser) -> None:
         metavar="C.QUANTITY>=VALUE@DATE",
         help="condition on a trajectory event, e.g. CN.frontier_eci>=160@2027-06-30 (repeatable)",
     )
+    p.add_argument(
+        "--prior",
+        action="append",
+        metavar="NAME=LO..HI",
+        help="answer under a changed prior (same family, new central interval), reweighting the "
+        "stored draws, e.g. efficiency_rate=0.3..0.9 (repeatable)",
+    )
 
 
 def add_questions(asks: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -84,7 +93,29 @@ def _has_options(args: argparse.Namespace) -> bool:
         getattr(args, "threshold", None)
         or getattr(args, "lever", None)
         or getattr(args, "given", None)
+        or getattr(args, "prior", None)
     )
+
+
+def _reweighted_emit(reweighting: dict[str, Any] | None) -> Callable[..., None]:
+    """``emit`` that adds the reweighting diagnostics to every answer (and a line of text)."""
+    if reweighting is None:
+        return emit
+
+    def add(answer: Any) -> Any:
+        if isinstance(answer, list):
+            return [add(a) for a in answer]
+        return {**answer, "reweighting": reweighting}
+
+    def line(formatter: Callable[[Any], str]) -> Callable[[Any], str]:
+        changed = ", ".join(f"{p['prior']} {p['interval']}" for p in reweighting["priors"])
+        return lambda a: (
+            f"{formatter(a)}\n  under changed priors ({changed}): Pareto k "
+            f"{reweighting['pareto_k']}, {reweighting['ess']:.0f} effective draws"
+            + ("" if reweighting["reliable"] else " - UNRELIABLE, refit with the changed prior")
+        )
+
+    return lambda answer, as_json, formatter: emit(add(answer), as_json, line(formatter))
 
 
 def handled(
@@ -110,12 +141,20 @@ def handled(
         getattr(args, "threshold", None), getattr(args, "lever", None), getattr(args, "given", None)
     )
     forecaster = Forecaster.from_store(run_id=args.run)
+    reweighting = None
+    if getattr(args, "prior", None):
+        from forecast.questions.reweight import reweighted
+
+        if q in ("psense", "external"):
+            raise UsageError(f"{q}: --prior is not taken")
+        forecaster, reweighting = reweighted(forecaster, args.prior)
+    say = _reweighted_emit(reweighting)
     if q == "psense":
         from forecast.questions.psense import prior_sensitivity
 
         if not options.empty:
             raise UsageError("psense: answers for the run's own threshold; no options")
-        emit(prior_sensitivity(forecaster, args.scenario), args.json, text.format_psense)
+        say(prior_sensitivity(forecaster, args.scenario), args.json, text.format_psense)
         return True
     if q in ("metaculus", "drivers", "external"):
         f, scenario = forecaster, args.scenario
@@ -135,7 +174,7 @@ def handled(
             "drivers": text.format_drivers,
             "external": text.format_external,
         }[q]
-        emit(answer, args.json, text.with_options(formatter))
+        say(answer, args.json, text.with_options(formatter))
         return True
     kwargs: dict[str, Any] = {}
     versus = getattr(args, "versus", None)
@@ -169,7 +208,7 @@ def handled(
             )
             for it in items
         ]
-        emit(
+        say(
             answers if len(answers) > 1 else answers[0],
             args.json,
             text.with_options(text.format_surprises),
@@ -193,7 +232,7 @@ def handled(
             "trajectory": text.format_trajectory,
         }[q]
     )
-    emit(answer, args.json, text.with_options(formatter))
+    say(answer, args.json, text.with_options(formatter))
     return True
 
 

@@ -158,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     pcheck.add_argument("--json", action="store_true")
     pcheck.add_argument("--show", action="store_true", help="show each prior's derived parameters")
     pcheck.set_defaults(func=cmd_priors_check)
+    psens = priors.add_parser(
+        "sensitivity",
+        help="how much each prior moves each arrival (power-scaling; as forecast ask psense)",
+    )
+    psens.add_argument("--run", help="run id (default: the current run)")
+    psens.add_argument("--scenario", help="scenario (default status_quo)")
+    psens.add_argument("--json", action="store_true")
+    psens.set_defaults(func=cmd_ask, question="psense")
 
     fit = sub.add_parser("fit", help="fit the model, store the run, make it current if it passes")
     fit.add_argument(

@@ -143,7 +143,14 @@ def thresholds_section(forecaster: Forecaster, scenario: str | None = None) -> d
     try:
         table = load_thresholds()
     except ForecastError as exc:
-        return {"scenario": name, "interval_prob": ARRIVAL_PROB, "rows": rows, "note": str(exc)}
+        return {
+            "scenario": name,
+            "interval_prob": ARRIVAL_PROB,
+            "horizon_end": iso(forecaster.projector.grid[-1]),
+            "conversion": "",
+            "rows": rows,
+            "note": f"named thresholds unavailable: {exc}",
+        }
     for threshold in table.named.values():
         options = custom.Options(threshold=threshold, factor=table.horizon80_to_horizon50)
         answers = [
