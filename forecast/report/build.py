@@ -28,6 +28,7 @@ from forecast.report.changes import REFIT_MODES, Log, changes_section, resolve_d
 from forecast.report.extra_sections import (
     SweepTable,
     drivers_section,
+    psense_section,
     sweep_section,
     thresholds_section,
 )
@@ -164,6 +165,7 @@ def build_report(
         "race": race,
         "thresholds": thresholds_section(forecaster),
         "drivers": drivers_section(forecaster),
+        "psense": psense_section(forecaster),
         "sweep": sweep_section(sweep, log) if sweep is not None else None,
         "external": external_section(forecaster),
         "figures": [

@@ -100,6 +100,36 @@ def drivers_section(forecaster: Forecaster, scenario: str | None = None) -> dict
     }
 
 
+# -- prior sensitivity -----------------------------------------------------------------------------
+PSENSE_ROWS = 10
+"""Priors listed in the report's sensitivity table (the most influential on an arrival first)."""
+
+
+def psense_section(forecaster: Forecaster, scenario: str | None = None) -> dict[str, Any]:
+    """The priors that move the arrivals most, by power-scaling (``forecast priors
+    sensitivity``), with MC errors; the rest are counted. A failure leaves a note."""
+    from forecast.questions.psense import prior_sensitivity
+
+    try:
+        answer = prior_sensitivity(forecaster, scenario)
+    except ForecastError as exc:
+        return {"rows": [], "note": f"prior sensitivity unavailable: {exc}"}
+    rows = answer["priors"][:PSENSE_ROWS]
+    informative = [
+        r["prior"] for r in answer["priors"] if any(e["informative"] for e in r["arrival"].values())
+    ]
+    return {
+        "method": answer["method"],
+        "threshold": answer["threshold"],
+        "countries": list(COUNTRIES),
+        "rows": rows,
+        "shown": len(rows),
+        "total": len(answer["priors"]),
+        "informative_for_arrival": informative,
+        "note": "",
+    }
+
+
 # -- named thresholds ------------------------------------------------------------------------------
 def _arrival_entry(answer: Mapping[str, Any]) -> dict[str, Any]:
     lower, median, upper = answer["quantiles"]

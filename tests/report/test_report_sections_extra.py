@@ -254,3 +254,19 @@ def test_rendered_report_holds_the_new_sections(rendered, forecaster):
         assert f"width: {bar['share']}%" in drivers_part
         # each share is printed with its MC error
         assert f"{row['share']:.2f} ± {row['mcse']:.2f}" in drivers_part
+
+
+def test_rendered_report_shows_which_priors_shape_the_arrival(rendered, forecaster):
+    from forecast.questions.psense import prior_sensitivity
+
+    _, _, report = rendered
+    section = report.payload["psense"]
+    answer = prior_sensitivity(forecaster)
+    assert section["rows"] == json.loads(json.dumps(answer["priors"][: section["shown"]]))
+    assert section["total"] == len(answer["priors"])
+    html = report.files["html"].read_text()
+    part = html.split('id="psense"', 1)[1].split("</section>", 1)[0]
+    assert "Which priors shape the arrival" in part
+    for row in section["rows"]:
+        e = row["arrival"][COUNTRIES[0]]
+        assert f"{e['sensitivity']:.3f} ± {e['mcse']:.3f}" in part
