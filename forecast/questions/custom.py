@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -134,30 +134,32 @@ def _subset(paths: CountryPaths, rows: np.ndarray, draws: int) -> CountryPaths:
     return replace(paths, **changes)
 
 
-class EffectiveSizes(Mapping[str, float]):
-    """Effective sample size of each country's arrival draws, each estimated when first read
-    (an arrival or probability question reads one country's)."""
+class PerCountry(Mapping[str, Any]):
+    """A mapping from each country to a value made when it is first read, then kept: an
+    arrival or probability question reads one country's projection, arrival draws and
+    effective sample size, so the other country's are never made."""
 
-    def __init__(self, paths: dict[str, CountryPaths], chains: int) -> None:
-        self._paths = paths
-        self._chains = chains
-        self._known: dict[str, float] = {}
+    def __init__(self, make: Callable[[str], Any], countries: Sequence[str] = COUNTRIES) -> None:
+        self._make = make
+        self._countries = tuple(countries)
+        self._made: dict[str, Any] = {}
 
-    def __getitem__(self, country: str) -> float:
-        if country not in self._known:
-            arrival = self._paths[country].arrival
-            self._known[country] = mcstats.effective_size(arrival, self._chains)
-        return self._known[country]
+    def __getitem__(self, country: str) -> Any:
+        if country not in self._made:
+            if country not in self._countries:
+                raise KeyError(country)
+            self._made[country] = self._make(country)
+        return self._made[country]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._paths)
+        return iter(self._countries)
 
     def __len__(self) -> int:
-        return len(self._paths)
+        return len(self._countries)
 
 
 def condition_mask(
-    f: Forecaster, paths: dict[str, CountryPaths], given: Sequence[Condition]
+    f: Forecaster, paths: Mapping[str, CountryPaths], given: Sequence[Condition]
 ) -> np.ndarray:
     """Draws where every condition holds (trend values, under the request's projection)."""
     mask = np.ones(f.projector.n_draws, dtype=bool)
@@ -195,20 +197,26 @@ def projection(
             return _CACHE[key]
     base = get_scenario(name, f.scenarios)
     chosen = with_levers(base, options.levers, "adhoc") if levers and options.levers else base
-    paths = {c: f.projector.country(c, chosen) for c in COUNTRIES}
+    projector = f.projector
+    # each country's projection, arrival draws and effective sample size are made when first
+    # read (PerCountry); the closures bind the mapping they read as a default argument
+    projected = PerCountry(lambda c: projector.country(c, chosen))
+    paths: Mapping[str, CountryPaths] = projected
     summary: dict[str, Any] = {"scenario": name}
     if options.threshold is not None:
-        level = th.level(f.projector, options.threshold, options.factor)
-        paths = {
-            c: replace(p, arrival=arrival_at(f.projector.grid, p, level)) for c, p in paths.items()
-        }
+        level = th.level(projector, options.threshold, options.factor)
+        paths = PerCountry(
+            lambda c, p=projected: replace(p[c], arrival=arrival_at(projector.grid, p[c], level))
+        )
         summary["threshold"] = options.threshold.to_dict(options.factor) | {
             "eci_level_median": round(float(np.median(level)), 3)
         }
     if levers and options.levers:
         summary["levers"] = [s.text for s in options.levers]
         summary["applied"] = chosen.to_dict()
-    n_eff: Mapping[str, float] = EffectiveSizes(paths, f.run.chains)
+    n_eff: Mapping[str, float] = PerCountry(
+        lambda c, p=paths: mcstats.effective_size(p[c].arrival, f.run.chains)
+    )
     if options.given:
         if given_from is not None:
             source, source_levers = given_from
@@ -216,7 +224,7 @@ def projection(
             if source_levers and options.levers:
                 other = with_levers(other, options.levers, "adhoc")
             mask = condition_mask(
-                f, {c: f.projector.country(c, other) for c in COUNTRIES}, options.given
+                f, PerCountry(lambda c: projector.country(c, other)), options.given
             )
         else:
             mask = condition_mask(f, paths, options.given)
@@ -236,9 +244,9 @@ def projection(
                 f"{MIN_EFFECTIVE} are needed for an answer, so loosen the conditions"
             )
         rows = np.flatnonzero(mask)
-        paths = {c: _subset(p, rows, mask.size) for c, p in paths.items()}
+        paths = PerCountry(lambda c, p=paths: _subset(p[c], rows, mask.size))
         n_eff = effective
-    ordered = {c: np.sort(paths[c].arrival) for c in COUNTRIES}
+    ordered = PerCountry(lambda c, p=paths: np.sort(p[c].arrival))
     answer = ScenarioAnswer(chosen, paths, n_eff, ordered)  # type: ignore[arg-type]
     with _LOCK:
         _CACHE[key] = (answer, summary)

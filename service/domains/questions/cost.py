@@ -13,6 +13,9 @@ point, so the cost bounds both the CPU and the size of an answer:
 - surprise: 30 per country judged;
 - ``versus`` (a comparison of two scenarios): 4 x the question.
 
+The options ``threshold``, ``lever`` and ``given`` add no points, on the GET endpoints and in a
+batch alike (:func:`question_points` reads the same fields as the GET handlers).
+
 :func:`batch_points` sums a batch; the service charges ``draws x points`` per request
 (:func:`service.limits.charge`).
 """

@@ -1,4 +1,4 @@
-"""Stored runs: the list, the current run and any run's full metadata."""
+"""Stored runs: the list, the current run, any run's full metadata and its posterior file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Any
 import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.response import File
 
+from forecast.store.runs import POSTERIOR_FILE
 from service.domains.runs.params import RunIdPath
 from service.domains.runs.schemas import RunDetail, RunList
 from service.etag import QUESTION_CACHE_CONTROL, make_etag, matches, not_modified
@@ -72,6 +75,32 @@ class RunController(Controller):
     ) -> Response[RunDetail]:
         """One run."""
         return await self._detail(request, services, run_id)
+
+    @get(
+        "/{run_id:str}/posterior",
+        operation_id="getRunPosterior",
+        summary="A run's posterior draws as netCDF",
+        description="The run's DataTree (group `posterior`: every parameter by chain and draw; "
+        "attributes: run id, model type and version) as a netCDF-4 file, as stored; read it "
+        "with `xarray.open_datatree`. The run's metadata, fit data hashes and prior set are at "
+        "`/v1/runs/{run_id}`.",
+        responses=problem_responses(400, 404, 409)
+        | {
+            200: ResponseSpec(
+                data_container=bytes,
+                media_type="application/x-netcdf",
+                description="The posterior file (netCDF-4)",
+            )
+        },
+    )
+    async def get_posterior(self, services: ServicesDep, run_id: RunIdPath) -> File:
+        """One run's posterior file."""
+        await anyio.to_thread.run_sync(services.store.meta, run_id)  # 404 for an unknown run
+        return File(
+            path=services.store.runs_dir / run_id / POSTERIOR_FILE,
+            filename=f"{run_id}-posterior.nc",
+            media_type="application/x-netcdf",
+        )
 
     async def _detail(
         self, request: Request[Any, Any, Any], services: ServicesDep, run_id: str
