@@ -291,3 +291,20 @@ def test_spend_and_power_follow_additions_and_stock(forecaster):
         bound = ceiling * (1 + used**4) ** 0.25
         assert np.all(spend.max(axis=1) <= bound * (1 + 1e-6))
         assert np.all(np.isfinite(spend)) and np.all(spend > 0)
+
+
+@pytest.mark.parametrize("m", [0.0, 0.37, 1.0, 1.8])
+def test_additions_lever_fast_path_equals_the_full_recomputation(forecaster, m):
+    proj = forecaster.projector
+    base = proj.baseline("CN")
+    t_s = 2027.3
+    k0 = int(np.searchsorted(proj.grid, t_s - 1e-9))
+    levers = Levers(additions_multiplier=m)
+    fast = proj._stock_change("CN", base, k0, t_s, levers)
+    stock, power, s1, p1, _ = proj._changed_levels("CN", base, k0, t_s, levers, raw=True)
+    for got, new, old in ((fast[0], stock, s1), (fast[2], power, p1)):
+        # where the multiplier 0 leaves almost nothing (history retiring), both lose precision
+        alive = new > 1e-4 * old
+        want = np.log(new[alive]) - np.log(old[alive])
+        assert np.allclose(got[alive], want, rtol=1e-4, atol=1e-5)
+        assert np.all(got[~alive] < np.log(1e-3))

@@ -211,6 +211,7 @@ class Projector:
             for code, v in (stock_additions or {}).items()
         }
         self._baselines: dict[str, Baseline] = {}
+        self._unit_responses: dict[tuple[str, int, float], tuple[np.ndarray, ...]] = {}
 
     # -- hardware: price and power per H100e ------------------------------------------------
     def price_per_h100e(self, t: np.ndarray | float) -> np.ndarray:
@@ -447,7 +448,53 @@ class Projector:
         self, country: str, base: Baseline, k0: int, t_s: float, levers: Levers
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Changes of ln stock, ln additions and ln power from grid column k0 on, each
-        (draws, grid - k0), when additions are multiplied from exactly t_s on."""
+        (draws, grid - k0), when additions are multiplied from exactly t_s on.
+
+        With the growth rate unchanged, stock and power are linear in the additions multiplier
+        m (the changed additions enter the living stock through sums only): stock(m) =
+        stock(1) + (m - 1) (stock(2) - stock(1)). The unit response is computed once per
+        country and start and reused, so an ad-hoc multiplier costs a few array operations.
+        """
+        if levers.growth_multiplier == 1.0:
+            key = (country, k0, float(t_s))
+            unit = self._unit_responses.get(key)
+            if unit is None:
+                doubled = replace(levers, additions_multiplier=2.0)
+                unit = self._changed_levels(country, base, k0, t_s, doubled)
+                self._unit_responses[key] = unit
+            m = float(levers.additions_multiplier)
+            stock_base, power_base = unit[2], unit[3]
+            f32 = np.float32
+            # a stock that has fully retired under a zero multiplier is 0: ln 0 = -inf, not the
+            # rounding error's sign
+            with np.errstate(divide="ignore"):
+                dlog = np.log1p(np.maximum((m - 1.0) * (unit[0] / stock_base), -1.0)).astype(f32)
+                dlog_pow = np.log1p(np.maximum((m - 1.0) * (unit[1] / power_base), -1.0))
+                dlog_pow = dlog_pow.astype(f32)
+                dlog_add = np.full(dlog.shape, np.log(m), dtype=f32)
+            return dlog, dlog_add, dlog_pow
+        stock, power, stock_base, power_base, factor = self._changed_levels(
+            country, base, k0, t_s, levers, raw=True
+        )
+        f32 = np.float32
+        dlog = (np.log(stock) - np.log(stock_base)).astype(f32)
+        dlog_add = np.log(factor).astype(f32)
+        dlog_pow = (np.log(power) - np.log(power_base)).astype(f32)
+        return dlog, dlog_add, dlog_pow
+
+    def _changed_levels(
+        self,
+        country: str,
+        base: Baseline,
+        k0: int,
+        t_s: float,
+        levers: Levers,
+        raw: bool = False,
+    ) -> tuple[np.ndarray, ...]:
+        """Stock and power from column k0 on under the levers, beside the baseline's. With
+        ``raw`` (stock, power, base stock, base power, additions factor); else the unit
+        response of a doubling (stock - base stock, power - base power, base stock, base
+        power)."""
         d = self.draws
         p = _country_params(d, country)
         after = slice(k0, None)
@@ -495,11 +542,10 @@ class Projector:
         )
         power = self._living(power_hist, changed_cumulative(flow_w), life)
         del grid
-        f32 = np.float32
-        dlog = (np.log(stock[:, after]) - np.log(base.stock[:, after])).astype(f32)
-        dlog_add = np.log(factor).astype(f32)
-        dlog_pow = (np.log(power[:, after]) - np.log(power_base[:, after])).astype(f32)
-        return dlog, dlog_add, dlog_pow
+        s1, p1 = base.stock[:, after], power_base[:, after]
+        if raw:
+            return stock[:, after], power[:, after], s1, p1, factor
+        return stock[:, after] - s1, power[:, after] - p1, s1, p1
 
     def history(self, country: str, t: float) -> dict[str, np.ndarray]:
         """Fitted (no process noise) values of every quantity at a past time t, per draw.

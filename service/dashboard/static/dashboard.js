@@ -1708,7 +1708,7 @@
       byId("builder-custom-kind").value = custom[1];
       byId("builder-custom-value").value = custom[2];
     } else {
-      const known = Array.from(select.options).map((o) => o.value);
+      const known = Array.from(select.options).map((o) => o.value).filter((v) => v !== "custom");
       select.value = known.includes(threshold) ? threshold : "";
     }
     for (const text of params.getAll("lever")) {
@@ -1795,6 +1795,8 @@
       setBuilderState("error", "Enter a custom threshold value (a number in the unit shown).", true);
       byId("builder").dataset.query = "";
       fill(byId("builder-results"), h("p", { class: "note", text: "No answer until the custom threshold has a value." }));
+      setDriversState("error", "Not shown until the custom threshold has a value.");
+      fill(byId("drivers-body"));
       return;
     }
     setBuilderState("loading", "Asking the API…");
@@ -2022,7 +2024,7 @@
         "tr",
         { "data-group": g.group },
         h("th", { scope: "row", title: `${g.description} (${g.variables.length} variables)`, text: g.group.replace(/_/g, " ") }),
-        h("td", { class: "num", "data-key": g.group, text: `${g.share.toFixed(3)} ± ${fmtSe(g.mcse, 3)}` }),
+        h("td", { class: "num", "data-key": g.group, text: `${g.share < 0 ? MINUS : ""}${Math.abs(g.share).toFixed(3)} ± ${fmtSe(g.mcse, 3)}` }),
         h("td", { class: "bar-cell" }, shareBar(g.share, g.mcse)),
       ),
     );
@@ -2060,7 +2062,9 @@
       const answers = await Promise.all(COUNTRIES.map(([code]) => api("/v1/drivers", { ...common, country: code })));
       if (token !== builder.driversToken) return;
       byId("drivers-method").textContent =
-        `Method (from the API): ${answers[0].method}. The input groups are treated as independent although the posterior correlates them, so a small share can come out slightly negative.`;
+        `Method (from the API): ${answers[0].method}. Shares of the variance of the arrival date on the ${answers[0].scale} scale` +
+        (answers[0].scale === "rank" ? " (its rank among the draws, so that draws that never arrive do not dominate)" : "") +
+        ". The input groups are treated as independent although the posterior correlates them, so a small share can come out slightly negative.";
       fill(byId("drivers-body"), h("div", { class: "cards" }, answers.map(driversTable)));
       const options = answers[0].options || {};
       const parts = [options.scenario || answers[0].scenario];
@@ -2104,7 +2108,10 @@
             { class: "num wrap", "data-key": t.name, "data-col": COUNTRIES[i][0] },
             h("span", { class: "median", text: quantileText(med, a.horizon_end) }),
             h("br"),
-            h("span", { class: "interval", text: `90%: ${arrivalDate(lo, a.horizon_end)} to ${arrivalDate(hi, a.horizon_end)}` }),
+            h("span", {
+              class: "interval",
+              text: `90%: ${arrivalDate(lo, a.horizon_end)} to ${arrivalDate(hi, a.horizon_end)} (MC s.e. ${fmtSe(lo.mcse_years, 2)} / ${fmtSe(hi.mcse_years, 2)} yr)`,
+            }),
           );
         }),
       ),
