@@ -322,6 +322,31 @@ def test_the_drivers_and_thresholds_panels_show_numbers_with_mc_errors(
     log.check()
 
 
+def test_the_prior_sensitivity_panel_shows_the_api_numbers(
+    page: Any, live_server: Any, tmp_path: Path
+) -> None:
+    tab, log = page
+    tab.goto("/")
+    main_ready(tab)
+    tab.wait_for_selector('#psense[data-state="ready"]', timeout=120_000)
+    with httpx.Client(base_url=live_server.url, timeout=120) as api:
+        answer = api.get("/v1/psense").json()
+    rows = tab.locator("#psense tbody tr")
+    assert 0 < rows.count() <= len(answer["priors"])
+    for i, row in enumerate(answer["priors"][: rows.count()]):
+        line = rows.nth(i)
+        assert line.get_attribute("data-prior") == row["prior"]
+        cells = [c.strip() for c in line.locator("td").all_inner_texts()]
+        entries = [*(row["arrival"][code] for code in COUNTRIES), row["parameter"]]
+        for text, entry in zip(cells, entries, strict=True):
+            value, se = split(text.rstrip(" *"))
+            assert shown(value, entry["sensitivity"], 3) and shown_se(se, entry["mcse"], 3)
+            assert text.endswith("*") == entry["informative"]
+    assert answer["method"] in tab.locator("#psense-method").inner_text()
+    save_screenshot(tab, tmp_path / "psense-panel.png")
+    log.check()
+
+
 def test_an_invalid_custom_threshold_shows_the_api_words(
     page: Any, live_server: Any, tmp_path: Path
 ) -> None:

@@ -2077,6 +2077,50 @@
     }
   }
 
+  // -- prior sensitivity: which priors move the arrival ----------------------------------------
+  const PSENSE_ROWS = 10;
+
+  function psenseCell(entry) {
+    const text = `${entry.sensitivity.toFixed(3)} ± ${fmtSe(entry.mcse, 3)}${entry.informative ? " *" : ""}`;
+    return h("td", { class: entry.informative ? "num flagged" : "num", text });
+  }
+
+  async function renderPsense() {
+    const section = byId("psense");
+    const answer = await api("/v1/psense", { run: state.current.id });
+    const codes = COUNTRIES.map(([code]) => code);
+    const rows = answer.priors.slice(0, PSENSE_ROWS).map((row) =>
+      h(
+        "tr",
+        { "data-prior": row.prior },
+        h("th", { scope: "row", title: row.description, text: row.prior }),
+        ...codes.map((code) => psenseCell(row.arrival[code])),
+        psenseCell(row.parameter),
+      ),
+    );
+    byId("psense-method").textContent =
+      `Method (from the API): ${answer.method}. Marked *: above ${answer.threshold}, the prior shapes that answer.`;
+    fill(
+      byId("psense-body"),
+      h(
+        "div",
+        { class: "table-scroll" },
+        h(
+          "table",
+          null,
+          h("caption", { text: `The ${rows.length} of ${answer.priors.length} priors that move an arrival most (sensitivity ± MC s.e.)` }),
+          h(
+            "thead",
+            null,
+            h("tr", null, ["Prior", ...codes.map((c) => `Arrival ${countryName(c)}`), "Own parameter"].map((t) => h("th", { scope: "col", text: t }))),
+          ),
+          h("tbody", null, rows),
+        ),
+      ),
+    );
+    section.dataset.state = "ready";
+  }
+
   // -- named thresholds: median arrival under each ----------------------------------------------
   async function renderThresholds() {
     const section = byId("thresholds");
@@ -2166,6 +2210,10 @@
     byId("builder-form").addEventListener("submit", (event) => event.preventDefault());
     for (const id of ["builder-threshold", "builder-start", "builder-copy", "builder-reset", "builder-preset"]) byId(id).disabled = false;
     await renderBuilder();
+    renderPsense().catch((error) => {
+      fill(byId("psense-body"), h("p", { class: "note", text: `Could not load the prior sensitivity: ${error.message}` }));
+      byId("psense").dataset.state = "error";
+    });
     renderThresholds().catch((error) => {
       fill(byId("thresholds-body"), h("p", { class: "note", text: `Could not load the thresholds' answers: ${error.message}` }));
       byId("thresholds").dataset.state = "error";
