@@ -100,6 +100,43 @@ def test_reweighting_matches_a_refit_under_the_changed_prior(default_fit, tmp_pa
             assert abs(x["year"] - y["year"]) <= tolerance, (country, x, y)
 
 
+def _tokens(text: str) -> list[str]:
+    import re
+
+    text = re.sub(r"run \d{8}T\d{6}-[0-9a-f]{8}", "run", text)
+    return re.findall(r"\d{4}-\d{2}(?:-\d{2})?|[-+]?\d+(?:\.\d+)?(?:e[-+]\d+)?[kMBT]?", text)
+
+
+def _close(a: str, b: str) -> bool:
+    from datetime import date
+
+    if a == b:
+        return True
+    if len(a) >= 7 and a[4] == "-":  # dates: within a month (months: the same or next)
+        da, db = (date.fromisoformat(x if len(x) == 10 else x + "-01") for x in (a, b))
+        return abs((da - db).days) <= 31
+    scale = {"k": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
+    x, y = (float(v[:-1]) * scale[v[-1]] if v[-1] in scale else float(v) for v in (a, b))
+    return abs(x - y) <= 0.05 * max(abs(x), abs(y)) + 0.006
+
+
+def test_readme_card_figures_match_a_fresh_default_fit(default_fit):
+    from pathlib import Path
+
+    from forecast.questions.forecaster import Forecaster
+    from forecast.report.card import CARDS, blocks
+
+    refitter, result = default_fit
+    forecaster = Forecaster.from_store(refitter.store, result.run_id)
+    readme = blocks((Path(__file__).parents[1] / "README.md").read_text())
+    assert set(readme) == set(CARDS)
+    for name, make in CARDS.items():
+        fresh, stated = _tokens(make(forecaster)), _tokens(readme[name])
+        assert len(fresh) == len(stated), name
+        wrong = [(a, b) for a, b in zip(stated, fresh, strict=True) if not _close(a, b)]
+        assert not wrong, (name, wrong)
+
+
 def test_parameter_recovery(default_fit):
     import nutpie
 
