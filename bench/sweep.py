@@ -11,8 +11,11 @@ sampler's ``cores`` threads (2) in both modes, or ``--cores-per-fit`` in the clu
                           [--seeds 1] [--full] [--workers N] [--json]
 
 Prints fits per minute for both modes and their ratio, the machine's load average before and
-after (other processes share the cores), and the per-fit mean compile, sampling and scoring
-seconds. Quick sampler settings unless --full.
+after (other processes share the cores), the machine's own speed-up with one busy process per
+worker over one process (the most a cluster can gain on single-threaded work here), and the
+per-fit mean compile, sampling and scoring seconds. "busiest worker s" sums the fit times of the
+worker that fitted longest; "other s" is the rest of the wall time (starting the cluster and its
+processes, importing PyMC in each worker, planning, storing). Quick sampler settings unless --full.
 """
 
 from __future__ import annotations
@@ -56,6 +59,10 @@ def run_mode(
     def total(col: str) -> float:
         return round(sum(float(r[col] or 0.0) for r in rows), 1)
 
+    busy: dict[str, float] = {}
+    for r in rows:
+        busy[str(r["worker"])] = busy.get(str(r["worker"]), 0.0) + float(r["total_seconds"] or 0.0)
+    slowest = max(busy.values(), default=0.0)
     return {
         "mode": name,
         "fits": n,
@@ -72,9 +79,37 @@ def run_mode(
         "compile_seconds_total": total("compile_seconds"),
         "sampling_seconds_total": total("sampling_seconds"),
         "scoring_seconds_total": total("scoring_seconds"),
+        "busy_seconds_slowest_worker": round(slowest, 1),
+        "overhead_seconds": round(wall - slowest, 1),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def _spin(seconds: float) -> tuple[int, float]:
+    """Count pure-Python loop turns for ``seconds`` of wall time; returns (turns, CPU seconds)."""
+    turns, cpu0 = 0, time.process_time()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        for _ in range(10_000):
+            turns += 1
+    return turns, time.process_time() - cpu0
+
+
+def parallel_capacity(processes: int, seconds: float = 3.0) -> dict[str, Any]:
+    """How much faster ``processes`` busy processes get through work than one, right now.
+
+    Single-threaded work (compiling, scoring) gains from the cluster at most this factor; on a
+    machine shared with other jobs (or whose cores are hyper-threads of one core) it is well
+    below the core count.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        list(pool.map(_spin, [0.2] * processes))  # start the processes before timing
+        one = pool.submit(_spin, seconds).result()[0]
+        many = sum(t for t, _ in pool.map(_spin, [seconds] * processes))
+    return {"processes": processes, "speedup": round(many / max(one, 1), 2)}
 
 
 def main() -> int:
@@ -97,10 +132,12 @@ def main() -> int:
         quick=not args.full,
     )
     print(f"cores: {os.cpu_count()}; load average {os.getloadavg()}", file=sys.stderr)
+    capacity = parallel_capacity(args.workers or os.cpu_count() or 1)
     sequential = run_mode("sequential", spec, "inline", None)
     distributed = run_mode("distributed", spec, None, args.workers, args.cores_per_fit)
     ratio = round(distributed["fits_per_minute"] / sequential["fits_per_minute"], 2)
     out = {
+        "capacity": capacity,
         "grid": spec.to_dict(),
         "sequential": sequential,
         "distributed": distributed,
@@ -120,6 +157,8 @@ def main() -> int:
         ("compile s/fit", "compile_seconds_mean"),
         ("sampling s/fit", "sampling_seconds_mean"),
         ("scoring s/fit", "scoring_seconds_mean"),
+        ("busiest worker s", "busy_seconds_slowest_worker"),
+        ("other s", "overhead_seconds"),
         ("passed gate", "passed"),
         ("load before", "load_before"),
         ("load after", "load_after"),
@@ -128,6 +167,10 @@ def main() -> int:
     for label, key in keys:
         print(f"{label:16}{sequential[key]!s:>22}{distributed[key]!s:>22}")
     print(f"ratio (distributed / sequential fits per minute): {ratio}x on {os.cpu_count()} cores")
+    print(
+        f"the machine's own speed-up with {capacity['processes']} busy processes over one "
+        f"(measured before the sweeps): {capacity['speedup']}x"
+    )
     return 0
 
 

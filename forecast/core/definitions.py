@@ -28,7 +28,7 @@ from forecast.core.errors import ForecastError, UsageError
 # ------------------------------------------------------------------------------------------------
 
 MODEL_TYPE = "ai-timelines"
-MODEL_VERSION = "1.1"
+MODEL_VERSION = "1.2"
 
 # ------------------------------------------------------------------------------------------------
 # Names and defaults shared by questions, CLI, service and report

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from forecast.core.definitions import COUNTRIES
 from forecast.core.errors import ForecastError, UsageError
 from forecast.priors.distributions import FAMILIES, DerivationError, derive_params
 from forecast.priors.priorset import Prior, PriorSet, parse_prior_set
@@ -140,6 +141,8 @@ def reweighted(
     positions = (rng.random() + np.arange(n)) / n
     index = np.minimum(np.searchsorted(np.cumsum(weights), positions), weights.size - 1)
     run = replace(f.run, draws={name: v[index] for name, v in draws.items()}, chains=1)
+    changed = Forecaster(run, f.scenarios)
+    _share_projections(f, changed, index)
     diagnostics = {
         "priors": stated,
         "pareto_k": round(k, 3),
@@ -154,4 +157,29 @@ def reweighted(
             else f"; Pareto k {k:.2f} > {K_RELIABLE}: unreliable, refit with the changed prior"
         ),
     }
-    return Forecaster(run, f.scenarios), diagnostics
+    return changed, diagnostics
+
+
+def _take(obj: Any, index: np.ndarray, n: int) -> Any:
+    """A dataclass of per-draw arrays with the draws ``index`` picked (other fields kept)."""
+    picked = {}
+    for item in fields(obj):
+        value = getattr(obj, item.name)
+        if is_dataclass(value):
+            picked[item.name] = _take(value, index, n)
+        elif isinstance(value, np.ndarray) and value.ndim and value.shape[0] == n:
+            picked[item.name] = value[index]
+    return replace(obj, **picked)
+
+
+def _share_projections(source: Forecaster, target: Forecaster, index: np.ndarray) -> None:
+    """Give the resampled forecaster the source's status-quo projections of the picked draws.
+
+    A draw's projection (with its own capability random walk) does not depend on the other
+    draws, so the resampled draws' paths are the source's rows ``index``: no re-projection.
+    """
+    src, dst = source.projector, target.projector
+    n = src.n_draws
+    for code in COUNTRIES:
+        dst._baselines[code] = _take(src.baseline(code), index, n)
+    dst.__dict__["slope_noise"] = {c: v[index] for c, v in src.slope_noise.items()}

@@ -1,10 +1,12 @@
-"""Per-request options of the questions: ``threshold``, ``lever`` and ``given``.
+"""Per-request options of the questions: ``threshold``, ``lever``, ``given`` and ``prior``.
 
 The parameters are declared here and added to each question handler; :func:`parse` checks
 their syntax at once (a 400 naming the parameter, in words), and :func:`with_options` turns a
 question's ``compute`` into one answered under them by :func:`forecast.questions.custom.ask`
 (levers outside their ranges, a scenario without a start date, and conditions that leave too few
-effective draws are the library's 422).
+effective draws are the library's 422). ``prior`` answers under changed priors by importance
+reweighting of the stored draws (:mod:`forecast.questions.reweight`), with the diagnostics in
+the answer's ``reweighting``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ LEVER_PATTERN = r"^([A-Za-z]{2,3}\.)?[a-z_]{1,40}=[0-9A-Za-z.:+-]{1,40}$"
 GIVEN_PATTERN = (
     r"^[A-Za-z]{2,3}\.[a-z0-9_]{1,40}(>=|<=|>|<)[0-9eE.+-]{1,30}@[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 )
+PRIOR_PATTERN = r"^[a-z0-9_]{1,64}:[-+]?[0-9.eE+-]{1,24}:[-+]?[0-9.eE+-]{1,24}$"
 """The shapes of the options, for the OpenAPI document and the 400 in words; a value of the
 right shape that the library cannot use (an unknown name, a value out of range, a lever without
 a start date, too few draws left) is the library's 422, like an unknown scenario."""
@@ -37,6 +40,7 @@ _SHAPES = {
         GIVEN_PATTERN,
         "COUNTRY.QUANTITY OP VALUE@YYYY-MM-DD, e.g. CN.frontier_eci>=160@2027-06-30",
     ),
+    "prior": (PRIOR_PATTERN, "NAME:LOW:HIGH, e.g. efficiency_rate:0.3:0.9"),
 }
 
 ThresholdQuery = Annotated[
@@ -78,6 +82,47 @@ GivenQuery = Annotated[
         ],
     ),
 ]
+
+
+PriorQuery = Annotated[
+    list[str] | None,
+    QueryParameter(
+        max_items=8,
+        schema_extra={"items": {"type": "string", "pattern": PRIOR_PATTERN, "maxLength": 114}},
+        description="A changed prior NAME:LOW:HIGH (repeatable): the same family with this "
+        "central interval; the answer reweights the stored draws (PSIS) and carries "
+        "`reweighting` {pareto_k, ess, reliable}",
+        examples=[Example(summary="a slower efficiency prior", value=["efficiency_rate:0.3:0.9"])],
+    ),
+]
+
+
+def check_prior(prior: list[str] | None) -> None:
+    """A 400 in words for a changed prior of the wrong shape."""
+    pattern, words = _SHAPES["prior"]
+    errors = [
+        {"message": f"prior: expected {words}, got {v[:80]!r}", "key": "prior", "source": "query"}
+        for v in prior or ()
+        if not re.fullmatch(pattern, v)
+    ]
+    if errors:
+        raise ValidationException(detail=f"Validation failed: {errors[0]['message']}", extra=errors)
+
+
+def with_prior(
+    compute: Callable[[Forecaster], dict[str, Any]], prior: list[str] | None
+) -> Callable[[Forecaster], dict[str, Any]]:
+    """``compute`` answered from the draws reweighted under the changed priors (unchanged
+    without any), with the ``reweighting`` diagnostics added."""
+    if not prior:
+        return compute
+    from forecast.questions.reweight import reweighted
+
+    def answer(f: Forecaster) -> dict[str, Any]:
+        changed, diagnostics = reweighted(f, prior)
+        return compute(changed) | {"reweighting": diagnostics}
+
+    return answer
 
 
 def parse(

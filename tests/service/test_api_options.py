@@ -260,3 +260,31 @@ async def test_batch_options_cost_what_the_gets_cost(home: Any, settings_for: An
             get_cost = costs.search(get.json()["detail"])
             batch_cost = costs.search(batch.json()["detail"])
             assert get_cost and batch_cost and get_cost.group(1) == batch_cost.group(1), url
+
+
+async def test_a_changed_prior_answers_like_the_library(client: Any, forecaster: Any) -> None:
+    from forecast.questions.reweight import reweighted
+
+    prior = "threshold_horizon_minutes:1000:10000"
+    response = await client.get(
+        "/v1/arrival", params={"country": "CN", "prior": prior, "cdf": "false"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    changed, diagnostics = reweighted(forecaster, [prior])
+    assert body["reweighting"] == diagnostics
+    assert body["quantiles"] == changed.arrival("CN", cdf=False)["quantiles"]
+    race = (await client.get("/v1/race", params={"prior": prior})).json()
+    assert race["p_first"] == changed.race()["p_first"]
+    bad = await client.get("/v1/arrival", params={"country": "CN", "prior": "threshold=1..2"})
+    assert bad.status_code == 400 and "NAME:LOW:HIGH" in bad.json()["detail"]
+    unknown = await client.get("/v1/arrival", params={"country": "CN", "prior": "nope:1:2"})
+    assert unknown.status_code == 422 and "not a prior" in unknown.json()["detail"]
+
+
+async def test_option_answers_say_which_options_they_used(client: Any) -> None:
+    response = await client.get(
+        "/v1/arrival", params={"country": "US", "threshold": "work_week", "cdf": "false"}
+    )
+    assert response.status_code == 200
+    assert response.json()["options"]["threshold"]["name"] == "work_week"

@@ -11,7 +11,15 @@ from litestar.params import QueryParameter
 
 from service.domains.exports.answers import metaculus_cdf
 from service.domains.exports.schemas import MetaculusCdf
-from service.domains.options import GivenQuery, LeverQuery, ThresholdQuery, with_options
+from service.domains.options import (
+    GivenQuery,
+    LeverQuery,
+    PriorQuery,
+    ThresholdQuery,
+    check_prior,
+    with_options,
+    with_prior,
+)
 from service.domains.questions.controller import QUESTION_ERRORS
 from service.domains.questions.params import (
     CountryQuery,
@@ -60,6 +68,7 @@ class ExportController(Controller):
         threshold: ThresholdQuery = None,
         lever: LeverQuery = None,
         given: GivenQuery = None,
+        prior: PriorQuery = None,
         run: RunQuery = None,
     ) -> Response[MetaculusCdf]:
         """The 201-point CDF."""
@@ -75,6 +84,8 @@ class ExportController(Controller):
         )
         today = date.today()
         compute = partial(compute, today=today)
+        check_prior(prior)
         compute = with_options(compute, "arrival", threshold, lever, given)
+        compute = with_prior(compute, prior)
         vary = today.isoformat() if lower is None else ""
         return await respond(request, services, run, compute, MetaculusCdf, vary=vary)

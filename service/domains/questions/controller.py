@@ -18,7 +18,15 @@ import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, QueryParameter
 
-from service.domains.options import GivenQuery, LeverQuery, ThresholdQuery, with_options
+from service.domains.options import (
+    GivenQuery,
+    LeverQuery,
+    PriorQuery,
+    ThresholdQuery,
+    check_prior,
+    with_options,
+    with_prior,
+)
 from service.domains.questions.answers import (
     answer_batch,
     ask_arrival,
@@ -103,6 +111,7 @@ class QuestionController(Controller):
         threshold: ThresholdQuery = None,
         lever: LeverQuery = None,
         given: GivenQuery = None,
+        prior: PriorQuery = None,
         run: RunQuery = None,
     ) -> Response[Arrival | ArrivalComparison]:
         """Arrival of the breakthrough threshold."""
@@ -115,7 +124,11 @@ class QuestionController(Controller):
         def points(forecaster: Any) -> int:
             return arrival_points(q, cdf, cdf_points(forecaster), versus)
 
+        check_prior(prior)
+
         compute = with_options(compute, "arrival", threshold, lever, given)
+
+        compute = with_prior(compute, prior)
         return await respond(request, services, run, compute, schema, points=points)
 
     @get(
@@ -136,6 +149,7 @@ class QuestionController(Controller):
         threshold: ThresholdQuery = None,
         lever: LeverQuery = None,
         given: GivenQuery = None,
+        prior: PriorQuery = None,
         run: RunQuery = None,
     ) -> Response[Probability | ProbabilityComparison]:
         """Probability of arrival on or before a date."""
@@ -143,7 +157,9 @@ class QuestionController(Controller):
         compute = partial(ask_probability, country=country, by=by, scenario=scenario, versus=versus)
         schema = ProbabilityComparison if versus else Probability
         points = probability_points(versus)
+        check_prior(prior)
         compute = with_options(compute, "probability", threshold, lever, given)
+        compute = with_prior(compute, prior)
         return await respond(request, services, run, compute, schema, points=lambda _: points)
 
     @get(
@@ -165,6 +181,7 @@ class QuestionController(Controller):
         threshold: ThresholdQuery = None,
         lever: LeverQuery = None,
         given: GivenQuery = None,
+        prior: PriorQuery = None,
         run: RunQuery = None,
     ) -> Response[Race | RaceComparison]:
         """The race between the countries."""
@@ -172,7 +189,9 @@ class QuestionController(Controller):
         compute = partial(ask_race, scenario=scenario, versus=versus, within=within, quantiles=q)
         schema = RaceComparison if versus else Race
         points = race_points(within, q, versus)
+        check_prior(prior)
         compute = with_options(compute, "race", threshold, lever, given)
+        compute = with_prior(compute, prior)
         return await respond(request, services, run, compute, schema, points=lambda _: points)
 
     @get(
@@ -197,6 +216,7 @@ class QuestionController(Controller):
         threshold: ThresholdQuery = None,
         lever: LeverQuery = None,
         given: GivenQuery = None,
+        prior: PriorQuery = None,
         run: RunQuery = None,
         latent: LatentQuery = False,
     ) -> Response[Trajectory]:
@@ -212,7 +232,9 @@ class QuestionController(Controller):
             latent=latent,
         )
         points = trajectory_points(at, q)
+        check_prior(prior)
         compute = with_options(compute, "trajectory", threshold, lever, given)
+        compute = with_prior(compute, prior)
         return await respond(request, services, run, compute, Trajectory, points=lambda _: points)
 
     @get(
@@ -236,6 +258,7 @@ class QuestionController(Controller):
         threshold: ThresholdQuery = None,
         lever: LeverQuery = None,
         given: GivenQuery = None,
+        prior: PriorQuery = None,
         run: RunQuery = None,
     ) -> Response[Surprise]:
         """An observation's percentile."""
@@ -250,7 +273,9 @@ class QuestionController(Controller):
             scenario=scenario,
         )
         points = surprise_points(country)
+        check_prior(prior)
         compute = with_options(compute, "surprise", threshold, lever, given)
+        compute = with_prior(compute, prior)
         return await respond(request, services, run, compute, Surprise, points=lambda _: points)
 
     @post(

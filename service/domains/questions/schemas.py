@@ -113,9 +113,11 @@ class Arrival(Struct, omit_defaults=True):
     quantiles: list[DateQuantile]
     p_later: Estimate
     cdf: list[CdfPoint] | None = None
+    options: dict[str, Any] | None = None
+    reweighting: dict[str, Any] | None = None
 
 
-class Probability(Struct):
+class Probability(Struct, omit_defaults=True):
     """P(the country reaches breakthrough capability on or before ``by``)."""
 
     question: Literal["probability"]
@@ -127,6 +129,8 @@ class Probability(Struct):
     by: str | None
     p: float
     mcse: float
+    options: dict[str, Any] | None = None
+    reweighting: dict[str, Any] | None = None
 
 
 class GapWithin(Struct):
@@ -197,6 +201,8 @@ class Race(Struct, omit_defaults=True):
     p_gap_within: list[GapWithin] | None = None
     gap_quantiles: list[GapQuantile] | None = None
     gap_definition: str | None = None
+    options: dict[str, Any] | None = None
+    reweighting: dict[str, Any] | None = None
 
 
 class TrajectoryValue(Struct):
@@ -231,6 +237,8 @@ class Trajectory(Struct, omit_defaults=True):
     n_eff: float
     points: list[TrajectoryPoint]
     kind: str | None = None
+    options: dict[str, Any] | None = None
+    reweighting: dict[str, Any] | None = None
 
 
 class SurpriseObservation(Struct):
@@ -266,6 +274,8 @@ class Surprise(Struct, omit_defaults=True):
     observation: SurpriseObservation
     against: list[SurpriseRow]
     kind: str | None = None
+    options: dict[str, Any] | None = None
+    reweighting: dict[str, Any] | None = None
 
 
 class Delta(Struct):
@@ -313,7 +323,7 @@ class RaceDifference(Struct, omit_defaults=True):
     p_cn_first: Delta | None = None
 
 
-class ArrivalComparison(Struct):
+class ArrivalComparison(Struct, omit_defaults=True):
     """Arrival under two scenarios (keyed by name) and their difference."""
 
     question: Literal["arrival"]
@@ -322,9 +332,11 @@ class ArrivalComparison(Struct):
     run_id: str
     answers: dict[str, Arrival]
     difference: ArrivalDifference
+    options: dict[str, Any] | None = None
+    reweighting: dict[str, Any] | None = None
 
 
-class ProbabilityComparison(Struct):
+class ProbabilityComparison(Struct, omit_defaults=True):
     """Probability under two scenarios (keyed by name) and their difference."""
 
     question: Literal["probability"]
@@ -333,9 +345,11 @@ class ProbabilityComparison(Struct):
     run_id: str
     answers: dict[str, Probability]
     difference: ProbabilityDifference
+    options: dict[str, Any] | None = None
+    reweighting: dict[str, Any] | None = None
 
 
-class RaceComparison(Struct):
+class RaceComparison(Struct, omit_defaults=True):
     """The race under two scenarios (keyed by name) and their difference."""
 
     question: Literal["race"]
@@ -344,6 +358,8 @@ class RaceComparison(Struct):
     run_id: str
     answers: dict[str, Race]
     difference: RaceDifference
+    options: dict[str, Any] | None = None
+    reweighting: dict[str, Any] | None = None
 
 
 # -- batch questions --------------------------------------------------------------------------
