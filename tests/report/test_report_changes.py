@@ -175,6 +175,7 @@ def test_refit_split_with_a_data_change_the_model_ignores(private_store, tmp_pat
 
 
 # -- successive reports and every case of 'what changed' in the page ---------------------------
+@pytest.mark.slow  # renders two full reports (HTML and PDF)
 def test_reports_render_again_on_the_same_run(rendered, tmp_path):
     """A second report of the same run, by hand or by the scheduler a week later, renders all its
     formats: 'what changed' has every key the template reads (no counterfactual: None)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def test_cli_writes_the_requested_files(private_store, tmp_path, monkeypatch, capsys):
     from forecast.cli.main import main
@@ -31,6 +33,7 @@ def test_cli_errors_are_one_line(quick_run, tmp_path, monkeypatch, capsys):
     assert err.startswith("error: no run 'no-such-run'") and err.count("\n") == 1
 
 
+@pytest.mark.slow  # renders two full reports (HTML and PDF)
 def test_cli_reports_twice_on_the_same_run(private_store, monkeypatch, capsys):
     """The second report of the same run compares with the first ('same run') and renders."""
     from forecast.cli.main import main
