@@ -190,7 +190,7 @@ def projection(
     (scenario, levers), under that one's (so both sides of a comparison keep the same draws).
     """
     name = scenario or BASELINE_SCENARIO
-    key = (id(f), f.run.id, options.key(name, levers) + f" from {given_from}")
+    key = (f.token, f.run.id, options.key(name, levers) + f" from {given_from}")
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)

@@ -8,6 +8,7 @@ an arrival that does not happen before the horizon end is reported as ``later``.
 from __future__ import annotations
 
 import calendar
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,10 @@ from forecast.data.observations import COUNTRIES, country_index
 from forecast.model.projection import CountryPaths, Projector
 from forecast.priors.scenarios import Scenario, get_scenario, load_scenarios
 from forecast.store.runs import LoadedRun, RunStore
+
+_TOKENS = itertools.count()
+"""Serial numbers of forecasters: a key for caches of their projections that, unlike ``id()``,
+is never reused by a later forecaster (which may hold other draws of the same run)."""
 
 
 def iso(year: float) -> str | None:
@@ -196,6 +201,7 @@ class Forecaster:
 
     def __init__(self, run: LoadedRun, scenarios: Mapping[str, Scenario] | None = None) -> None:
         self.run = run
+        self.token = next(_TOKENS)
         self.scenarios = dict(scenarios) if scenarios is not None else load_scenarios()
         self.projector = Projector(
             run.draws,

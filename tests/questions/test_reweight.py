@@ -86,3 +86,20 @@ def test_cli_answers_with_the_diagnostics(quick_run, monkeypatch, capsys, foreca
     assert "Pareto k" in capsys.readouterr().out
     assert main(["ask", "arrival", "--country", "CN", "--prior", "efficiency_rate=5..6"]) == 2
     assert "effective draws remain" in capsys.readouterr().err
+
+
+def test_option_answers_of_successive_reweighted_forecasters_are_their_own(forecaster) -> None:
+    # reweighted forecasters share the run id; a cache keyed by id() could hand a later one
+    # the projection of an earlier one that lived at the same address
+    from forecast.questions import custom
+
+    options = custom.parse_options("work_week", None)
+    tokens = set()
+    for prior in ("efficiency_rate=0.5..1.2", "efficiency_rate=0.8..1.6", "efficiency_rate=0.6..1"):
+        changed, _ = reweighted(forecaster, [prior])
+        tokens.add(changed.token)
+        got = custom.ask(changed, "arrival", options, country="US")
+        custom._CACHE.clear()
+        assert got == custom.ask(changed, "arrival", options, country="US")
+        del changed
+    assert len(tokens) == 3
