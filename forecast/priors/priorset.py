@@ -142,6 +142,11 @@ class Prior:
         """Quantile function (scipy), in the prior's unit, for probabilities ``q``."""
         return np.asarray(ppf(self.dist, self.params, np.asarray(q, dtype=float)), dtype=float)
 
+    def logpdf(self, x: Any) -> np.ndarray:
+        """Log density (scipy) at ``x``, in the prior's unit; -inf outside the support."""
+        generator, args, kwargs = self._scipy()
+        return np.asarray(generator.logpdf(x, *args, **kwargs), dtype=float)
+
     def sample(self, rng: np.random.Generator, size: Any) -> np.ndarray:
         """``size`` independent draws in the prior's unit, from the generator ``rng``."""
         generator, args, kwargs = self._scipy()

@@ -26,7 +26,6 @@ import xarray as xr
 
 from forecast.core.definitions import COUNTRIES
 from forecast.core.errors import ForecastError
-from forecast.priors.distributions import FAMILIES
 from forecast.priors.priorset import PriorSet, parse_prior_set
 from forecast.questions.forecaster import Forecaster
 
@@ -38,13 +37,7 @@ ALPHAS = (0.99, 1.01)
 def log_prior(prior_set: PriorSet, draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Log density of each parameter's prior at its draws (natural scale, as the model states
     it)."""
-    out = {}
-    for name, prior in prior_set.priors.items():
-        if name not in draws:
-            continue
-        generator, args, kwargs = FAMILIES[prior.dist].scipy(prior.params)
-        out[name] = np.asarray(generator.logpdf(draws[name], *args, **kwargs), dtype=float)
-    return out
+    return {name: p.logpdf(draws[name]) for name, p in prior_set.priors.items() if name in draws}
 
 
 def _tree(quantities: dict[str, np.ndarray], lp: dict[str, np.ndarray], chains: int) -> xr.DataTree:

@@ -22,7 +22,7 @@ import numpy as np
 
 from forecast.core.definitions import COUNTRIES
 from forecast.core.errors import ForecastError, UsageError
-from forecast.priors.distributions import FAMILIES, DerivationError, derive_params
+from forecast.priors.distributions import DerivationError, derive_params
 from forecast.priors.priorset import Prior, PriorSet, parse_prior_set
 from forecast.questions.forecaster import Forecaster
 
@@ -86,11 +86,6 @@ def changed_prior(prior_set: PriorSet, override: PriorOverride) -> Prior:
     return replace(old, interval=(override.low, override.high), prob=prob, params=params)
 
 
-def _logpdf(prior: Prior, x: np.ndarray) -> np.ndarray:
-    generator, args, kwargs = FAMILIES[prior.dist].scipy(prior.params)
-    return np.asarray(generator.logpdf(x, *args, **kwargs), dtype=float)
-
-
 def reweighted(
     f: Forecaster, overrides: Sequence[str | PriorOverride], seed: int = 0
 ) -> tuple[Forecaster, dict[str, Any]]:
@@ -111,7 +106,7 @@ def reweighted(
     for o in parsed:
         new = changed_prior(prior_set, o)
         x = draws[o.name]
-        old_lp, new_lp = _logpdf(prior_set.priors[o.name], x), _logpdf(new, x)
+        old_lp, new_lp = prior_set.priors[o.name].logpdf(x), new.logpdf(x)
         if not np.all(np.isfinite(old_lp)):
             raise ForecastError(f"prior {o.name}: the run's draws lie outside its stored prior")
         log_ratio += np.where(np.isfinite(new_lp), new_lp, -np.inf) - old_lp

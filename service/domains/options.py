@@ -12,7 +12,7 @@ the answer's ``reweighting``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Annotated, Any
 
@@ -97,16 +97,22 @@ PriorQuery = Annotated[
 ]
 
 
-def check_prior(prior: list[str] | None) -> None:
-    """A 400 in words for a changed prior of the wrong shape."""
-    pattern, words = _SHAPES["prior"]
+def check_shapes(values: Mapping[str, list[str] | None]) -> None:
+    """A 400 in words naming each option value of the wrong shape (by parameter name)."""
     errors = [
-        {"message": f"prior: expected {words}, got {v[:80]!r}", "key": "prior", "source": "query"}
-        for v in prior or ()
+        {"message": f"{key}: expected {words}, got {v[:80]!r}", "key": key, "source": "query"}
+        for key, given in values.items()
+        for pattern, words in [_SHAPES[key]]
+        for v in given or ()
         if not re.fullmatch(pattern, v)
     ]
     if errors:
         raise ValidationException(detail=f"Validation failed: {errors[0]['message']}", extra=errors)
+
+
+def check_prior(prior: list[str] | None) -> None:
+    """A 400 in words for a changed prior of the wrong shape."""
+    check_shapes({"prior": prior})
 
 
 def with_prior(
@@ -130,24 +136,9 @@ def parse(
 ) -> custom.Options:
     """The options: a 400 in words for a value of the wrong shape (naming the parameter); a
     value of the right shape that cannot be used is the library's UsageError (422)."""
-    errors = []
-    for key, values in (
-        ("threshold", [threshold] if threshold is not None else []),
-        ("lever", lever),
-        ("given", given),
-    ):
-        pattern, words = _SHAPES[key]
-        for value in values or ():
-            if not re.fullmatch(pattern, value):
-                errors.append(
-                    {
-                        "message": f"{key}: expected {words}, got {value[:80]!r}",
-                        "key": key,
-                        "source": "query",
-                    }
-                )
-    if errors:
-        raise ValidationException(detail=f"Validation failed: {errors[0]['message']}", extra=errors)
+    check_shapes(
+        {"threshold": [threshold] if threshold is not None else [], "lever": lever, "given": given}
+    )
     return custom.parse_options(threshold, lever, given)
 
 
