@@ -188,19 +188,22 @@ SAME = [
 ]
 
 
-async def test_batch_options_equal_the_get_answers(client: Any) -> None:
-    response = await client.post("/v1/questions", json={"questions": [q for _, _, q in SAME]})
+async def test_batch_options_equal_the_get_answers(client: Any, run_id: str) -> None:
+    # both sides name the run: another test's server may make a new run current meanwhile
+    batch = {"questions": [q for _, _, q in SAME], "run": run_id}
+    response = await client.post("/v1/questions", json=batch)
     assert response.status_code == 200, response.text
     answers = response.json()["answers"]
     assert [a["status"] for a in answers] == [200] * len(SAME), answers
     kinds = set()
     for (url, params, question), item in zip(SAME, answers, strict=True):
-        body = await get_json(client, url, params)
+        body = await get_json(client, url, {**params, "run": run_id})
         assert item["answer"] == body, (url, params)
         assert "|" in body["scenario"], body["scenario"]  # answered under the options
         kinds.add(question["question"])
     assert kinds == {"arrival", "probability", "race", "trajectory", "surprise"}
-    plain = (await get_json(client, "/v1/trajectories", dict(SAME[5][1], lever=[])))["points"]
+    plain_params = dict(SAME[5][1], lever=[], run=run_id)
+    plain = (await get_json(client, "/v1/trajectories", plain_params))["points"]
     assert plain != answers[5]["answer"]["points"]  # the levers changed the trajectory
 
 
