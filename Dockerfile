@@ -28,6 +28,8 @@ RUN bash -c 'source scripts/_env.sh \
     && rm .venv/runtime-deps.txt'
 COPY --chown=forecast:forecast . /app
 RUN bash -c 'source scripts/_env.sh && install_python_deps .'
+# compile the model into the image's cache, so the container's first fit is warm
+RUN .venv/bin/forecast compile
 
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \

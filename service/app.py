@@ -7,9 +7,21 @@ fits on its own: a run comes from ``forecast fit`` or from ``POST /v1/refits``, 
 up a new current run on the next request (it stats the store's ``CURRENT`` file each time).
 
 Run one uvicorn process per store: the refit worker, the rate limiter and the caches belong to
-the process. Reads are public; writes need ``X-API-Key`` and are rate-limited per key name.
+the process (``docs/service-performance.md`` says when more processes help and what they share).
+Reads are public; writes need ``X-API-Key`` and are rate-limited per key name.
 Every request passes :func:`service.limits.check_request` first (no secrets in the query
-string, no deeply nested JSON, the client's cost budget).
+string, no deeply nested JSON, the client's cost budget), from the raw ASGI middleware
+:class:`service.limits.RequestChecks` (after the rate limiter, before any guard).
+
+Cheap work stays on the event loop: the per-request checks (rate limiter's write test, request
+checks, strict query) are coroutines, and an answer already in the answer cache, or computed
+from a projection the forecaster already holds, never enters the thread pool
+(:func:`service.responses.respond`); a repeated question is answered from the answer cache by
+:class:`service.responses.AnswerFront` before Litestar parses its parameters. Only genuinely
+expensive work (loading a run, the first projection of a scenario, options that re-project,
+batches, reports, fits) runs in a worker thread or the worker process. Access log and metrics
+are cheap per request (:mod:`service.logs`: a sampled access log, ``FORECAST_ACCESS_LOG``; a raw
+ASGI metrics middleware).
 
 Each HTTP area is a domain under ``service/domains`` (controller, schemas, parameters); the
 OpenAPI document is finished per app build by :mod:`service.openapi`, so it shows the scenario
@@ -30,8 +42,8 @@ from litestar import Litestar, Request
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.plugins.prometheus import PrometheusConfig
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Scope
 from litestar.utils import normalize_path
@@ -53,10 +65,11 @@ from service.domains.runs.controller import RunController
 from service.domains.sweeps.controller import SweepController
 from service.domains.system.catalog import CatalogController
 from service.domains.system.controller import SystemController, metrics_controller
-from service.limits import check_request
-from service.logs import RequestContextMiddleware, setup_logging
+from service.limits import RequestChecks
+from service.logs import AccessLogPolicy, RequestContextMiddleware, RequestMetrics, setup_logging
 from service.openapi import finish_document, openapi_config
 from service.problems import EXCEPTION_HANDLERS
+from service.responses import AnswerFront
 from service.runtime import ForecasterPool, Services
 from service.scheduler import Cron, ReportScheduler
 from service.strict import strict_query
@@ -69,10 +82,15 @@ class ForecastApp(Litestar):
 
     Litestar's own middleware runs after routing, so it would miss unknown paths and other
     errors raised while routing; wrapping the ASGI handler covers every HTTP request.
+    ``access_log`` is the access-log policy (default: ``FORECAST_ACCESS_LOG``).
     """
 
+    def __init__(self, *args: Any, access_log: AccessLogPolicy | None = None, **kwargs: Any):
+        self.access_log = access_log if access_log is not None else AccessLogPolicy.from_env()
+        super().__init__(*args, **kwargs)
+
     def _create_asgi_handler(self) -> ASGIApp:
-        return RequestContextMiddleware(super()._create_asgi_handler())
+        return RequestContextMiddleware(super()._create_asgi_handler(), self.access_log)
 
 
 def _route_template(app: Litestar, path: str) -> str | None:
@@ -113,11 +131,13 @@ def provide_services(state: State) -> Services:
     return state.services  # type: ignore[no-any-return]
 
 
-def is_write(request: Request[Any, Any, Any]) -> bool:
+async def is_write(request: Request[Any, Any, Any]) -> bool:
     """Rate-limit the handlers marked as writes, for requests that present a key.
 
     A request without ``X-API-Key`` is refused with 401 by the guard at once (and is not
     counted); a wrong key counts against the client address, a right one against its name.
+    A coroutine on purpose: Litestar runs a plain function given as ``check_throttle_handler``
+    in the thread pool (``ensure_async_callable``), which cost every request a thread hop.
     """
     return bool(request.route_handler.opt.get("write")) and API_KEY_HEADER in request.headers
 
@@ -144,7 +164,11 @@ async def watch_current_run(services: Services) -> None:
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     """Start the refit worker and the current-run watcher; stop them on shutdown."""
     services: Services = app.state.services
-    log.info("service starting", extra=dict(services.settings.describe()))
+    access = getattr(app, "access_log", None)
+    extra = dict(services.settings.describe())
+    if isinstance(access, AccessLogPolicy):
+        extra["access_log"] = access.describe()
+    log.info("service starting", extra=extra)
     if services.worker is not None:
         await anyio.to_thread.run_sync(services.worker.start)
     try:
@@ -214,9 +238,13 @@ def report_scheduler(services: Services) -> ReportScheduler:
     )
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """The app for ``settings`` (default: from the environment)."""
+def create_app(
+    settings: Settings | None = None, access_log: AccessLogPolicy | None = None
+) -> Litestar:
+    """The app for ``settings`` (default: from the environment) and the access-log policy
+    (default: ``FORECAST_ACCESS_LOG``, see :class:`service.logs.AccessLogPolicy`)."""
     settings = settings or Settings()
+    access_log = access_log if access_log is not None else AccessLogPolicy.from_env()
     setup_logging(settings.log.level, settings.log.format)
     services = Services.build(settings)
     rate_limit = RateLimitConfig(
@@ -224,8 +252,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         identifier_for_request=key_name_for_rate_limit,
         check_throttle_handler=is_write,
     )
-    prometheus = PrometheusConfig(
-        app_name="forecast", prefix="forecast_api", group_path=True, exclude=["^/metrics"]
+    request_metrics = DefineMiddleware(
+        RequestMetrics, prefix="forecast_api", app_name="forecast", exclude="/metrics"
     )
     metrics = metrics_controller(settings.api.metrics)
     cors = (
@@ -256,10 +284,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"services": services, "keyring": settings.auth.keyring}),
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
-            *([prometheus.middleware] if metrics is not None else []),
+            *([request_metrics] if metrics is not None else []),
             rate_limit.middleware,
+            RequestChecks,
+            AnswerFront,
         ],
-        guards=[check_request],
         cors_config=cors,
         openapi_config=openapi_config(),
         request_max_body_size=settings.api.max_body_bytes,
@@ -268,6 +297,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=strict_query,
         logging_config=None,
         signature_namespace={"Services": Services},
+        access_log=access_log,
     )
     finish_document(app)
     return app
@@ -285,11 +315,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
 
     try:
         settings = Settings()
+        access_log = AccessLogPolicy.from_env()
     except (SettingsError, KeyConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        app = create_app(settings)
+        app = create_app(settings, access_log)
     except (sqlite3.Error, OSError, StoreError) as exc:
         # the service keeps observations and refit jobs in the store: it must be writable
         cause = exc.args[0] if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"

@@ -22,6 +22,9 @@ variable                        meaning                                      def
 ``FORECAST_METRICS``            ``/metrics``: ``public``, ``key`` (needs     public
                                 ``X-API-Key``) or ``off`` (no route)
 ``FORECAST_MAX_AGE``            Cache-Control max-age of question answers    60
+``FORECAST_ACCESS_LOG``         access log: ``all``, ``errors`` (errors,     0.01
+                                writes, slow and traced requests only) or
+                                a fraction of routine reads also logged
 ``FORECAST_WORKER``             run the refit worker process (1/0)           1
 ``FORECAST_QUICK_GATE``         gate for ``quick`` refits: max R-hat,        the library's
                                 min bulk ESS, max divergences (tests only)   gate

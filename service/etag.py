@@ -10,6 +10,7 @@ belong to a run, hash their encoded body instead.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 from litestar import Response
@@ -18,11 +19,24 @@ QUESTION_CACHE_CONTROL = "public, max-age={max_age}"
 NO_STORE = "no-store"
 
 
+CACHED_QUERY_BYTES = 512
+"""Query strings up to this long have their canonical form kept (an LRU of 2,048)."""
+
+
 def canonical_query(query_string: bytes | str) -> str:
     """The query string with parameters sorted by name (stable, so repeated values keep order)."""
+    if len(query_string) <= CACHED_QUERY_BYTES:
+        return _canonical_cached(query_string)
+    return _canonical(query_string)
+
+
+def _canonical(query_string: bytes | str) -> str:
     text = query_string.decode("latin-1") if isinstance(query_string, bytes) else query_string
     pairs = parse_qsl(text, keep_blank_values=True)
     return urlencode(sorted(pairs, key=lambda kv: kv[0]))
+
+
+_canonical_cached = lru_cache(maxsize=2048)(_canonical)
 
 
 def make_etag(*parts: str) -> str:

@@ -3,7 +3,8 @@
 ``observations`` keeps every row accepted through ``POST /v1/observations``, exactly as the
 validated CSV cells (a JSON object of strings), with the API key's name and the time.
 ``jobs`` keeps refit jobs: status (queued, running, succeeded, failed), the prior set, the
-resulting run id and its status, the error message of a failed job and the fit's log lines.
+resulting run id and its status, the error message of a failed job, the fit's log lines and its
+progress (stage, fraction of the stage done, ETA in seconds) while it runs.
 
 The web process and the worker process both open the file; every call uses its own short
 connection in WAL mode, so neither blocks the other for long.
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     run_status TEXT,
     observations INTEGER,
     error TEXT,
-    messages TEXT NOT NULL DEFAULT '[]'
+    messages TEXT NOT NULL DEFAULT '[]',
+    progress TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created, id);
 """
@@ -60,6 +62,9 @@ class ServiceDB:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as conn:
             conn.executescript(SCHEMA)
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(jobs)").fetchall()}
+            if "progress" not in columns:  # a database from before progress was recorded
+                conn.execute("ALTER TABLE jobs ADD COLUMN progress TEXT")
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -180,6 +185,20 @@ class ServiceDB:
                 "UPDATE jobs SET messages = ? WHERE id = ?", (json.dumps(messages), job_id)
             )
 
+    def set_progress(
+        self,
+        job_id: str,
+        stage: str,
+        fraction: float | None = None,
+        eta_seconds: float | None = None,
+    ) -> None:
+        """Record where a running job's fit is: its stage, the fraction done and an ETA."""
+        progress = {"stage": stage, "fraction": fraction, "eta_seconds": eta_seconds}
+        with self._db() as conn:
+            conn.execute(
+                "UPDATE jobs SET progress = ? WHERE id = ?", (json.dumps(progress), job_id)
+            )
+
     def job_ids(self, status: str) -> list[str]:
         """Ids of the jobs with ``status``, oldest first."""
         with self._db() as conn:
@@ -221,4 +240,18 @@ def _job(row: sqlite3.Row) -> dict[str, Any]:
         "observations": row["observations"],
         "error": row["error"],
         "messages": json.loads(row["messages"]),
+        "progress": _progress(row),
     }
+
+
+def _progress(row: sqlite3.Row) -> dict[str, Any]:
+    """The job's progress: the fit's last report while it runs; else from the status."""
+    status = row["status"]
+    if status == "queued":
+        return {"stage": "queued", "fraction": 0.0, "eta_seconds": None}
+    if status in ("succeeded", "failed"):
+        return {"stage": status, "fraction": 1.0, "eta_seconds": 0.0}
+    stored = row["progress"]
+    if stored:
+        return dict(json.loads(stored))
+    return {"stage": "starting", "fraction": None, "eta_seconds": None}

@@ -12,7 +12,16 @@
   scenario stamp): a repeated question is a dictionary lookup. It is bounded both in entries
   (``FORECAST_ANSWER_CACHE``) and in bytes (``FORECAST_ANSWER_CACHE_BYTES``); an answer larger
   than an eighth of the byte bound is served but not kept.
+- :class:`AnswerIndex` maps a question's exact URL (path and raw query) to its ETag while the
+  current run and the scenario file are unchanged, so :class:`service.responses.AnswerFront`
+  can answer a repeated question before Litestar parses its parameters.
 - :class:`~service.limits.CostBudget` holds each client's cost budget for the minute.
+- :func:`has_projection` says whether a forecaster already holds a scenario's projection (then
+  an arrival or probability answer is cheap enough for the event loop, see
+  :func:`service.responses.answers_on_loop`).
+
+All of this is per process: ``docs/service-performance.md`` says what several service
+processes share (the run store and its database) and what they do not (these caches, budgets).
 
 Decision (no current run): the service starts on an empty store and answers every question
 with 503 problem details ("no current run; a fit is in progress or has not been run:
@@ -31,6 +40,7 @@ from pathlib import Path
 import anyio.to_thread
 from litestar.di import NamedDependency
 
+from forecast.core.definitions import BASELINE_SCENARIO
 from forecast.priors.scenarios import scenarios_path
 from forecast.questions.forecaster import Forecaster
 from forecast.store.runs import CURRENT_FILE, META_FILE, RunNotFoundError, RunStore
@@ -47,6 +57,14 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     except FileNotFoundError:
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def has_projection(forecaster: Forecaster, scenario: str | None) -> bool:
+    """True when ``forecaster`` already holds the projection of ``scenario`` (None: the
+    baseline), so a question under it is a few numpy reductions. False when unsure (the
+    forecaster's cache is private to the library: a changed layout sends work to a thread)."""
+    cache = getattr(forecaster, "_cache", None)
+    return isinstance(cache, dict) and (scenario or BASELINE_SCENARIO) in cache
 
 
 class CurrentRun:
@@ -179,6 +197,32 @@ class AnswerCache:
         self.bytes = 0
 
 
+class AnswerIndex:
+    """Exact URL (path, raw query) -> (current run, scenario stamp, ETag, Cache-Control) of a
+    question answered with 200 and kept in the answer cache (LRU, bounded in entries). An entry
+    holds only while the current run and the scenario stamp are those it was made under."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(size, 1)
+        self._items: OrderedDict[tuple[str, bytes], tuple[str | None, str, str, str]] = (
+            OrderedDict()
+        )
+
+    def get(self, key: tuple[str, bytes]) -> tuple[str | None, str, str, str] | None:
+        """The entry of ``key``, or None."""
+        return self._items.get(key)
+
+    def put(self, key: tuple[str, bytes], entry: tuple[str | None, str, str, str]) -> None:
+        """Keep ``entry`` under ``key`` (the oldest dropped beyond the bound)."""
+        self._items[key] = entry
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 @dataclass
 class Services:
     """Everything the handlers share, kept on ``app.state.services``."""
@@ -191,6 +235,7 @@ class Services:
     answers: AnswerCache
     worker: WorkerHandle | None
     budget: CostBudget
+    front: AnswerIndex = field(default_factory=lambda: AnswerIndex(4096))
     observation_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     refit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -222,6 +267,7 @@ class Services:
             answers=AnswerCache(settings.api.answer_cache, settings.api.answer_cache_bytes),
             worker=worker,
             budget=CostBudget(settings.api.client_cost_per_minute),
+            front=AnswerIndex(settings.api.answer_cache),
         )
 
     def worker_state(self) -> str:

@@ -74,8 +74,37 @@ def run_fit(
 
     refitter = refitter_for(store)
     refitter.say = say
+    refitter.report = getattr(say, "progress", None)  # a JobLog also takes progress reports
     refitter.gate = gate or GateType()
     return refitter.refit(priors, extra, config=config)
+
+
+class JobLog:
+    """A job's log (``say(message)``) and progress (``say.progress(Progress)``), in its row.
+
+    Progress is written on a change of stage and otherwise at most every ``every`` seconds.
+    """
+
+    def __init__(self, db: ServiceDB, job_id: str, every: float = 2.0) -> None:
+        self.db = db
+        self.job_id = job_id
+        self.every = every
+        self._stage = ""
+        self._last = 0.0
+
+    def __call__(self, message: str) -> None:
+        log.info(message, extra={"job_id": self.job_id})
+        self.db.add_message(self.job_id, message)
+
+    def progress(self, p: Any) -> None:
+        now = time.monotonic()
+        if p.stage == self._stage and now - self._last < self.every:
+            return
+        self._stage, self._last = p.stage, now
+        try:
+            self.db.set_progress(self.job_id, p.stage, p.fraction, p.eta_seconds)
+        except Exception as exc:  # progress is best effort; never stop a fit for it
+            log.warning("could not record job progress", extra={"error": str(exc)})
 
 
 def run_job(
@@ -93,9 +122,7 @@ def run_job(
         return None
     log.info("refit started", extra={"job_id": job_id, "priors": job["priors"]})
 
-    def say(message: str) -> None:
-        log.info(message, extra={"job_id": job_id})
-        db.add_message(job_id, message)
+    say = JobLog(db, job_id)
 
     folder: Path | None = None
     count = 0

@@ -16,10 +16,16 @@ import pytest
 from forecast.core.definitions import (
     COUNTRIES,
     FOLLOWERS,
+    PER_CAPACITY_COMPONENT,
+    PER_COMPONENT,
     PER_COUNTRY,
     PER_FOLLOWER,
+    PER_REGIME_COMPONENT,
+    PER_SPLIT_COUNTRY,
     QUANTITIES,
     SHARED,
+    component_key,
+    country_info,
     country_key,
     parameter_names,
     priors_dir,
@@ -47,6 +53,17 @@ def test_prior_definitions_are_the_parameter_layout() -> None:
     expected = {country_key(b, c) for b in PER_COUNTRY for c in COUNTRIES}
     expected |= {country_key(b, c) for b in PER_FOLLOWER for c in FOLLOWERS}
     expected |= set(SHARED)
+    for c in COUNTRIES:
+        channels = country_info(c).components
+        if channels:
+            expected |= {country_key(b, c) for b in PER_SPLIT_COUNTRY}
+        for k in channels[1:]:
+            expected |= {component_key(b, c, k.name) for b in PER_COMPONENT}
+            if k.regime_start is not None:
+                expected |= {component_key(b, c, k.name) for b in PER_REGIME_COMPONENT}
+        for k in channels:
+            if k.capacity_bound:
+                expected |= {component_key(b, c, k.name) for b in PER_CAPACITY_COMPONENT}
     assert set(parameter_names()) == expected
 
 

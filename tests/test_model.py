@@ -40,6 +40,21 @@ def test_default_fit_passes_the_gate(default_fit):
     assert d["min_ess_bulk"] >= 400
 
 
+def test_a_full_fit_stores_its_log_densities(default_fit):
+    import xarray as xr
+
+    refitter, result = default_fit
+    run = refitter.store.runs_dir / result.run_id / "posterior.nc"
+    with xr.open_datatree(run) as tree:
+        loglik = tree["log_likelihood"].to_dataset()
+        counts = result.meta["observations"]
+        assert loglik["compute_obs"].shape[-1] == counts["compute_records"]
+        assert loglik["supply_share_obs"].shape[-1] == counts["supply_channel_ratios"]
+        assert set(tree["log_prior"].to_dataset().data_vars) == set(
+            result.meta["diagnostics"]["parameters"]
+        )
+
+
 @pytest.mark.parametrize(
     "quantity, country, observed",
     [

@@ -95,7 +95,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         emit(answer, args.json, text.format_race)
     elif q == "trajectory":
         answer = forecaster.trajectory(
-            args.quantity, args.country, args.at, args.scenario, latent=args.latent
+            args.quantity,
+            args.country,
+            args.at,
+            args.scenario,
+            latent=args.latent,
+            component=args.component,
         )
         emit(answer, args.json, text.format_trajectory)
     elif q == "surprise":

@@ -190,6 +190,8 @@ def handled(
         kwargs |= {"quantity": args.quantity, "country": args.country, "at": args.at}
         if getattr(args, "latent", False):
             kwargs["latent"] = True
+        if getattr(args, "component", None):
+            kwargs["component"] = args.component
     if q == "surprise":
         if surprise_items is None:
             raise UsageError("surprise: no reader of the observations given")

@@ -27,7 +27,7 @@ from forecast.cli.data_cmd import (
     cmd_data_retract,
     cmd_priors_check,
 )
-from forecast.cli.fit_cmd import cmd_fit
+from forecast.cli.fit_cmd import cmd_compile, cmd_fit
 from forecast.cli.output import flush_stdout, pipe_closed
 from forecast.cli.runs import cmd_runs
 from forecast.core.errors import ForecastError, UsageError
@@ -188,6 +188,22 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--json", action="store_true")
     fit.set_defaults(func=cmd_fit)
 
+    comp = sub.add_parser(
+        "compile",
+        help="compile the model into the disk cache (run at install: the first fit is warm)",
+    )
+    comp.add_argument(
+        "--priors", default="default", help="prior set name or .toml file (default: default)"
+    )
+    comp.add_argument(
+        "--no-log-densities",
+        dest="log_densities",
+        action="store_false",
+        help="skip PyTensor's compile of the stored log densities",
+    )
+    comp.add_argument("--json", action="store_true")
+    comp.set_defaults(func=cmd_compile)
+
     runs = sub.add_parser("runs", help="list stored runs")
     runs.add_argument("--json", action="store_true")
     runs.add_argument(
@@ -228,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--latent",
         action="store_true",
         help="the latent frontier path instead of the predictive of an observation",
+    )
+    traj.add_argument(
+        "--component",
+        metavar="CHANNEL",
+        help="a supply channel of the country (CN: domestic, legal, smuggled); "
+        "stock and additions only",
     )
     common(traj)
     sur = asks.add_parser("surprise", help="posterior-predictive percentile of a new observation")

@@ -157,6 +157,11 @@ def _format_entry(entry: Mapping[str, Any], show: bool) -> list[str]:
                 if changed:
                     text = ", ".join(f"{k}={v:g}" for k, v in changed.items())
                     lines.append(f"    {country}: {text}")
+            for country, chans in details.get("channel_levers", {}).items():
+                for channel, levers in chans.items():
+                    changed = {k: v for k, v in levers.items() if v != details["neutral_levers"][k]}
+                    text = ", ".join(f"{k}={v:g}" for k, v in changed.items())
+                    lines.append(f"    {country}.{channel}: {text}")
     return lines
 
 

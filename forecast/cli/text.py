@@ -157,7 +157,8 @@ def format_race(a: Mapping[str, Any]) -> str:
 
 def format_trajectory(a: Mapping[str, Any]) -> str:
     """``forecast ask trajectory``: predictive quantiles of a quantity at each date."""
-    lines = [f"{a['quantity']} ({a['unit']}), {a['country']}, scenario {a['scenario']}"]
+    who = a["country"] + (f" {a['component']} channel" if a.get("component") else "")
+    lines = [f"{a['quantity']} ({a['unit']}), {who}, scenario {a['scenario']}"]
     for p in a["points"]:
         qs = "  ".join(f"{r['q']:.0%}: {r['value']:.4g}" for r in p["quantiles"])
         lines.append(f"  {p['date']}  {qs}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -28,7 +28,7 @@ from forecast.core.errors import ForecastError, UsageError
 # ------------------------------------------------------------------------------------------------
 
 MODEL_TYPE = "ai-timelines"
-MODEL_VERSION = "1.2"
+MODEL_VERSION = "1.3"
 
 # ------------------------------------------------------------------------------------------------
 # Names and defaults shared by questions, CLI, service and report
@@ -82,6 +82,20 @@ class UnknownCountryError(UsageError):
 
 
 @dataclass(frozen=True)
+class Component:
+    """One supply channel of a country's accelerator additions (e.g. China's legal imports)."""
+
+    name: str
+    description: str
+    holders: tuple[str, ...]
+    """Holder groups of the chip-owner table whose additions make up this channel."""
+    regime_start: date | None = None
+    """A policy event from which the channel's log-ratio steps by a fitted effect (None: none)."""
+    capacity_bound: bool = False
+    """True if the channel's output saturates against a production ceiling in the projection."""
+
+
+@dataclass(frozen=True)
 class Country:
     """One registry entry: what every stage needs to know about a country."""
 
@@ -93,6 +107,16 @@ class Country:
     """Holder groups of the chip-owner table summed into its stock: (holder, weight or setting)."""
     metr_suite: str
     """The METR suite its models were measured on, scored in backtests."""
+    components: tuple[Component, ...] = ()
+    """Supply channels of its additions, reference channel first (empty: one undivided supply)."""
+
+    def component(self, name: str) -> Component:
+        """The named supply channel; a clear error naming the known ones."""
+        for comp in self.components:
+            if comp.name == name:
+                return comp
+        known = ", ".join(c.name for c in self.components) or "none"
+        raise UsageError(f"{self.code} has no supply component {name!r} (known: {known})")
 
 
 def _registry_error(path: Path, where: str, why: str) -> ForecastError:
@@ -108,6 +132,58 @@ def _registry_file(path: Path) -> dict:
         raise ForecastError(f"{path}: the country registry is missing") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ForecastError(f"{path}: not valid TOML ({exc})") from exc
+
+
+_COMPONENT_KEYS = {"description", "holders", "regime_start", "capacity_bound"}
+
+
+def _load_components(path: Path, where: str, table: object, holders: dict) -> tuple[Component, ...]:
+    """A country's supply channels: valid names and keys, holders partitioning its stock."""
+    if not isinstance(table, dict):
+        raise _registry_error(path, f"{where} components", "must be a table of channels")
+    if not table:
+        return ()
+    if len(table) < 2:
+        raise _registry_error(path, f"{where} components", "list at least two channels or none")
+    out, seen = [], []
+    for name, entry in table.items():
+        at = f"{where} components.{name}"
+        if not (name.isascii() and name.replace("_", "").isalpha() and name.islower()):
+            raise _registry_error(path, at, "a channel name is lower-case letters and '_'")
+        if not isinstance(entry, dict):
+            raise _registry_error(path, at, "must be a table")
+        unknown = set(entry) - _COMPONENT_KEYS
+        if unknown:
+            raise _registry_error(path, at, f"unknown keys {sorted(unknown)}")
+        members = entry.get("holders")
+        if not isinstance(members, list) or not members:
+            raise _registry_error(path, f"{at}.holders", "name at least one holder group")
+        for holder in members:
+            if holder not in holders:
+                raise _registry_error(
+                    path, f"{at}.holders", f"{holder!r} is not one of the country's stock_holders"
+                )
+        seen.extend(members)
+        start = entry.get("regime_start")
+        if start is not None and (isinstance(start, datetime) or not isinstance(start, date)):
+            raise _registry_error(path, f"{at}.regime_start", "a TOML date like 2025-04-09")
+        bound = entry.get("capacity_bound", False)
+        if not isinstance(bound, bool):
+            raise _registry_error(path, f"{at}.capacity_bound", "true or false")
+        out.append(
+            Component(
+                name=name,
+                description=str(entry.get("description", name)),
+                holders=tuple(str(h) for h in members),
+                regime_start=start,
+                capacity_bound=bound,
+            )
+        )
+    if sorted(seen) != sorted(holders):
+        raise _registry_error(
+            path, f"{where} components", "the channels' holders must partition stock_holders"
+        )
+    return tuple(out)
 
 
 @cache
@@ -126,7 +202,14 @@ def _load_registry(path: Path) -> tuple[Country, ...]:
             raise _registry_error(path, where, "a country code is 2-3 upper-case letters")
         if not isinstance(entry, dict):
             raise _registry_error(path, where, "must be a table")
-        unknown = set(entry) - {"name", "colour", "reference", "stock_holders", "metr_suite"}
+        unknown = set(entry) - {
+            "name",
+            "colour",
+            "reference",
+            "stock_holders",
+            "metr_suite",
+            "components",
+        }
         if unknown:
             raise _registry_error(path, where, f"unknown keys {sorted(unknown)}")
         holders = entry.get("stock_holders", {})
@@ -143,6 +226,7 @@ def _load_registry(path: Path) -> tuple[Country, ...]:
         suite = entry.get("metr_suite", SUITES[0])
         if suite not in SUITES:
             raise _registry_error(path, f"{where} metr_suite", f"one of {', '.join(SUITES)}")
+        components = _load_components(path, where, entry.get("components", {}), holders)
         out.append(
             Country(
                 code=code,
@@ -151,6 +235,7 @@ def _load_registry(path: Path) -> tuple[Country, ...]:
                 reference=bool(entry.get("reference", False)),
                 stock_holders=tuple(holders.items()),
                 metr_suite=str(suite),
+                components=components,
             )
         )
     refs = [c for c in out if c.reference]
@@ -324,9 +409,62 @@ SHARED: dict[str, ParameterSpec] = {
 """Parameters the countries share."""
 
 
-def _spec_for(spec: ParameterSpec, country: Country) -> ParameterSpec:
-    meaning = spec.meaning.format(name=country.name, code=country.code)
-    return ParameterSpec(spec.unit, spec.domain, meaning)
+PER_SPLIT_COUNTRY: dict[str, ParameterSpec] = {
+    "supply_share_noise": ParameterSpec(
+        "ln", "positive", "sd of quarterly log-ratios of {name}'s supply channels about their trend"
+    ),
+}
+"""Parameters of every country whose additions are split into supply channels."""
+
+PER_COMPONENT: dict[str, ParameterSpec] = {
+    "supply_logratio_2025": ParameterSpec(
+        "ln", "real", "ln of {name}'s {component} additions over its {reference} additions, 2025.0"
+    ),
+    "supply_logratio_trend": ParameterSpec(
+        "ln/yr", "real", "trend of that log-ratio ({name}, {component} over {reference})"
+    ),
+}
+"""Parameters of every non-reference supply channel (relative to the country's first channel)."""
+
+PER_REGIME_COMPONENT: dict[str, ParameterSpec] = {
+    "supply_regime_effect": ParameterSpec(
+        "ln", "real", "step in {name}'s {component} log-ratio from its policy event on"
+    ),
+}
+"""Parameters of every non-reference channel with a ``regime_start``."""
+
+PER_CAPACITY_COMPONENT: dict[str, ParameterSpec] = {
+    "chip_capacity_ceiling": ParameterSpec(
+        "H100e/yr", "positive", "production ceiling of {name}'s {component} channel at 2026.0"
+    ),
+    "chip_capacity_growth": ParameterSpec(
+        "ln/yr", "real", "growth rate of that production ceiling ({name}, {component})"
+    ),
+}
+"""Parameters of every channel with ``capacity_bound = true``."""
+
+CAPACITY_REFERENCE_YEAR = 2026.0
+"""Year at which production-ceiling priors are stated (the first projected year)."""
+
+
+def supply_splits() -> tuple[tuple[str, Component], ...]:
+    """Every non-reference supply channel as (country code, channel), in model order: the
+    log-ratio observations and their parameters are indexed by position in this list."""
+    return tuple((c.code, comp) for c in REGISTRY for comp in c.components[1:])
+
+
+def component_key(base: str, country: str, component: str) -> str:
+    """Prior key of a per-channel parameter, e.g. ``supply_logratio_2025_cn_legal``."""
+    return f"{base}_{country.lower()}_{component}"
+
+
+def _spec_for(
+    spec: ParameterSpec, country: Country, component: Component | None = None
+) -> ParameterSpec:
+    names = {"name": country.name, "code": country.code}
+    if component is not None:
+        names |= {"component": component.name, "reference": country.components[0].name}
+    return ParameterSpec(spec.unit, spec.domain, spec.meaning.format(**names))
 
 
 def parameter_specs() -> dict[str, ParameterSpec]:
@@ -339,6 +477,20 @@ def parameter_specs() -> dict[str, ParameterSpec]:
         for c in REGISTRY[1:]:
             out[country_key(base, c.code)] = _spec_for(spec, c)
     out.update(SHARED)
+    for c in REGISTRY:
+        if not c.components:
+            continue
+        for base, spec in PER_SPLIT_COUNTRY.items():
+            out[country_key(base, c.code)] = _spec_for(spec, c)
+        for comp in c.components:
+            groups = [PER_COMPONENT] if comp is not c.components[0] else []
+            if comp.regime_start is not None and comp is not c.components[0]:
+                groups.append(PER_REGIME_COMPONENT)
+            if comp.capacity_bound:
+                groups.append(PER_CAPACITY_COMPONENT)
+            for group in groups:
+                for base, spec in group.items():
+                    out[component_key(base, c.code, comp.name)] = _spec_for(spec, c, comp)
     return out
 
 

@@ -28,9 +28,11 @@ from forecast.core.definitions import (
     SUITES,
     UnknownCountryError,
     country_index,
+    country_info,
+    supply_splits,
 )
 from forecast.core.errors import ForecastError
-from forecast.core.timeutil import decimal_year
+from forecast.core.timeutil import date_to_year, decimal_year
 
 __all__ = ["COUNTRIES", "SUITES", "UnknownCountryError", "country_index"]
 
@@ -69,6 +71,8 @@ class Observations:
     data_end: float  # decimal year of the last observation period (end of vintage)
     compute_gaps: Series | None = None  # value: ln FLOP bound; extra: sd (ln, the bound's label)
     eci_gaps: Series | None = None  # value: ECI bound (best so far plus the record step)
+    supply_shares: Series | None = None  # value: ln(channel / reference channel additions);
+    # extra: split (index in supply_splits()), regime (1 from the channel's policy event on)
 
     def counts(self) -> dict[str, int]:
         """Number of observations per block."""
@@ -80,6 +84,7 @@ class Observations:
             "horizon_records": self.horizon.n,
             "compute_record_gaps": self.compute_gaps.n if self.compute_gaps else 0,
             "eci_record_gaps": self.eci_gaps.n if self.eci_gaps else 0,
+            "supply_channel_ratios": self.supply_shares.n if self.supply_shares else 0,
         }
 
 
@@ -105,6 +110,51 @@ def country_stock(stock: pd.DataFrame, settings: Mapping[str, float]) -> pd.Data
         frame["country"] = country.code
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)[["quarter", "date", "country", "h100e"]]
+
+
+def holder_additions(stock: pd.DataFrame, settings: Mapping[str, float]) -> pd.DataFrame:
+    """Quarterly additions (H100e per quarter) per holder group, weighted as the registry says:
+    index (quarter, date), one column per holder group of any country."""
+    wide = stock.pivot_table(index=["quarter", "date"], columns="holder", values="h100e")
+    wide = wide.sort_index().fillna(0.0)
+    added = wide.diff()
+    added.iloc[0] = wide.iloc[0]
+    for country in REGISTRY:
+        for holder, weight in country.stock_holders:
+            if holder in added and isinstance(weight, str):
+                added[holder] = added[holder] * float(settings[weight])
+    return added
+
+
+def supply_shares(stock: pd.DataFrame, settings: Mapping[str, float]) -> Series:
+    """Quarterly log-ratios of each non-reference supply channel's additions to the reference
+    channel's, at mid-quarter times, per ``supply_splits()``.
+
+    A quarter counts when both channels added accelerators (a channel's series starts when its
+    source starts: China's smuggled and domestic series in 2024Q1). ``regime`` is 1 for
+    quarters whose middle is on or after the channel's ``regime_start``.
+    """
+    added = holder_additions(stock, settings)
+    dates = pd.to_datetime(added.index.get_level_values("date"))
+    t_mid = np.asarray(decimal_year(dates), dtype=float) - QUARTER_YEARS / 2
+    ts, ys, cs, ks, rs = [], [], [], [], []
+    for k, (code, comp) in enumerate(supply_splits()):
+        ref = country_info(code).components[0]
+        num = sum((added[h] for h in comp.holders if h in added), pd.Series(0.0, added.index))
+        den = sum((added[h] for h in ref.holders if h in added), pd.Series(0.0, added.index))
+        ok = (num.to_numpy() > 0) & (den.to_numpy() > 0)
+        regime_at = date_to_year(comp.regime_start) if comp.regime_start else np.inf
+        ts.extend(t_mid[ok])
+        ys.extend(np.log(num.to_numpy()[ok] / den.to_numpy()[ok]))
+        cs.extend([country_index(code)] * int(ok.sum()))
+        ks.extend([k] * int(ok.sum()))
+        rs.extend((t_mid[ok] >= regime_at).astype(float))
+    return Series(
+        t=np.asarray(ts, dtype=float),
+        value=np.asarray(ys, dtype=float),
+        country=np.asarray(cs, dtype=np.int64),
+        extra={"split": np.asarray(ks, dtype=np.int64), "regime": np.asarray(rs, dtype=float)},
+    )
 
 
 def stock_additions(levels: pd.DataFrame) -> Series:
@@ -364,4 +414,5 @@ def build_observations(
         data_end=float(data_end),
         compute_gaps=record_gaps(compute, float(data_end)),
         eci_gaps=record_gaps(eci, float(data_end), step=step),
+        supply_shares=supply_shares(tables["compute_stock"], settings),
     )

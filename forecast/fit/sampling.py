@@ -30,7 +30,14 @@ from forecast.data.observations import (
     measurement_error,
     stock_additions_meta,
 )
-from forecast.model.graph import TimelineModel, model_data
+from forecast.fit.progress import (
+    Progress,
+    ProgressFn,
+    StderrProgress,
+    _no_progress,
+    _SamplingProgress,
+)
+from forecast.model.graph import PRIORS_AS_DATA, TimelineModel, model_data, prior_data
 from forecast.priors.priorset import PriorSet, load_prior_set
 from forecast.store.runs import PRIORS_FILE, RunStore, estimate_run_bytes
 
@@ -54,16 +61,23 @@ class SamplerConfig:
     """NUTS settings. Defaults pass the gate on the bundled data (see ``bench/fit.py``)."""
 
     draws: int = 1000
-    tune: int = 1000
+    tune: int = 1500
+    """Warm-up steps per chain. 1000 left efficiency_rate at R-hat 1.0109 on the default seed
+    of model 1.3 (the gate is 1.01); 1500 gave 1.0082 for about a second more."""
     chains: int = 4
     cores: int = 2
     seed: int = 20251231
     sampler: str = "nutpie"
     target_accept: float = 0.9
+    log_densities: bool = True
+    """Store the pointwise log-likelihood and log-prior groups with the run (for power-scaling
+    sensitivity on both sides and leave-one-out checks); 3-5 s per fit once PyTensor's C
+    compile of the log densities is cached, about 90 s the first time on a machine."""
 
 
-# 300 draws after 500 tuning steps left a three-country model below bulk ESS 100
-QUICK = SamplerConfig(draws=500, tune=600, chains=2)
+# 300 draws after 500 tuning steps left a three-country model below bulk ESS 100; quick fits
+# (tests, smoke checks) skip the log densities
+QUICK = SamplerConfig(draws=500, tune=600, chains=2, log_densities=False)
 
 SAMPLE_STATS_PER_DRAW = 20
 """Sampler statistics stored per draw beside the parameters (nutpie's; PyMC stores fewer)."""
@@ -73,7 +87,14 @@ def run_size_bytes(config: SamplerConfig) -> int:
     """About what a run fitted with ``config`` takes in the store: draws x chains x (parameters
     + sampler statistics) x 8 bytes, plus its small files (the pre-flight space check's need)."""
     values = len(parameter_names()) + SAMPLE_STATS_PER_DRAW
+    if config.log_densities:  # float32 pointwise log likelihood and log prior: half a value each
+        values += (LOG_DENSITY_VALUES_PER_DRAW + len(parameter_names()) + 1) // 2
     return estimate_run_bytes(config.draws, config.chains, values)
+
+
+LOG_DENSITY_VALUES_PER_DRAW = 400
+"""Pointwise log-likelihood values per draw allowed for in the space check (the bundled data
+have about 210 observations)."""
 
 
 @dataclass(frozen=True)
@@ -215,10 +236,24 @@ def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     }
 
 
-def sample_compiled(compiled: Any, config: SamplerConfig, progress: bool) -> xr.DataTree:
-    """Sample a compiled nutpie model with the given settings (no warm-up draws kept)."""
+def sample_compiled(
+    compiled: Any,
+    config: SamplerConfig,
+    progress: bool,
+    report: ProgressFn | None = None,
+) -> xr.DataTree:
+    """Sample a compiled nutpie model with the given settings (no warm-up draws kept).
+
+    Progress goes to ``report`` (chain draws and an ETA about once a second); with
+    ``progress`` and no ``report``, to stderr.
+    """
     import nutpie
 
+    if report is None and progress:
+        report = StderrProgress()
+    callback = _SamplingProgress(report, config) if report is not None else None
+    if report is not None:
+        report(Progress("sampling", 0.0, None, f"{config.chains} chains"))
     return nutpie.sample(
         compiled,
         draws=config.draws,
@@ -227,23 +262,55 @@ def sample_compiled(compiled: Any, config: SamplerConfig, progress: bool) -> xr.
         cores=config.cores,
         seed=config.seed,
         save_warmup=False,
-        progress_bar=progress,
+        progress_bar=False,
+        progress_callback=callback,
+        progress_rate=1000,
         target_accept=config.target_accept,
     )
 
 
-def sample(model: Any, config: SamplerConfig, progress: bool) -> tuple[xr.DataTree, float, float]:
+def compile_nutpie(
+    model: Any, say: Callable[[str], None] | None = None, report: ProgressFn | None = None
+) -> tuple[Any, float, dict[str, Any]]:
+    """The compiled nutpie model, from the disk cache when it holds this graph (seconds, info).
+
+    See ``forecast.fit.compile_cache``; ``FORECAST_COMPILE_CACHE=0`` compiles with nutpie only.
+    """
+    import nutpie  # noqa: F401  (imported for sampling anyway; not compile time)
+
+    from forecast.fit import compile_cache
+
+    (report or _no_progress)(Progress("compiling", None, None, "model"))
+    t0 = time.perf_counter()
+    compiled, info = compile_cache.compile_model(model, parameter_names(), say=say)
+    seconds = time.perf_counter() - t0
+    cache = {"key": info.key, "hit": info.hit}
+    if say is not None:
+        how = "loaded from the compile cache" if info.hit else "compiled"
+        say(f"model {how} in {seconds:.1f} s")
+    return compiled, seconds, cache
+
+
+def sample(
+    model: Any,
+    config: SamplerConfig,
+    progress: bool,
+    report: ProgressFn | None = None,
+    say: Callable[[str], None] | None = None,
+) -> tuple[xr.DataTree, float, float]:
     """Sample with the named sampler; returns the tree, compile seconds and sampling seconds."""
     if config.sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {config.sampler!r}; choose one of {', '.join(SAMPLERS)}")
+    if report is None and progress:
+        report = StderrProgress()
     if config.sampler == "nutpie":
-        import nutpie
-
-        t0 = time.perf_counter()
-        compiled = nutpie.compile_pymc_model(model, var_names=parameter_names())
+        compiled, compile_s, _ = compile_nutpie(model, say, report)
         t1 = time.perf_counter()
-        tree = sample_compiled(compiled, config, progress)
-        return tree, t1 - t0, time.perf_counter() - t1
+        tree = sample_compiled(compiled, config, progress, report)
+        return tree, compile_s, time.perf_counter() - t1
+
+    if report is not None:
+        report(Progress("sampling", None, None, "PyMC NUTS (compiles first)"))
 
     import pymc as pm
 
@@ -273,6 +340,40 @@ def slim_tree(tree: xr.DataTree) -> xr.DataTree:
             "sample_stats": tree["sample_stats"].to_dataset(),
         }
     )
+
+
+def with_fit_data(tree: xr.DataTree, obs: Observations) -> xr.DataTree:
+    """``tree`` with the data the fit saw: ``observed_data`` (every observation block's values,
+    ``<block>_y``) and ``constant_data`` (the other arrays of the model: times, countries,
+    measurement errors, the data end), each array on its own dimension."""
+    arrays = model_data(obs)
+
+    def dataset(names: list[str]) -> xr.Dataset:
+        return xr.Dataset(
+            {
+                k: ((f"{k}_dim_0",) if np.ndim(arrays[k]) else (), np.asarray(arrays[k]))
+                for k in names
+            }
+        )
+
+    observed = sorted(k for k in arrays if k.endswith("_y"))
+    constant = sorted(k for k in arrays if not k.endswith("_y"))
+    out = xr.DataTree.from_dict(
+        {name: tree[name].to_dataset() for name in tree.children}
+        | {"observed_data": dataset(observed), "constant_data": dataset(constant)}
+    )
+    out.attrs = dict(tree.attrs)
+    return out
+
+
+def build_model(obs: Observations, prior_set: PriorSet) -> Any:
+    """The PyMC model of a fit: prior parameters are ``pm.Data`` (``PRIORS_AS_DATA``), so the
+    disk-cached compile serves every prior set with the same families and settings."""
+    token = PRIORS_AS_DATA.set(True)
+    try:
+        return TimelineModel(obs, prior_set).build()
+    finally:
+        PRIORS_AS_DATA.reset(token)
 
 
 def run_id_for(
@@ -335,22 +436,35 @@ def fit(
     log: Callable[[str], None] | None = None,
     make_current: bool = True,
     cutoff: date | None = None,
+    report: ProgressFn | None = None,
 ) -> FitResult:
     """Fit the model, store the run, and make it current if it passes the gate.
 
     ``cutoff`` fits on the observations dated on or before it only (backtests); such a run is
-    never made current.
+    never made current. Progress (stage, fraction, ETA) goes to ``report``, or with
+    ``progress`` and no ``report`` to stderr.
     """
     config = config or SamplerConfig()
     store = store or RunStore()
     store.preflight(run_size_bytes(config), "a fit")  # refuse a full or read-only store now
-    say = log or _stderr
+    if report is None and progress:
+        report = StderrProgress()
+    say = log or (report.log if isinstance(report, StderrProgress) else _stderr)
+    tell = report or _no_progress
     started = time.perf_counter()
     make_current = make_current and cutoff is None
+    tell(Progress("preparing"))
     prior_set, obs, data_hash = prepare(priors, extra, cutoff)
     _announce(say, prior_set, obs, data_hash, config)
-    model = TimelineModel(obs, prior_set).build()
-    tree, compile_s, sampling_s = sample(model, config, progress)
+    model = build_model(obs, prior_set)
+    cache: dict[str, Any] | None = None
+    if config.sampler == "nutpie":
+        compiled, compile_s, cache = compile_nutpie(model, say, report)
+        t1 = time.perf_counter()
+        tree = sample_compiled(compiled, config, progress, report)
+        sampling_s = time.perf_counter() - t1
+    else:
+        tree, compile_s, sampling_s = sample(model, config, progress, report, say)
     return finalize(
         tree,
         Inputs(prior_set, obs, data_hash, tuple(Path(p) for p in extra), cutoff),
@@ -360,6 +474,8 @@ def fit(
         gate=gate or Gate(),
         say=say,
         make_current=make_current,
+        report=report,
+        compile_cache=cache,
     )
 
 
@@ -402,10 +518,14 @@ def finalize(
     gate: Gate,
     say: Callable[[str], None],
     make_current: bool = True,
+    report: ProgressFn | None = None,
+    compile_cache: dict[str, Any] | None = None,
 ) -> FitResult:
     """Check the gate, write the run to the store and (if it passed) make it current."""
     started, compile_s, sampling_s = timing
+    tell = report or _no_progress
     prior_set, obs = inputs.prior_set, inputs.obs
+    tell(Progress("checking", None, None, "diagnostics gate"))
     diag = diagnostics(tree)
     failures = gate.check(diag)
     status = "passed" if not failures else "failed"
@@ -437,13 +557,26 @@ def finalize(
         "environment": environment(),
         "diagnostics": diag,
         "compile_seconds": round(compile_s, 3),
+        "compile_cache": compile_cache,
         "sampling_seconds": round(sampling_s, 3),
         "wall_seconds": round(time.perf_counter() - started, 3),
     }
-    run_tree = slim_tree(tree)
+    run_tree = with_fit_data(slim_tree(tree), obs)
+    if config.log_densities:
+        from forecast.fit.loglik import log_densities
+
+        tell(Progress("log densities", None, None, "pointwise log likelihood and log prior"))
+        densities = log_densities(build_model(obs, prior_set), run_tree)
+        run_tree = xr.DataTree.from_dict(
+            {name: run_tree[name].to_dataset() for name in run_tree.children}
+            | {"log_likelihood": densities.log_likelihood, "log_prior": densities.log_prior}
+        )
+        meta["log_density_seconds"] = round(densities.seconds, 3)
     run_tree.attrs = {"id": run_id, "model_type": MODEL_TYPE, "model_version": MODEL_VERSION}
     priors_file = {PRIORS_FILE: prior_set.to_toml().encode("utf-8")}  # the resolved set
+    tell(Progress("storing"))
     store.save(run_tree, meta, make_current=current, files=priors_file)
+    tell(Progress("done", 1.0, 0.0, status))
     say(
         f"run {run_id}: {status} (max R-hat {diag['max_rhat']:.3f}, min bulk ESS "
         f"{diag['min_ess_bulk']:.0f}, {diag['divergences']} divergences) "
@@ -454,13 +587,39 @@ def finalize(
     return FitResult(run_id=run_id, status=status, meta=meta, tree=run_tree)
 
 
+def swap_data(compiled: Any, updates: dict[str, Any]) -> Any:
+    """``compiled.with_data`` for the arrays it has, and the prior values set in the model too.
+
+    ``with_data`` swaps what the log density reads, not the PyTensor shared values the initial
+    point function reads: support points depend on the priors, so without this a prior set
+    swapped in would start its chains where the compiled one did (other draws than a fit built
+    with the new priors).
+    """
+    names = {var.name for var in compiled.shared_var_keys}
+    swapped = compiled.with_data(**{k: v for k, v in updates.items() if k in names})
+    for var in compiled.shared_var_keys:
+        if var.name in updates and var.name.startswith("prior__"):
+            var.set_value(np.asarray(updates[var.name], dtype=var.type.dtype))
+    return swapped
+
+
+def _graph_shape(prior_set: PriorSet) -> str:
+    """What of a prior set the compiled graph depends on: each prior's family and the settings
+    (prior parameter values are data, see ``forecast.model.graph.prior_data``)."""
+    families = sorted((name, prior_set[name].dist) for name in prior_set)
+    return json.dumps([families, dict(prior_set.settings)], sort_keys=True, default=str)
+
+
 class Refitter:
     """A long-lived fitter that compiles once and refits on new observations by swapping data.
 
-    Compilation dominates a fit (tens of seconds against a few of sampling), so the service's
-    worker process keeps one ``Refitter``: the first ``refit`` compiles the model with nutpie,
-    later ones only replace the ``pm.Data`` arrays (``CompiledModel.with_data``) and sample.
-    A different prior set recompiles (priors are constants of the compiled graph).
+    Compilation dominates a fit, so the service's worker process keeps one ``Refitter``: the
+    first ``refit`` gets the compiled model (from the disk compile cache when it holds the
+    model's graph, see ``forecast.fit.compile_cache``; else by compiling into it), later ones
+    only replace the ``pm.Data`` arrays (``CompiledModel.with_data``) and sample. Prior
+    parameters are data too, so another prior set with the same families and settings swaps
+    its values in; one with other families or settings gets its own compiled model (again
+    from the disk cache when it was compiled before).
     """
 
     def __init__(
@@ -469,6 +628,7 @@ class Refitter:
         store: RunStore | None = None,
         gate: Gate | None = None,
         log: Callable[[str], None] | None = None,
+        report: ProgressFn | None = None,
     ) -> None:
         self.config = config or SamplerConfig()
         if self.config.sampler != "nutpie":
@@ -476,20 +636,25 @@ class Refitter:
         self.store = store or RunStore()
         self.gate = gate or Gate()
         self.say = log or _stderr
+        self.report = report
         self._compiled: Any = None
-        self._prior_hash: str | None = None
+        self._shape: str | None = None
+        self._cache: dict[str, Any] | None = None
 
     def _compiled_for(self, prior_set: PriorSet, obs: Observations) -> tuple[Any, float]:
-        """The compiled model with ``obs`` swapped in, compiling first if needed (seconds)."""
-        import nutpie
-
-        if self._compiled is None or self._prior_hash != prior_set.hash:
-            t0 = time.perf_counter()
-            model = TimelineModel(obs, prior_set).build()
-            self._compiled = nutpie.compile_pymc_model(model, var_names=parameter_names())
-            self._prior_hash = prior_set.hash
-            return self._compiled, time.perf_counter() - t0
-        return self._compiled.with_data(**model_data(obs)), 0.0
+        """The compiled model with ``obs`` and the priors swapped in, compiling first if needed
+        (seconds). Prior parameters are data: a prior set with the same families and settings
+        reuses the compiled model."""
+        shape = _graph_shape(prior_set)
+        if self._compiled is not None and self._shape == shape:
+            names = {var.name for var in self._compiled.shared_var_keys}
+            updates = {**model_data(obs), **prior_data(prior_set)}
+            if names <= updates.keys():  # every data array of the compiled model is replaced
+                return swap_data(self._compiled, updates), 0.0
+        model = build_model(obs, prior_set)
+        self._compiled, seconds, self._cache = compile_nutpie(model, self.say, self.report)
+        self._shape = shape
+        return self._compiled, seconds
 
     def warm(self, priors: str | Path | PriorSet = "default") -> float:
         """Compile the model for a prior set ahead of the first refit; returns seconds taken."""
@@ -510,13 +675,15 @@ class Refitter:
         """
         config = config or self.config
         self.store.preflight(run_size_bytes(config), "a refit")  # refuse a full or read-only store
+        tell = self.report or _no_progress
         started = time.perf_counter()
         make_current = make_current and cutoff is None
+        tell(Progress("preparing"))
         prior_set, obs, data_hash = prepare(priors, extra, cutoff)
         _announce(self.say, prior_set, obs, data_hash, config)
         compiled, compile_s = self._compiled_for(prior_set, obs)
         t1 = time.perf_counter()
-        tree = sample_compiled(compiled, config, progress=False)
+        tree = sample_compiled(compiled, config, progress=False, report=self.report)
         return finalize(
             tree,
             Inputs(prior_set, obs, data_hash, tuple(Path(p) for p in extra), cutoff),
@@ -526,6 +693,8 @@ class Refitter:
             gate=self.gate,
             say=self.say,
             make_current=make_current,
+            report=self.report,
+            compile_cache=self._cache,
         )
 
 

@@ -13,6 +13,10 @@ Notation (t in decimal years, c a country, t_ref = ``reference_year``):
 - cross-section of models: ECI_i = c_x + beta [(log10 FLOP_i - 26) + lambda (t_i - t_ref - lag_c)];
 - METR 50% horizon, log2 minutes: log2 H = log2 h_s + m_s (C - 150) + (1 - r) m_s max(K - C, 0)
   (+ offset for Chinese models);
+- supply channels (countries with components, e.g. China's domestic, legal and smuggled chips):
+  each non-reference channel k's quarterly additions over the reference channel's,
+  ln(A_k / A_0) = l_k + b_k (t - t_ref) + delta_k 1[t >= event_k] + e, e ~ N(0, s_c); the shares
+  of the country's additions are their softmax (the projection splits additions by them);
 - record gaps: a half-year without a compute (ECI) record is a censored observation of the
   frontier, P(ln F_c(t) + e < bound), with the best record so far as the bound.
 
@@ -21,6 +25,7 @@ Every prior comes from the prior set (``forecast.priors``); this module holds on
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
@@ -33,11 +38,15 @@ from forecast.core.definitions import (
     FOLLOWERS,
     MODEL_TYPE,
     MODEL_VERSION,
+    PER_CAPACITY_COMPONENT,
     PER_COUNTRY,
     SHARED,
     SUITES,
+    component_key,
+    country_info,
     country_key,
     parameter_names,
+    supply_splits,
 )
 from forecast.data.observations import Observations, Series
 from forecast.model.equations import (
@@ -52,15 +61,65 @@ from forecast.model.equations import (
 from forecast.priors.distributions import FAMILIES
 from forecast.priors.priorset import Prior, PriorSet
 
-__all__ = ["MODEL_TYPE", "MODEL_VERSION", "TimelineModel", "model_data", "parameter_names"]
+__all__ = [
+    "MODEL_TYPE",
+    "MODEL_VERSION",
+    "TimelineModel",
+    "model_data",
+    "parameter_names",
+    "prior_data",
+]
+
+
+PRIOR_DATA_PREFIX = "prior__"
+
+PRIORS_AS_DATA: ContextVar[bool] = ContextVar("PRIORS_AS_DATA", default=False)
+"""Whether models built now take prior parameters as ``pm.Data`` (see ``random_variable``).
+
+Off by default: nutpie's own wrapper (``nutpie.compile_pymc_model``) compiles about ten times
+slower with the ~70 extra data arrays. ``forecast.fit.sampling`` builds with it on, since its
+disk-cached compile (``forecast.fit.compile_cache``) does not pay that cost.
+"""
+
+
+def prior_data_name(name: str, param: str) -> str:
+    """The ``pm.Data`` name of one prior parameter: ``prior__<name>__<param>``."""
+    return f"{PRIOR_DATA_PREFIX}{name}__{param}"
 
 
 def random_variable(prior: Prior, name: str) -> pt.TensorVariable:
-    """A PyMC random variable from a validated prior, built from the distribution registry."""
+    """A PyMC random variable from a validated prior, built from the distribution registry.
+
+    With ``PRIORS_AS_DATA`` set, each prior parameter is a scalar ``pm.Data``
+    (``prior__<name>__<param>``), not a constant: the compiled graph then depends only on each
+    prior's family, so a compiled model serves every prior set of the same families (swap the
+    values in with :func:`prior_data`).
+    """
     family = FAMILIES.get(prior.dist)
     if family is None:
         raise ValueError(f"prior {name}: unsupported distribution {prior.dist!r}")
-    return getattr(pm, family.pymc)(name, **family.pymc_kwargs(prior.params))
+    params: dict[str, Any] = family.pymc_kwargs(prior.params)
+    if PRIORS_AS_DATA.get():
+        params = {kw: pm.Data(prior_data_name(name, kw), np.float64(v)) for kw, v in params.items()}
+    return getattr(pm, family.pymc)(name, **params)
+
+
+def prior_data(prior_set: PriorSet) -> dict[str, np.ndarray]:
+    """The prior-parameter ``pm.Data`` arrays of every prior in the set, by name (see
+    ``random_variable``); a model holds those of the priors it uses.
+
+    For ``CompiledModel.with_data``: the compiled model must have been built with
+    ``PRIORS_AS_DATA`` set, from a prior set with the same family for every parameter.
+    """
+    out: dict[str, np.ndarray] = {}
+    for name in prior_set:
+        prior = prior_set[name]
+        family = FAMILIES.get(prior.dist)
+        if family is None:
+            raise ValueError(f"prior {name}: unsupported distribution {prior.dist!r}")
+        for kw, value in family.pymc_kwargs(prior.params).items():
+            out[prior_data_name(name, kw)] = np.float64(value)
+    return out
 
 
 def one_hot(index: Any) -> Any:
@@ -80,6 +139,12 @@ def pick(values: Any, onehot: Any) -> Any:
 def empty_gaps(with_sd: bool) -> Series:
     """No record gaps (observations built before gaps existed)."""
     extra = {"sd": np.zeros(0)} if with_sd else {}
+    return Series(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), extra)
+
+
+def empty_shares() -> Series:
+    """No supply-channel observations (observations built before channels existed)."""
+    extra = {"split": np.zeros(0, dtype=np.int64), "regime": np.zeros(0)}
     return Series(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), extra)
 
 
@@ -109,6 +174,15 @@ def model_data(obs: Observations) -> dict[str, np.ndarray]:
         out[f"{name}_country"] = gaps.country
     gaps = obs.compute_gaps if obs.compute_gaps is not None else empty_gaps(True)
     out["compute_gap_sd"] = gaps.extra["sd"]
+    shares = obs.supply_shares if obs.supply_shares is not None else empty_shares()
+    if not supply_splits():
+        out["data_end"] = np.float64(obs.data_end)
+        return out
+    out["supply_share_t"] = shares.t
+    out["supply_share_y"] = shares.value
+    out["supply_share_country"] = shares.country
+    out["supply_share_split"] = shares.extra["split"]
+    out["supply_share_regime"] = shares.extra["regime"]
     out["data_end"] = np.float64(obs.data_end)
     return out
 
@@ -149,6 +223,7 @@ class TimelineModel:
             self._stock_likelihood(p)
             self._frontier_likelihoods(p)
             self._cross_section_likelihood(p)
+            self._supply_share_likelihood(p)
         return model
 
     def _stock_likelihood(self, p: dict[str, Any]) -> None:
@@ -242,6 +317,50 @@ class TimelineModel:
             lower=bound_r,
             upper=None,
             observed=bound_r,
+        )
+
+    def _supply_share_likelihood(self, p: dict[str, Any]) -> None:
+        """Supply channels: each non-reference channel's quarterly log-ratio to the reference
+        channel is a line in time, plus a fitted step from its policy event on."""
+        # production ceilings act in the projection only: their posterior is their prior
+        for code in COUNTRIES:
+            for comp in country_info(code).components:
+                if comp.capacity_bound:
+                    for base in PER_CAPACITY_COMPONENT:
+                        self._rv(component_key(base, code, comp.name))
+        splits = supply_splits()
+        if not splits:
+            return
+        s = self.obs.supply_shares if self.obs.supply_shares is not None else empty_shares()
+        level = pt.stack(
+            [self._rv(component_key("supply_logratio_2025", c, k.name)) for c, k in splits]
+        )
+        trend = pt.stack(
+            [self._rv(component_key("supply_logratio_trend", c, k.name)) for c, k in splits]
+        )
+        steps = []
+        for c, k in splits:
+            key = component_key("supply_regime_effect", c, k.name)
+            steps.append(self._rv(key) if k.regime_start is not None else pt.constant(0.0))
+        noise = []
+        for code in COUNTRIES:
+            key = country_key("supply_share_noise", code)
+            noise.append(self._rv(key) if key in self.priors else pt.constant(1.0))
+        t = pm.Data("supply_share_t", s.t)
+        k_i = pm.Data("supply_share_split", s.extra["split"])
+        c_i = pm.Data("supply_share_country", s.country)
+        regime = pm.Data("supply_share_regime", s.extra["regime"])
+        oh = pt.eq(k_i[:, None], pt.arange(len(splits))[None, :])
+        mu = (
+            pick(level, oh)
+            + pick(trend, oh) * (t - self.axes.reference)
+            + pick(pt.stack(steps), oh) * regime
+        )
+        pm.Normal(
+            "supply_share_obs",
+            mu=mu,
+            sigma=pick(pt.stack(noise), one_hot(c_i)),
+            observed=pm.Data("supply_share_y", s.value),
         )
 
     def _cross_section_likelihood(self, p: dict[str, Any]) -> None:

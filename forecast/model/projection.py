@@ -22,8 +22,12 @@ from functools import cached_property
 
 import numpy as np
 
-from forecast.core.definitions import COUNTRIES
+from forecast.core.definitions import (
+    COUNTRIES,
+    country_info,
+)
 from forecast.data.observations import QUARTER_YEARS
+from forecast.model.channels import ChannelProjection, saturation
 from forecast.model.equations import (
     LN10,
     REFERENCE_LOG10_FLOP,
@@ -113,6 +117,7 @@ class Baseline:
     additions: np.ndarray  # H100e/yr
     stock: np.ndarray  # H100e
     watts: np.ndarray  # chip TDP per H100e added at each grid time, W
+    shares: Mapping[str, np.ndarray] | None = None  # supply channel -> share of additions
 
 
 def _country_params(draws: Mapping[str, np.ndarray], country: str) -> dict[str, np.ndarray]:
@@ -134,14 +139,14 @@ def _country_params(draws: Mapping[str, np.ndarray], country: str) -> dict[str, 
     }
 
 
-SATURATION_SHARPNESS = 4.0
-"""Sharpness n of the smooth minimum of demand and a ceiling (n = 1: harmonic; large: kinked)."""
+RETIRED_TOLERANCE = 1e-7
+"""Relative change of a stock within this of -1 is a fully retired stock (rounding residue of
+the cumulative sums, which would otherwise leave a tiny stock and a finite log)."""
 
 
-def saturation(u: np.ndarray) -> np.ndarray:
-    """Share of demand met at demand/ceiling ratio u: (1 + u^n)^(-1/n)."""
-    n = SATURATION_SHARPNESS
-    return np.exp(-np.log1p(np.power(np.maximum(u, 0.0), n)) / n)
+def retired(change: np.ndarray) -> np.ndarray:
+    """A relative change of a stock, with -1 (all gone) exact: ln(1 + change) is then -inf."""
+    return np.where(change <= -1.0 + RETIRED_TOLERANCE, -1.0, change)
 
 
 def ar1_decay(rho: np.ndarray, years: np.ndarray | float) -> np.ndarray:
@@ -176,12 +181,16 @@ def first_crossing(grid: np.ndarray, path: np.ndarray, level: np.ndarray) -> np.
     rows = np.nonzero(inner)[0]
     kk = k[rows]
     before, after = path[rows, kk - 1], path[rows, kk]
-    frac = (level[rows] - before) / np.where(after > before, after - before, 1.0)
+    with np.errstate(invalid="ignore"):
+        frac = (level[rows] - before) / np.where(after > before, after - before, 1.0)
+    # a path coming up from minus infinity (a stock that had fully retired) crosses at the
+    # grid point where it is back
+    frac = np.where(np.isfinite(before), frac, 1.0)
     out[rows] = grid[kk - 1] + frac * (grid[kk] - grid[kk - 1])
     return out
 
 
-class Projector:
+class Projector(ChannelProjection):
     """Projects posterior draws forward under scenarios; caches the baseline noise paths.
 
     ``stock_additions`` holds the fitted additions series per country (run metadata
@@ -337,6 +346,9 @@ class Projector:
         decay = ar1_decay(d["stock_ar1"][:, None], (grid - t_last)[None, :])
         state_path = state[:, None] * decay / ar1_decay(d["stock_ar1"][:, None], t_end - t_last)
         demand = np.exp(ln_add0[:, None] + integral + state_path)
+        shares = None
+        if country_info(country).components:
+            demand, shares = self._channel_supply(country, demand)
         # supply saturates against the tighter of the spend and power ceilings. In H100e/yr the
         # spend ceiling is C_s / price; the power ceiling is the rate at which the living stock
         # (additions x useful life) would draw C_p of chip TDP. With u = demand / ceiling,
@@ -385,7 +397,27 @@ class Projector:
             additions=additions,
             stock=stock,
             watts=np.broadcast_to(watts, additions.shape),
+            shares=shares,
         )
+
+    def _country_factor(
+        self, country: str, base: Baseline, k0: int, t_s: float, levers: Levers
+    ) -> np.ndarray:
+        """The country-level lever's additions factor from grid column k0 on."""
+        d = self.draws
+        p = _country_params(d, country)
+        factor = np.full((self.n_draws, self.grid.size - k0), float(levers.additions_multiplier))
+        if levers.growth_multiplier != 1.0:
+            at_start = growth_integral(
+                np.array(t_s - self.axes.data_end),
+                p["g"],
+                d["stock_growth_longrun"],
+                d["stock_slowdown_years"],
+            )
+            factor = factor * np.exp(
+                (levers.growth_multiplier - 1.0) * (base.integral[:, k0:] - at_start[:, None])
+            )
+        return factor
 
     def country(self, country: str, scenario: Scenario | None = None) -> CountryPaths:
         """Projected paths and arrival for one country under a scenario (None = status quo).
@@ -403,7 +435,9 @@ class Projector:
         if scenario is not None and scenario.threshold_horizon_minutes is not None:
             level = self.capability_for_horizon(float(scenario.threshold_horizon_minutes))
         t_s = self._start(scenario)
-        if levers == Levers() or not np.isfinite(t_s) or t_s > self.grid[-1]:
+        channel_levers = scenario.channel_levers(country) if scenario is not None else {}
+        no_channels = all(lv.is_neutral for lv in channel_levers.values())
+        if (levers == Levers() and no_channels) or not np.isfinite(t_s) or t_s > self.grid[-1]:
             if level is self.threshold_capability:
                 return base.paths
             return replace(
@@ -416,8 +450,16 @@ class Projector:
         beta = d["capability_per_oom"].astype(np.float32)[:, None]
         change = np.zeros((self.n_draws, self.grid.size - k0), dtype=np.float32)
         dlog = dlog_add = dlog_pow = None
-        if levers.growth_multiplier != 1.0 or levers.additions_multiplier != 1.0:
-            dlog, dlog_add, dlog_pow = self._stock_change(country, base, k0, t_s, levers)
+        supply_levers = levers.growth_multiplier != 1.0 or levers.additions_multiplier != 1.0
+        if supply_levers or not no_channels:
+            dlog, dlog_add, dlog_pow = self._stock_change(
+                country,
+                base,
+                k0,
+                t_s,
+                levers,
+                self.channel_factors(country, scenario, base, k0, t_s),
+            )
             coef = (d["capability_per_oom"] * d["compute_elasticity"] / LN10).astype(np.float32)
             change += coef[:, None] * dlog
         extra: np.ndarray | float = float(levers.efficiency_jump_oom)
@@ -445,7 +487,13 @@ class Projector:
         )
 
     def _stock_change(
-        self, country: str, base: Baseline, k0: int, t_s: float, levers: Levers
+        self,
+        country: str,
+        base: Baseline,
+        k0: int,
+        t_s: float,
+        levers: Levers,
+        channels: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Changes of ln stock, ln additions and ln power from grid column k0 on, each
         (draws, grid - k0), when additions are multiplied from exactly t_s on.
@@ -454,32 +502,44 @@ class Projector:
         m (the changed additions enter the living stock through sums only): stock(m) =
         stock(1) + (m - 1) (stock(2) - stock(1)). The unit response is computed once per
         country and start and reused, so an ad-hoc multiplier costs a few array operations.
+        Channel levers (``channels``: each supply channel's factor) weight the country's factor
+        by the channels' status-quo shares: sum_k share_k(t) factor_k(t).
         """
-        if levers.growth_multiplier == 1.0:
+        if levers.growth_multiplier == 1.0 and channels is None:
             key = (country, k0, float(t_s))
             unit = self._unit_responses.get(key)
             if unit is None:
                 doubled = replace(levers, additions_multiplier=2.0)
-                unit = self._changed_levels(country, base, k0, t_s, doubled)
+                d_stock, d_power, stock_base, power_base = self._changed_levels(
+                    country, base, k0, t_s, doubled
+                )
+                # the share of the stock (and power) bought from the start date on; a share
+                # within rounding of 1 is exactly 1, so a zero multiplier leaves exactly nothing
+                unit = tuple(
+                    (-retired(-(d / b))).astype(np.float32)
+                    for d, b in ((d_stock, stock_base), (d_power, power_base))
+                )
                 self._unit_responses[key] = unit
-            m = float(levers.additions_multiplier)
-            stock_base, power_base = unit[2], unit[3]
-            f32 = np.float32
-            # a stock that has fully retired under a zero multiplier is 0: ln 0 = -inf, not the
-            # rounding error's sign
+            m = np.float32(levers.additions_multiplier)
             with np.errstate(divide="ignore"):
-                dlog = np.log1p(np.maximum((m - 1.0) * (unit[0] / stock_base), -1.0)).astype(f32)
-                dlog_pow = np.log1p(np.maximum((m - 1.0) * (unit[1] / power_base), -1.0))
-                dlog_pow = dlog_pow.astype(f32)
-                dlog_add = np.full(dlog.shape, np.log(m), dtype=f32)
+                dlog = np.log1p((m - np.float32(1.0)) * unit[0])
+                dlog_pow = np.log1p((m - np.float32(1.0)) * unit[1])
+                dlog_add = np.full(dlog.shape, np.log(m), dtype=np.float32)
             return dlog, dlog_add, dlog_pow
+        factor = self._country_factor(country, base, k0, t_s, levers)
+        if channels is not None and base.shares is not None:
+            factor = factor * sum(
+                base.shares[name][:, k0:].astype(np.float64) * f for name, f in channels.items()
+            )
         stock, power, stock_base, power_base, factor = self._changed_levels(
-            country, base, k0, t_s, levers, raw=True
+            country, base, k0, t_s, levers, raw=True, factor=factor
         )
         f32 = np.float32
-        dlog = (np.log(stock) - np.log(stock_base)).astype(f32)
-        dlog_add = np.log(factor).astype(f32)
-        dlog_pow = (np.log(power) - np.log(power_base)).astype(f32)
+        # a stock that has fully retired is 0 (ln 0 = -inf), not the rounding error's sign
+        with np.errstate(divide="ignore"):
+            dlog = np.log1p(retired(stock / stock_base - 1.0)).astype(f32)
+            dlog_add = np.log(factor).astype(f32)
+            dlog_pow = np.log1p(retired(power / power_base - 1.0)).astype(f32)
         return dlog, dlog_add, dlog_pow
 
     def _changed_levels(
@@ -490,26 +550,18 @@ class Projector:
         t_s: float,
         levers: Levers,
         raw: bool = False,
+        factor: np.ndarray | None = None,
     ) -> tuple[np.ndarray, ...]:
         """Stock and power from column k0 on under the levers, beside the baseline's. With
         ``raw`` (stock, power, base stock, base power, additions factor); else the unit
         response of a doubling (stock - base stock, power - base power, base stock, base
         power)."""
-        d = self.draws
-        p = _country_params(d, country)
+        p = _country_params(self.draws, country)
         after = slice(k0, None)
-        factor = np.full((self.n_draws, self.grid.size - k0), float(levers.additions_multiplier))
-        if levers.growth_multiplier != 1.0:
-            at_start = growth_integral(
-                np.array(t_s - self.axes.data_end),
-                p["g"],
-                d["stock_growth_longrun"],
-                d["stock_slowdown_years"],
-            )
-            factor = factor * np.exp(
-                (levers.growth_multiplier - 1.0) * (base.integral[:, after] - at_start[:, None])
-            )
-        m0 = float(levers.additions_multiplier)
+        if factor is None:
+            factor = self._country_factor(country, base, k0, t_s, levers)
+        # the factor at exactly t_s (the grid column k0 lies at or after it)
+        m0 = factor[:, 0]
 
         def changed_cumulative(flow: np.ndarray) -> np.ndarray:
             """Cumulative of ``flow`` with the factor applied from exactly t_s."""

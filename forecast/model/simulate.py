@@ -11,7 +11,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from forecast.core.definitions import COUNTRIES, FOLLOWERS, country_key
+from forecast.core.definitions import (
+    COUNTRIES,
+    FOLLOWERS,
+    component_key,
+    country_info,
+    country_key,
+    supply_splits,
+)
 from forecast.data.observations import GAP_PERIOD_YEARS, Observations, Series
 from forecast.model.equations import (
     LN10,
@@ -32,6 +39,13 @@ PROJECTION_ONLY = (
     "threshold_horizon_minutes",
     "capability_slope_volatility",
     "capability_slope_common_share",
+    *(
+        component_key(base, c, comp.name)
+        for c in COUNTRIES
+        for comp in country_info(c).components
+        if comp.capacity_bound
+        for base in ("chip_capacity_ceiling", "chip_capacity_growth")
+    ),
 )
 
 
@@ -96,8 +110,25 @@ def simulate(
     )
     mu_x = params["cross_section_eci_2025"] + params["capability_per_oom"] * effective
     cross = replace(x, value=mu_x + rng.normal(0.0, params["eci_model_noise"], x.n))
+    shares = obs.supply_shares
+    if shares is not None and shares.n:
+        splits = supply_splits()
+        mu_s = np.zeros(shares.n)
+        sd_s = np.zeros(shares.n)
+        for i, k in enumerate(shares.extra["split"]):
+            code, comp = splits[int(k)]
+            mu_s[i] = (
+                params[component_key("supply_logratio_2025", code, comp.name)]
+                + params[component_key("supply_logratio_trend", code, comp.name)]
+                * (shares.t[i] - axes.reference)
+                + params.get(component_key("supply_regime_effect", code, comp.name), 0.0)
+                * shares.extra["regime"][i]
+            )
+            sd_s[i] = params[country_key("supply_share_noise", code)]
+        shares = replace(shares, value=mu_s + rng.normal(0.0, 1.0, shares.n) * sd_s)
     return replace(
         obs,
+        supply_shares=shares,
         stock=stock,
         compute=compute,
         eci_records=records,

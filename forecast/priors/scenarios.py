@@ -13,6 +13,9 @@ sources, and optionally a start date, a threshold override and per-country lever
     growth_multiplier = 0.8            # x the growth rate (ln/yr) of its additions from start
     efficiency_rate_multiplier = 1.0   # x efficiency_rate (OOM/yr) from start
     efficiency_jump_oom = 0.0          # one-off efficiency gain at start, OOM of effective compute
+    [scenario.tightened_controls.CN.smuggled]
+    additions_multiplier = 0.5         # a supply channel (priors/countries.toml): its additions
+                                       # (and growth_multiplier) only, times the country's lever
 
 Validation mirrors the prior files: every problem is reported at once with file, line, key and
 reason. What a scenario means is the projection's business; this module only states it.
@@ -28,7 +31,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from forecast.core.definitions import BASELINE_SCENARIO, COUNTRIES
+from forecast.core.definitions import BASELINE_SCENARIO, COUNTRIES, country_info
 from forecast.core.errors import UsageError
 from forecast.core.timeutil import date_to_year
 from forecast.core.tomlfile import (
@@ -63,6 +66,9 @@ __all__ = [
 
 START_RANGE: tuple[date, date] = (date(2025, 1, 1), date(2060, 1, 1))
 """Earliest and latest allowed start dates (the projection runs from 2025 to the horizon end)."""
+
+CHANNEL_LEVERS: tuple[str, ...] = ("additions_multiplier", "growth_multiplier")
+"""Levers a supply channel's table may set (``[scenario.NAME.CN.smuggled]``)."""
 
 LEVER_RANGES: dict[str, tuple[float, float]] = {
     "additions_multiplier": (0.0, math.inf),
@@ -123,16 +129,25 @@ class Scenario:
     levers: dict[str, Levers] = field(default_factory=dict)
     threshold_horizon_minutes: float | None = None
     start_date: date | None = None
+    channels: dict[str, dict[str, Levers]] = field(default_factory=dict)
+    """Supply-channel levers per country: {"CN": {"smuggled": Levers(...)}} (supply levers only;
+    a channel's factor multiplies the country's own)."""
 
     def lever(self, country: str) -> Levers:
         """The levers for ``country`` (neutral Levers() for a country without a table)."""
         return self.levers.get(country, Levers())
 
+    def channel_levers(self, country: str) -> dict[str, Levers]:
+        """The supply-channel levers of ``country`` by channel name (empty: none)."""
+        return self.channels.get(country, {})
+
     @property
     def is_baseline(self) -> bool:
         """True if the scenario changes nothing (no levers, no threshold override)."""
-        return self.threshold_horizon_minutes is None and all(
-            levers.is_neutral for levers in self.levers.values()
+        return (
+            self.threshold_horizon_minutes is None
+            and all(levers.is_neutral for levers in self.levers.values())
+            and all(lv.is_neutral for ch in self.channels.values() for lv in ch.values())
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,6 +160,11 @@ class Scenario:
             "start_year": self.start_year,
             "threshold_horizon_minutes": self.threshold_horizon_minutes,
             "levers": {country: asdict(self.lever(country)) for country in COUNTRIES},
+            "channel_levers": {
+                country: {name: asdict(lv) for name, lv in chans.items()}
+                for country, chans in self.channels.items()
+                if chans
+            },
             "neutral_levers": asdict(Levers()),
         }
 
@@ -159,8 +179,32 @@ def scenarios_path() -> Path:
 # ------------------------------------------------------------------------------------------------
 
 
-def _check_levers(base: tuple[str, ...], table: Any, report: Reporter) -> Levers | None:
-    """Validate one country table of levers."""
+def _check_channels(
+    base: tuple[str, ...], country: str, table: dict, report: Reporter
+) -> dict[str, Levers]:
+    """The channel sub-tables of one country table (removed from ``table``), validated."""
+    known = tuple(c.name for c in country_info(country).components)
+    out: dict[str, Levers] = {}
+    for name in [k for k, v in table.items() if isinstance(v, dict)]:
+        sub = table.pop(name)
+        path = (*base, name)
+        if name not in known:
+            where = f"{country}'s supply channels: {', '.join(known)}" if known else "none"
+            report.add(path, f"unknown supply channel {name!r} ({where})")
+            continue
+        checked = _check_levers(path, sub, report, allowed=CHANNEL_LEVERS)
+        if checked is not None:
+            out[name] = checked
+    return out
+
+
+def _check_levers(
+    base: tuple[str, ...],
+    table: Any,
+    report: Reporter,
+    allowed: tuple[str, ...] = tuple(LEVER_RANGES),
+) -> Levers | None:
+    """Validate one country (or supply-channel) table of levers."""
     if not isinstance(table, dict):
         report.add(base, f"expected a table of levers, got {describe_value(table)}")
         return None
@@ -168,6 +212,9 @@ def _check_levers(base: tuple[str, ...], table: Any, report: Reporter) -> Levers
     values: dict[str, float] = {}
     for name, value in table.items():
         path = (*base, name)
+        if name not in allowed and name in LEVER_RANGES:
+            report.add(path, f"a supply channel takes only {', '.join(allowed)}")
+            continue
         if name not in LEVER_RANGES:
             reason = unknown_key_reason("lever", name, tuple(LEVER_RANGES), list_allowed=True)
             report.add(path, reason)
@@ -228,9 +275,13 @@ def _check_scenario(name: str, table: Any, report: Reporter) -> Scenario | None:
     start: date | None = None
     threshold: float | None = None
     levers: dict[str, Levers] = {}
+    channels: dict[str, dict[str, Levers]] = {}
     for key, value in table.items():
         path = (*base, key)
         if key in COUNTRIES:
+            if isinstance(value, dict):
+                value = dict(value)
+                channels[key] = _check_channels(path, key, value, report)
             checked = _check_levers(path, value, report)
             if checked is not None:
                 levers[key] = checked
@@ -284,6 +335,7 @@ def _check_scenario(name: str, table: Any, report: Reporter) -> Scenario | None:
         levers={country: levers.get(country, Levers()) for country in COUNTRIES},
         threshold_horizon_minutes=threshold,
         start_date=start,
+        channels={country: chans for country, chans in channels.items() if chans},
     )
 
 

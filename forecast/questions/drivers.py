@@ -48,8 +48,8 @@ from forecast.questions.forecaster import Forecaster, iso, parse_date
 GROUPS: dict[str, str] = {
     "threshold": "the breakthrough threshold (prior) and the ECI-to-METR-horizon link",
     "efficiency": "algorithmic efficiency: its rate and China's lag",
-    "chip_supply": "chip supply: additions, growth and slowdown, ceilings, chip life, frontier "
-    "share of the stock",
+    "chip_supply": "chip supply: additions, growth and slowdown, supply channels, ceilings, chip "
+    "life, frontier share of the stock",
     "capability_link": "capability per OOM of effective compute, compute elasticity and the "
     "2025 ECI level",
     "projection_noise": "the random walk in the capability slope (process noise)",
@@ -59,7 +59,13 @@ GROUPS: dict[str, str] = {
 _PREFIXES: dict[str, tuple[str, ...]] = {
     "threshold": ("threshold_", "horizon_"),
     "efficiency": ("efficiency_",),
-    "chip_supply": ("stock_", "chip_", "frontier_flop_per_h100e", "frontier_share_drift"),
+    "chip_supply": (
+        "stock_",
+        "chip_",
+        "supply_",
+        "frontier_flop_per_h100e",
+        "frontier_share_drift",
+    ),
     "capability_link": (
         "capability_per_oom",
         "compute_elasticity",

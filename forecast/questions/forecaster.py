@@ -25,6 +25,7 @@ from forecast.core.definitions import (
     DEFAULT_QUANTILES,
     MAX_QUANTILES,
     QUANTITIES,
+    country_info,
 )
 from forecast.core.errors import UsageError
 from forecast.core.timeutil import date_to_year, year_to_date
@@ -74,6 +75,10 @@ def check_quantiles(quantiles: Sequence[float]) -> tuple[float, ...]:
     if bad:
         raise UsageError(f"quantiles: every level must lie strictly between 0 and 1, got {bad[0]}")
     return qs
+
+
+CHANNEL_QUANTITIES = ("compute_stock_h100e", "chip_additions_h100e_per_year")
+"""Trajectory quantities a supply channel answers (``component=``)."""
 
 
 def check_quantity(quantity: str) -> str:
@@ -416,21 +421,36 @@ class Forecaster:
         scenario: str | None = None,
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
         latent: bool = False,
+        component: str | None = None,
     ) -> dict[str, Any]:
         """Quantiles of a quantity at each date, in its natural unit.
 
         By default the predictive of an observation (for training FLOP, ECI and METR horizons:
         misfit plus measurement error); ``latent`` gives the latent frontier path instead.
+        ``component`` names a supply channel of the country (stock and additions only).
         """
         check_quantity(quantity)
         code = COUNTRIES[country_index(country)]
         qs = check_quantiles(quantiles)
         if not at:
             raise UsageError("at: give at least one date")
+        if component is not None:
+            info = country_info(code)
+            if not info.components:
+                raise UsageError(f"component: {code} has no supply channels")
+            info.component(component)
+            if quantity not in CHANNEL_QUANTITIES:
+                raise UsageError(
+                    f"component: a supply channel answers {' and '.join(CHANNEL_QUANTITIES)} only"
+                )
         points = []
         for raw in at:
             t = self._check_range(parse_date(raw, "at"))
-            values = self.values_at(code, t, scenario, predictive=not latent)[quantity]
+            if component is None:
+                values = self.values_at(code, t, scenario, predictive=not latent)[quantity]
+            else:
+                chosen = self.scenario(scenario).scenario
+                values = self.projector.channel_values(code, component, t, chosen)[quantity]
             # each quantity's own effective sample size, not the arrival's
             n_eff = mcstats.effective_size(values, self.run.chains)
             rows = []
@@ -445,6 +465,7 @@ class Forecaster:
             "unit": QUANTITIES[quantity],
             "kind": "latent" if latent else self._kind(quantity),
             "country": code,
+            **({"component": component} if component is not None else {}),
             "n_eff": round(n_eff, 1),
             "points": points,
         }

@@ -11,14 +11,22 @@ date and the prior's own parameter. A value above 0.05 (the paper's rule of thum
 that shapes the answer: the data do not override it.
 
 The log prior of every draw is the run's resolved prior set (``priors.toml``) evaluated on the
-draws with scipy. Runs store no pointwise log likelihood, so only the prior side of the
-diagnostic is given (the likelihood side would tell prior-data conflict from a weak likelihood).
-The MC error is the standard error of the estimate across the run's chains (each chain scored
-on its own).
+draws with scipy. The MC error is the standard error of the estimate across the run's chains
+(each chain scored on its own).
+
+**Likelihood side.** Runs store no pointwise log likelihood by default, and then only the prior
+side is given. Given a tree with a ``log_likelihood`` group (``forecast.fit.loglik``; the
+caller passes it as ``tree``), the answer also power-scales the likelihood: the whole likelihood
+and each observed block alone (``stock_obs``, ``compute_obs``, ...), for each arrival, plus all
+priors scaled together, and the paper's diagnosis per arrival (ArviZ ``psense_summary``'s rule):
+prior and likelihood both sensitive is a potential prior-data conflict; a sensitive prior with a
+likelihood below the threshold is a strong prior / weak likelihood. ``sides`` names the sides
+computed; without the group the answer is exactly the prior-only answer.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,20 +48,65 @@ def log_prior(prior_set: PriorSet, draws: dict[str, np.ndarray]) -> dict[str, np
     return {name: p.logpdf(draws[name]) for name, p in prior_set.priors.items() if name in draws}
 
 
-def _tree(quantities: dict[str, np.ndarray], lp: dict[str, np.ndarray], chains: int) -> xr.DataTree:
+def _tree(
+    quantities: dict[str, np.ndarray],
+    lp: dict[str, np.ndarray],
+    chains: int,
+    ll: dict[str, np.ndarray] | None = None,
+) -> xr.DataTree:
     def dataset(values: dict[str, np.ndarray]) -> xr.Dataset:
         return xr.Dataset(
             {k: (("chain", "draw"), v.reshape(chains, -1)) for k, v in values.items()}
         )
 
-    return xr.DataTree.from_dict({"posterior": dataset(quantities), "log_prior": dataset(lp)})
+    groups = {"posterior": dataset(quantities), "log_prior": dataset(lp)}
+    if ll is not None:
+        groups["log_likelihood"] = dataset(ll)
+    return xr.DataTree.from_dict(groups)
 
 
-def _sensitivity(tree: xr.DataTree, prior: str, names: list[str]) -> dict[str, float]:
+def _sensitivity(
+    tree: xr.DataTree, prior: str | None, names: list[str], group: str = "prior"
+) -> dict[str, float]:
+    """Sensitivity of each of ``names`` to power-scaling ``group`` (``prior`` or ``likelihood``):
+    only its variable ``prior`` when given, else all its variables together."""
     from arviz_stats import psense
 
-    values = psense(tree, var_names=names, group="prior", group_var_names=[prior], alphas=ALPHAS)
+    values = psense(
+        tree,
+        var_names=names,
+        group=group,
+        group_var_names=None if prior is None else [prior],
+        alphas=ALPHAS,
+    )
     return {k: float(values[k].values) for k in names}
+
+
+def _scored(
+    quantities: dict[str, np.ndarray],
+    lp: dict[str, np.ndarray],
+    chains: int,
+    target: str | None,
+    group: str = "prior",
+    ll: dict[str, np.ndarray] | None = None,
+) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """Sensitivities on all draws, and on each chain alone (for the MC errors)."""
+    names = list(quantities)
+    whole = _sensitivity(_tree(quantities, lp, chains, ll), target, names, group)
+
+    def chain(values: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
+        return {k: v.reshape(chains, -1)[i] for k, v in values.items()}
+
+    per_chain = [
+        _sensitivity(
+            _tree(chain(quantities, i), chain(lp, i), 1, None if ll is None else chain(ll, i)),
+            target,
+            names,
+            group,
+        )
+        for i in range(chains)
+    ]
+    return whole, per_chain
 
 
 def _entry(key: str, whole: dict[str, float], per_chain: list[dict[str, float]]) -> dict[str, Any]:
@@ -69,39 +122,52 @@ def _entry(key: str, whole: dict[str, float], per_chain: list[dict[str, float]])
     }
 
 
-def prior_sensitivity(f: Forecaster, scenario: str | None = None) -> dict[str, Any]:
+def _stored_groups(f: Forecaster) -> xr.DataTree | None:
+    """The run's stored log-likelihood group, when its posterior file holds one (runs fitted
+    with ``log_densities``); None otherwise."""
+    path = getattr(f.run, "posterior_path", None)
+    if path is None or not Path(path).exists():
+        return None
+    with xr.open_datatree(path, engine="h5netcdf") as stored:
+        if "log_likelihood" not in stored.children:
+            return None
+        tree = xr.DataTree.from_dict(
+            {
+                name: stored[name].to_dataset().load()
+                for name in ("posterior", "log_likelihood", "log_prior")
+                if name in stored.children
+            }
+        )
+    tree.attrs = {"id": f.run.id}
+    return tree
+
+
+def prior_sensitivity(
+    f: Forecaster, scenario: str | None = None, tree: xr.DataTree | None = None
+) -> dict[str, Any]:
     """Power-scaling sensitivity of each country's arrival (and of the parameter itself) to each
-    prior of the run's prior set, with MC errors across chains."""
+    prior of the run's prior set, with MC errors across chains.
+
+    With ``tree`` holding the run's ``log_likelihood`` group (``forecast.fit.loglik``), the
+    likelihood side too (``sides`` and ``likelihood`` in the answer); without, prior side only.
+    """
     if f.run.priors_text is None:
         raise ForecastError(f"run {f.run.id} has no stored prior set (priors.toml)")
+    if tree is None:
+        tree = _stored_groups(f)
     prior_set = parse_prior_set(f.run.priors_text, "priors.toml")
     draws = f.projector.draws
     lp = log_prior(prior_set, draws)
-    answer = f.scenario(scenario)
+    projected = f.scenario(scenario)
     end = float(f.projector.grid[-1])
     arrivals = {
-        f"arrival_{c}": np.minimum(np.asarray(answer.paths[c].arrival, dtype=float), end)
+        f"arrival_{c}": np.minimum(np.asarray(projected.paths[c].arrival, dtype=float), end)
         for c in COUNTRIES
     }
     chains = int(f.run.chains)
     rows = []
     for name in lp:
-        quantities = {**arrivals, name: draws[name]}
-        names = list(quantities)
-        whole = _sensitivity(_tree(quantities, lp, chains), name, names)
-        per_chain = [
-            _sensitivity(
-                _tree(
-                    {k: v.reshape(chains, -1)[i] for k, v in quantities.items()},
-                    {k: v.reshape(chains, -1)[i] for k, v in lp.items()},
-                    1,
-                ),
-                name,
-                names,
-            )
-            for i in range(chains)
-        ]
-
+        whole, per_chain = _scored({**arrivals, name: draws[name]}, lp, chains, name)
         rows.append(
             {
                 "prior": name,
@@ -111,16 +177,105 @@ def prior_sensitivity(f: Forecaster, scenario: str | None = None) -> dict[str, A
             }
         )
     rows.sort(key=lambda r: -max(r["arrival"][c]["sensitivity"] for c in COUNTRIES))
-    return {
+    method = (
+        "prior power-scaling sensitivity (Kallioinen et al. 2024; ArviZ psense): "
+        f"alpha {ALPHAS[0]}-{ALPHAS[1]}, PSIS weights, cumulative Jensen-Shannon distance; "
+        f"informative above {THRESHOLD}; MC error across chains"
+    )
+    answer: dict[str, Any] = {
         "question": "psense",
         "run_id": f.run.id,
-        "scenario": answer.scenario.name,
+        "scenario": projected.scenario.name,
         "draws": int(f.projector.n_draws),
         "chains": chains,
-        "method": "prior power-scaling sensitivity (Kallioinen et al. 2024; ArviZ psense): "
-        f"alpha {ALPHAS[0]}-{ALPHAS[1]}, PSIS weights, cumulative Jensen-Shannon distance; "
-        f"informative above {THRESHOLD}; MC error across chains; prior side only (runs store "
-        "no pointwise log likelihood)",
+        "method": f"{method}; prior side only (runs store no pointwise log likelihood)",
         "threshold": THRESHOLD,
         "priors": rows,
+    }
+    if tree is None:
+        return answer
+    from forecast.fit.loglik import has_log_likelihood  # pymc loads only with a tree
+
+    if not has_log_likelihood(tree):
+        return answer
+    ll, sizes = _likelihood_blocks(tree, f)
+    answer["method"] = (
+        f"{method}; prior and likelihood sides (pointwise log likelihood stored with the run): "
+        "each prior alone, all priors together and the likelihood (whole and per observed "
+        "block), with the paper's diagnosis per arrival"
+    )
+    answer["sides"] = ["prior", "likelihood"]
+    answer["likelihood"] = likelihood_side(arrivals, lp, ll, chains, sizes)
+    return answer
+
+
+def _likelihood_blocks(
+    tree: xr.DataTree, f: Forecaster
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """Each observed block's log likelihood per draw (summed over its observations, float64),
+    flattened in the run's draw order, and its number of observations; refuses a tree whose
+    draws are not the run's."""
+    group = tree["log_likelihood"].to_dataset()
+    n = int(f.projector.n_draws)
+    chains = int(f.run.chains)
+    if int(group.sizes.get("chain", -1)) != chains or group.sizes.get("draw", 0) * chains != n:
+        raise ForecastError(
+            f"the log likelihood has {dict(group.sizes)} draws; run {f.run.id} has "
+            f"{chains} chains x {n // max(chains, 1)} draws"
+        )
+    if "posterior" in tree.children:
+        post = tree["posterior"].to_dataset()
+        for name in set(post.data_vars) & set(f.projector.draws):
+            if not np.allclose(np.asarray(post[name].values, float).reshape(-1), f.run.draws[name]):
+                raise ForecastError(
+                    f"the tree's posterior is not run {f.run.id}'s ({name} differs)"
+                )
+    out, sizes = {}, {}
+    for name, values in group.data_vars.items():
+        obs_dims = [d for d in values.dims if d not in ("chain", "draw")]
+        total = values.astype(np.float64).sum(obs_dims).transpose("chain", "draw")
+        out[str(name)] = np.asarray(total.values).reshape(-1)
+        sizes[str(name)] = int(np.prod([values.sizes[d] for d in obs_dims]))
+    return out, sizes
+
+
+def diagnosis(prior: float, likelihood: float, threshold: float = THRESHOLD) -> str:
+    """The paper's reading of a quantity's prior and likelihood sensitivities (as ArviZ's
+    ``psense_summary``)."""
+    if prior >= threshold and likelihood >= threshold:
+        return "potential prior-data conflict"
+    if prior > threshold > likelihood:
+        return "potential strong prior / weak likelihood"
+    return "ok"
+
+
+def likelihood_side(
+    arrivals: dict[str, np.ndarray],
+    lp: dict[str, np.ndarray],
+    ll: dict[str, np.ndarray],
+    chains: int,
+    sizes: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """Each arrival's sensitivity to power-scaling the whole likelihood, each observed block
+    alone and all priors together, and the diagnosis per arrival (whole likelihood against all
+    priors together)."""
+
+    def per_country(whole: dict[str, float], per_chain: list[dict[str, float]]) -> dict:
+        return {c: _entry(f"arrival_{c}", whole, per_chain) for c in COUNTRIES}
+
+    like = per_country(*_scored(arrivals, lp, chains, None, "likelihood", ll))
+    prior_all = per_country(*_scored(arrivals, lp, chains, None, "prior", ll))
+    blocks = []
+    for name in ll:
+        entries = per_country(*_scored(arrivals, lp, chains, name, "likelihood", ll))
+        count = (sizes or {}).get(name)
+        blocks.append({"block": name, "observations": count, "arrival": entries})
+    blocks.sort(key=lambda b: -max(b["arrival"][c]["sensitivity"] for c in COUNTRIES))
+    return {
+        "arrival": like,
+        "all_priors": prior_all,
+        "diagnosis": {
+            c: diagnosis(prior_all[c]["sensitivity"], like[c]["sensitivity"]) for c in COUNTRIES
+        },
+        "blocks": blocks,
     }

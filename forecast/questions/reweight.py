@@ -14,7 +14,7 @@ its Pareto k: above 0.7 the estimate is unreliable and a refit with the changed 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any
 
@@ -135,7 +135,12 @@ def reweighted(
     rng = np.random.default_rng([f.run.seed, 11, seed])
     positions = (rng.random() + np.arange(n)) / n
     index = np.minimum(np.searchsorted(np.cumsum(weights), positions), weights.size - 1)
-    run = replace(f.run, draws={name: v[index] for name, v in draws.items()}, chains=1)
+    run = replace(
+        f.run,
+        draws={name: v[index] for name, v in draws.items()},
+        chains=1,
+        posterior_path=None,  # resampled draws: the stored groups are not theirs
+    )
     changed = Forecaster(run, f.scenarios)
     _share_projections(f, changed, index)
     diagnostics = {
@@ -164,6 +169,11 @@ def _take(obj: Any, index: np.ndarray, n: int) -> Any:
             picked[item.name] = _take(value, index, n)
         elif isinstance(value, np.ndarray) and value.ndim and value.shape[0] == n:
             picked[item.name] = value[index]
+        elif isinstance(value, Mapping):  # per-draw arrays by name (supply-channel shares)
+            picked[item.name] = {
+                k: v[index] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == n else v
+                for k, v in value.items()
+            }
     return replace(obj, **picked)
 
 

@@ -27,6 +27,7 @@ from forecast.questions.forecaster import Forecaster
 from forecast.report.changes import REFIT_MODES, Log, changes_section, resolve_data, resolve_priors
 from forecast.report.extra_sections import (
     SweepTable,
+    channels_section,
     drivers_section,
     psense_section,
     sweep_section,
@@ -165,6 +166,7 @@ def build_report(
         "race": race,
         "thresholds": thresholds_section(forecaster),
         "drivers": drivers_section(forecaster),
+        "channels": channels_section(forecaster),
         "psense": psense_section(forecaster),
         "sweep": sweep_section(sweep, log) if sweep is not None else None,
         "external": external_section(forecaster),

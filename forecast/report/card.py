@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecast.core.definitions import COUNTRIES
+from forecast.core.definitions import COUNTRIES, country_info
 from forecast.core.timeutil import date_to_year
 from forecast.questions.forecaster import Forecaster
 
@@ -140,10 +140,41 @@ def supply(f: Forecaster) -> str:
     return "\n".join(rows) + f"\n\n(Median and 90% interval; run {f.run.id}.)"
 
 
+CHANNEL_DATES = ("2025-11-15", "2026-07-01", "2030-07-01")
+"""Dates of the supply-channel table: the last observed quarter's middle and two projected."""
+
+
+def channels(f: Forecaster) -> str:
+    """China's additions per supply channel, status quo and ``tightened_controls``."""
+    rows = [
+        "| channel | date | status quo (H100e/yr) | tightened controls (H100e/yr) |",
+        "|---|---|---|---|",
+    ]
+    tight = f.scenario(SCENARIO).scenario
+    for code in COUNTRIES:
+        for comp in country_info(code).components:
+            for when in CHANNEL_DATES:
+                t = date_to_year(date.fromisoformat(when))
+                cells = []
+                for scenario in (None, tight):
+                    v = f.projector.channel_values(code, comp.name, t, scenario)
+                    lo, med, hi = np.quantile(v["chip_additions_h100e_per_year"], [0.05, 0.5, 0.95])
+                    cells.append(f"{_si(med)} ({_si(lo)}-{_si(hi)})")
+                rows.append(f"| {code} {comp.name} | {when} | " + " | ".join(cells) + " |")
+    d = f.projector.draws
+    step = np.quantile(d["supply_regime_effect_cn_legal"], [0.05, 0.5, 0.95])
+    return "\n".join(rows) + (
+        "\n\n(Median and 90% interval. Fitted step of the legal channel at the 2025-04 licence "
+        f"rule: {step[1]:.2f} ln ({step[0]:.2f} to {step[2]:.2f}), legal additions x"
+        f"{np.exp(step[1]):.2f}; run {f.run.id}.)"
+    )
+
+
 CARDS: dict[str, Callable[[Forecaster], str]] = {
     "headline": headline,
     "chips_to_dates": chips_to_dates,
     "supply": supply,
+    "channels": channels,
 }
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from forecast.core.definitions import BASELINE_SCENARIO, COUNTRIES, REGISTRY
+from forecast.core.definitions import BASELINE_SCENARIO, COUNTRIES, REGISTRY, country_info
 from forecast.core.errors import ForecastError
 from forecast.questions.forecaster import Forecaster, iso
 from forecast.store.runs import RunStore
@@ -128,6 +128,44 @@ def psense_section(forecaster: Forecaster, scenario: str | None = None) -> dict[
         "informative_for_arrival": informative,
         "note": "",
     }
+
+
+# -- supply channels -------------------------------------------------------------------------------
+CHANNEL_DATES = ("2025-11-15", "2026-07-01", "2028-07-01", "2030-07-01")
+"""Dates of the report's supply-channel table: the last observed quarter's middle, then three
+projected ones."""
+CHANNEL_SCENARIOS = ("status_quo", "tightened_controls", "full_embargo")
+"""Scenarios the channel table compares (those the scenario file defines)."""
+
+
+def channels_section(forecaster: Forecaster) -> dict[str, Any]:
+    """Each supply channel's additions (H100e/yr) at a few dates under the control scenarios:
+    median with its MC error and the 90% interval, as ``forecast ask trajectory --component``."""
+    names = [s for s in CHANNEL_SCENARIOS if s in forecaster.scenarios]
+    rows = []
+    for code in COUNTRIES:
+        for comp in country_info(code).components:
+            for when in CHANNEL_DATES:
+                cells = []
+                for name in names:
+                    answer = forecaster.trajectory(
+                        "chip_additions_h100e_per_year",
+                        code,
+                        [when],
+                        name,
+                        (0.05, 0.5, 0.95),
+                        component=comp.name,
+                    )
+                    low, mid, high = answer["points"][0]["quantiles"]
+                    cells.append(
+                        {"median": mid["value"], "mcse": mid["mcse"], "low": low["value"]}
+                        | {"high": high["value"]}
+                    )
+                rows.append(
+                    {"country": code, "channel": comp.name, "date": when, "cells": cells}
+                    | {"description": comp.description}
+                )
+    return {"scenarios": names, "rows": rows, "interval": 0.9}
 
 
 # -- named thresholds ------------------------------------------------------------------------------

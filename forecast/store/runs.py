@@ -192,6 +192,7 @@ class LoadedRun:
     draws: dict[str, np.ndarray]  # parameter -> (chains * draws,)
     chains: int
     priors_text: str | None = None  # the resolved prior set the run used (priors.toml)
+    posterior_path: Path | None = None  # its posterior file: every group, read on demand
 
     @property
     def settings(self) -> dict[str, float]:
@@ -699,7 +700,14 @@ class RunStore:
             ) from exc
         priors = self.runs_dir / run_id / PRIORS_FILE
         text = priors.read_text(encoding="utf-8") if priors.is_file() else None
-        return LoadedRun(id=run_id, meta=meta, draws=draws, chains=chains, priors_text=text)
+        return LoadedRun(
+            id=run_id,
+            meta=meta,
+            draws=draws,
+            chains=chains,
+            priors_text=text,
+            posterior_path=path,
+        )
 
     def list(self) -> list[dict[str, Any]]:
         """Every run, newest first, with a ``current`` flag.

@@ -3,16 +3,20 @@
 Engines: ``inline`` (one after another in this process: the sequential reference and the
 default of ``forecast backtest``), a new local Dask cluster (``scheduler=None``) or an existing
 Dask scheduler (``scheduler="tcp://host:8786"`` or a scheduler file). One task per fit, keyed by
-the fit's content address; each worker compiles each model once (``forecast.sweeps.worker``).
+the fit's content address; each worker compiles each model once (``forecast.sweeps.worker``), and
+fits are placed so that a model is compiled on one worker unless splitting it pays
+(:func:`affinity`).
 Results come back to this process, which stores each fit once as it arrives, so an interrupted
 sweep resumes where it stopped: run the same command again.
 """
 
 from __future__ import annotations
 
+import math
+import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TextIO
@@ -23,6 +27,23 @@ from forecast.sweeps.index import SweepStore
 from forecast.sweeps.worker import FitTask, prepared, run_fit, with_seed
 
 INLINE = "inline"
+
+COMPILE_SECONDS = 450.0
+"""Estimate of compiling one model on a worker, seconds, when the sweep store has no measured
+compile yet: a backtest sweep on the 2-core machine took 420-470 s per worker."""
+FIT_SECONDS = 26.0
+"""Estimate of one fit of an already compiled model (sampling, diagnostics and scoring),
+seconds, when the store has no measured fit yet (the same sweep)."""
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Estimated seconds of compiling a model and of one fit once it is compiled, and where the
+    figures come from (fits stored with the same sampler settings, or the defaults above)."""
+
+    compile_seconds: float = COMPILE_SECONDS
+    fit_seconds: float = FIT_SECONDS
+    source: str = "defaults"
 
 
 @dataclass
@@ -48,6 +69,38 @@ def sampler_for(quick: bool) -> tuple[Any, Any]:
     from forecast.fit.sampling import QUICK, QUICK_GATE, Gate, SamplerConfig
 
     return (QUICK, QUICK_GATE) if quick else (SamplerConfig(), Gate())
+
+
+def measured_costs(rows: Sequence[Mapping[str, Any]], draws: int, chains: int) -> Costs:
+    """Compile and fit seconds measured in stored fits with these sampler settings: the median
+    compile time of the fits that compiled their model, and the median of the rest of a fit's
+    time (total minus compile) over all of them. Each figure not measured yet is the default."""
+    same = [
+        r
+        for r in rows
+        if r.get("draws") == draws
+        and r.get("chains") == chains
+        and r.get("total_seconds") is not None
+    ]
+    compiles = [
+        float(r["compile_seconds"])
+        for r in same
+        if not r.get("compiled_cached") and (r.get("compile_seconds") or 0.0) > 0.0
+    ]
+    fits = [float(r["total_seconds"]) - float(r.get("compile_seconds") or 0.0) for r in same]
+    if not compiles and not fits:
+        return Costs()
+    return Costs(
+        compile_seconds=statistics.median(compiles) if compiles else COMPILE_SECONDS,
+        fit_seconds=statistics.median(fits) if fits else FIT_SECONDS,
+        source=f"measured ({len(compiles)} compiles, {len(fits)} fits stored)",
+    )
+
+
+def sweep_costs(store: SweepStore, config: Any) -> Costs:
+    """:func:`measured_costs` over every fit in ``store`` with ``config``'s draws and chains."""
+    keys = sorted(store.stored_keys())
+    return measured_costs(store.rows(keys), config.draws, config.chains)
 
 
 def plan(spec: SweepSpec, store: SweepStore, cores_per_fit: int | None = None) -> Plan:
@@ -153,7 +206,8 @@ def run_sweep(
         for task in todo:
             keep(run_fit(task))
     elif todo:
-        info |= _run_dask(todo, scheduler, workers, keep, errors, say)
+        costs = sweep_costs(store, todo[0].config)
+        info |= _run_dask(todo, scheduler, workers, keep, errors, say, costs)
     elapsed = time.perf_counter() - started
     rows = store.rows(the_plan.keys)
     result = finish(store, the_plan, rows, errors)
@@ -174,6 +228,7 @@ def _run_dask(
     keep: Callable[[dict[str, Any]], None],
     errors: list[dict[str, str]],
     say: Callable[[str], None],
+    costs: Costs | None = None,
 ) -> dict[str, Any]:
     from distributed import as_completed
 
@@ -184,7 +239,9 @@ def _run_dask(
         link = dashboard(client)
         n = worker_count(client)
         say(f"dask scheduler {client.scheduler.address}: {n} workers; dashboard {link}")
-        placement = affinity(todo, sorted(client.scheduler_info(n_workers=-1)["workers"]))
+        costs = costs or Costs()
+        placement = affinity(todo, sorted(client.scheduler_info(n_workers=-1)["workers"]), costs)
+        say(placement_note(todo, placement, costs))
         futures = [
             client.submit(
                 run_fit,
@@ -215,32 +272,78 @@ def _run_dask(
             cluster.close()
 
 
-def affinity(todo: Sequence[FitTask], workers: Sequence[str]) -> dict[str, list[str]]:
-    """Preferred workers per fit, so that each worker compiles as few models as it can.
+def workers_for(fits: int, costs: Costs, fair_share: int) -> int:
+    """How many workers one model's ``fits`` are spread over (each of them compiles it).
 
-    Fits are grouped by model (prior set x structure); with at least as many workers as models,
-    each model's fits go to its own share of the workers; with fewer, each worker takes whole
-    models. Restrictions are loose: a fit whose workers are gone runs on any other worker.
+    The rule: a model stays on one worker unless fitting all its fits there would take longer
+    than compiling it (``fits x fit_seconds > compile_seconds``); then it takes one worker per
+    compile time of fitting, ``ceil(fits x fit_seconds / compile_seconds)``, so each extra
+    compile is paid for by at least its own time of fits moved off the first worker. Never more
+    workers than fits, nor than the model's ``fair_share`` of the workers (see
+    :func:`affinity`), and always at least one.
+    """
+    if fits <= 0:
+        return 0
+    if costs.compile_seconds <= 0:
+        wanted = fits
+    else:
+        wanted = math.ceil(fits * costs.fit_seconds / costs.compile_seconds)
+    return max(1, min(wanted, fits, fair_share))
+
+
+def affinity(
+    todo: Sequence[FitTask], workers: Sequence[str], costs: Costs | None = None
+) -> dict[str, list[str]]:
+    """Preferred worker per fit, so that each model (prior set x structure, one compiled model)
+    is compiled on as few workers as pays.
+
+    Each model's fits go to :func:`workers_for` workers: one unless its fits on one worker
+    would take longer than compiling it (``costs``: measured in the sweep store, else
+    :data:`COMPILE_SECONDS` and :data:`FIT_SECONDS`), and never more than its fair share of
+    the workers, ``floor(workers x its work / all work)`` with work = compile + fits x fit time
+    (a model is not split onto workers that other models keep busy). Models are placed largest
+    first on the least-loaded workers (estimated seconds), their fits dealt round-robin over
+    the chosen workers. Restrictions are loose: a fit whose worker is gone runs on any other.
     """
     if not workers:
         return {}
+    costs = costs or Costs()
     groups: dict[tuple[str, str], list[FitTask]] = {}
     for task in todo:
         groups.setdefault((task.point.priors, task.point.structure), []).append(task)
-    models = list(groups)
+
+    def work(n: int) -> float:
+        return costs.compile_seconds + n * costs.fit_seconds
+
+    total = sum(work(len(tasks)) for tasks in groups.values())
+    load = dict.fromkeys(workers, 0.0)
+    order = {w: i for i, w in enumerate(workers)}
     out: dict[str, list[str]] = {}
-    if len(workers) >= len(models):
-        shares: dict[tuple[str, str], list[str]] = {m: [] for m in models}
-        for i, w in enumerate(workers):
-            shares[models[i % len(models)]].append(w)
-        for m, tasks in groups.items():
-            for j, task in enumerate(tasks):
-                out[task.key] = [shares[m][j % len(shares[m])]]
-    else:
-        for i, m in enumerate(models):
-            for task in groups[m]:
-                out[task.key] = [workers[i % len(workers)]]
+    for tasks in sorted(groups.values(), key=len, reverse=True):  # stable: ties in grid order
+        share = math.floor(len(workers) * work(len(tasks)) / total) if total > 0 else 1
+        k = workers_for(len(tasks), costs, min(len(workers), share))
+        chosen = sorted(workers, key=lambda w: (load[w], order[w]))[:k]
+        for j, task in enumerate(tasks):
+            out[task.key] = [chosen[j % k]]
+        for i, w in enumerate(chosen):
+            load[w] += work(len(tasks[i::k]))
     return out
+
+
+def placement_note(
+    todo: Sequence[FitTask], placement: Mapping[str, list[str]], costs: Costs
+) -> str:
+    """One line saying how many workers each model's fits were placed on, and why."""
+    spread: dict[tuple[str, str], set[str]] = {}
+    for task in todo:
+        model = (task.point.priors, task.point.structure)
+        spread.setdefault(model, set()).update(placement.get(task.key, []))
+    counts = {m: sum(1 for t in todo if (t.point.priors, t.point.structure) == m) for m in spread}
+    parts = [f"{p}/{s}: {counts[(p, s)]} fits on {len(w)}" for (p, s), w in spread.items()]
+    return (
+        f"placement ({costs.source}: compile {costs.compile_seconds:.0f} s, fit "
+        f"{costs.fit_seconds:.0f} s): " + "; ".join(parts)
+    )
 
 
 def finish(
@@ -290,4 +393,18 @@ def backtest_spec(priors: str, cutoffs: Sequence[date], quick: bool, seeds: int 
     return SweepSpec(priors=(priors,), cutoffs=tuple(cutoffs), seeds=seeds, quick=quick)
 
 
-__all__ = ["INLINE", "FitPoint", "Plan", "Progress", "backtest_spec", "plan", "run_sweep"]
+__all__ = [
+    "COMPILE_SECONDS",
+    "FIT_SECONDS",
+    "INLINE",
+    "Costs",
+    "FitPoint",
+    "Plan",
+    "Progress",
+    "affinity",
+    "backtest_spec",
+    "measured_costs",
+    "plan",
+    "run_sweep",
+    "workers_for",
+]

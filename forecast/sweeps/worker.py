@@ -1,11 +1,12 @@
 """One fit of a sweep, run inside a worker process (a Dask worker, or the caller's process).
 
-Each process keeps a cache of compiled models, one per (prior set, structure): the first fit of a
-model compiles it with nutpie, every later fit in that process swaps its data in
-(``CompiledModel.with_data``) and samples. Prepared inputs (prior set and observations per prior
-set, cutoff and extra files) are cached the same way. The worker writes nothing: it returns the
-run (posterior tree, metadata, resolved priors) and its results row to the caller, which stores
-them once (so workers need no shared disk and a task run twice stores nothing twice).
+Each process keeps a cache of compiled models, one per graph shape (prior families and settings)
+and structure: the first fit of a model compiles it (or loads it from the disk compile cache),
+every later fit in that process swaps its data and prior values in and samples. Prepared inputs
+(prior set and observations per prior set, cutoff and extra files) are cached the same way.
+The worker writes nothing: it returns the run (posterior tree, metadata, resolved priors) and
+its results row to the caller, which stores them once (so workers need no shared disk and a
+task run twice stores nothing twice).
 """
 
 from __future__ import annotations
@@ -78,23 +79,26 @@ def prepared(priors: str, cutoff: date | None, extra: tuple[Path, ...]) -> tuple
 
 
 def compiled_for(prior_set: Any, structure: str, obs: Any) -> tuple[Any, float, bool]:
-    """The compiled model with ``obs`` swapped in; seconds spent compiling; whether cached."""
-    import nutpie
+    """The compiled model with ``obs`` and the prior values swapped in; seconds spent
+    compiling (or loading from the disk compile cache); whether this process had it already.
 
-    from forecast.core.definitions import parameter_names
-    from forecast.model.graph import TimelineModel, model_data
+    Prior parameters are data of the compiled graph, so one compile serves every prior set with
+    the same families and settings, and the disk cache (``forecast.fit.compile_cache``) lets a
+    new worker load what another process compiled.
+    """
+    from forecast.fit.sampling import _graph_shape, build_model, compile_nutpie, swap_data
+    from forecast.model.graph import model_data, prior_data
 
-    key = (prior_set.hash, structure)
+    key = (_graph_shape(prior_set), structure)
+    updates = {**model_data(obs), **prior_data(prior_set)}
     with _LOCK:
         cached = _COMPILED.get(key)
         if cached is None:
-            t0 = time.perf_counter()
-            model = TimelineModel(obs, prior_set).build()
-            compiled = nutpie.compile_pymc_model(model, var_names=parameter_names())
+            compiled, seconds, _ = compile_nutpie(build_model(obs, prior_set))
             _COMPILED[key] = compiled
             STATS["compiles"] += 1
-            return compiled.with_data(**model_data(obs)), time.perf_counter() - t0, False
-    return cached.with_data(**model_data(obs)), 0.0, True
+            return swap_data(compiled, updates), seconds, False
+        return swap_data(cached, updates), 0.0, True
 
 
 def simulated(prior_set: Any, obs: Any, index: int) -> tuple[Any, dict[str, float]]:

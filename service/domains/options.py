@@ -25,7 +25,7 @@ from forecast.questions import custom
 from forecast.questions.forecaster import Forecaster
 
 THRESHOLD_PATTERN = r"^([A-Za-z0-9_-]{1,64}|(horizon50|horizon80|eci):[0-9.eE+-]{1,24})$"
-LEVER_PATTERN = r"^([A-Za-z]{2,3}\.)?[a-z_]{1,40}=[0-9A-Za-z.:+-]{1,40}$"
+LEVER_PATTERN = r"^([A-Za-z]{2,3}\.)?([a-z_]{1,20}\.)?[a-z_]{1,40}=[0-9A-Za-z.:+-]{1,40}$"
 GIVEN_PATTERN = (
     r"^[A-Za-z]{2,3}\.[a-z0-9_]{1,40}(>=|<=|>|<)[0-9eE.+-]{1,30}@[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 )
@@ -35,7 +35,7 @@ right shape that the library cannot use (an unknown name, a value out of range, 
 a start date, too few draws left) is the library's 422, like an unknown scenario."""
 _SHAPES = {
     "threshold": (THRESHOLD_PATTERN, "a threshold name or KIND:VALUE, e.g. work_week or eci:175"),
-    "lever": (LEVER_PATTERN, "COUNTRY.LEVER=NUMBER or start=YYYY-MM-DD"),
+    "lever": (LEVER_PATTERN, "COUNTRY[.CHANNEL].LEVER=NUMBER or start=YYYY-MM-DD"),
     "given": (
         GIVEN_PATTERN,
         "COUNTRY.QUANTITY OP VALUE@YYYY-MM-DD, e.g. CN.frontier_eci>=160@2027-06-30",
@@ -151,6 +151,8 @@ def with_options(
 ) -> Callable[[Forecaster], dict[str, Any]]:
     """``compute`` unchanged without options; else the same call on a forecaster answering under
     them (the question's own ``ask_*`` function, so defaults and numbers are the library's)."""
+    if threshold is None and not lever and not given:
+        return compute  # no option at all (most requests): nothing to parse or check
     try:
         options = parse(threshold, lever, given)
     except UsageError as exc:  # the right shape but not usable: the library's 422, at once

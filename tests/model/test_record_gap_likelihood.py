@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from point_helpers import initial_parameters
 from scipy import stats
 
 from forecast.model.equations import Axes
@@ -19,17 +20,11 @@ def test_gap_terms_are_the_normal_log_cdf_at_the_bound():
     prior_set, obs, _ = prepare("default")
     assert obs.compute_gaps.n > 0 and obs.eci_gaps.n > 0
     model = TimelineModel(obs, prior_set).build()
-    point = model.initial_point()
+    point, params = initial_parameters(model)
     logp = [
         float(model.compile_logp(vars=[model[name]], sum=True)(point))
         for name in ("compute_gap_obs", "eci_gap_obs")
     ]
-    constrained = model.compile_fn(
-        model.replace_rvs_by_values(model.free_RVs),
-        inputs=model.value_vars,
-        on_unused_input="ignore",
-    )(point)
-    params = {v.name: float(x) for v, x in zip(model.free_RVs, constrained, strict=True)}
     axes = Axes.from_settings(prior_set.settings, obs.data_end)
     g = obs.compute_gaps
     ln_f, _ = frontier(params, axes, g.t, g.country)

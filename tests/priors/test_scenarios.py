@@ -100,14 +100,17 @@ def test_bundled_levers() -> None:
     assert status_quo.is_baseline and status_quo.start_year is None
     assert status_quo.lever("CN") == Levers() == status_quo.lever("US")
 
+    # the control scenarios act on China's supply channels, not on the country as a whole
     tight = scenarios["tightened_controls"]
-    assert tight.lever("CN").additions_multiplier < 1
-    assert tight.lever("CN").growth_multiplier < 1
-    assert tight.lever("US").is_neutral
+    channels = tight.channel_levers("CN")
+    assert all(lv.additions_multiplier < 1 for lv in channels.values())
+    assert set(channels) == {"legal", "smuggled", "domestic"}
+    assert channels["domestic"].growth_multiplier < 1
+    assert tight.lever("CN").is_neutral and tight.lever("US").is_neutral
 
     relaxed = scenarios["relaxed_controls"]
     assert relaxed.start_date == date(2026, 1, 15)
-    assert relaxed.lever("CN").additions_multiplier > 1
+    assert relaxed.channel_levers("CN")["legal"].additions_multiplier > 1
 
     shock = scenarios["efficiency_shock"]
     assert shock.start_date == date(2026, 7, 1)

@@ -8,6 +8,7 @@ import pytest
 
 from forecast.core.errors import UsageError
 from forecast.data.observations import COUNTRIES
+from forecast.priors.scenarios import CHANNEL_LEVERS
 from forecast.questions import custom
 from forecast.questions.conditional import TooFewDrawsError
 from forecast.questions.drivers import GROUPS, drivers
@@ -84,6 +85,10 @@ def test_adhoc_levers_equal_the_named_scenario(forecaster) -> None:  # type: ign
     for c in COUNTRIES:
         for k, v in vars(named.lever(c)).items():
             texts.append(f"{c}.{k}={v!r}")
+        for channel, levers in named.channel_levers(c).items():
+            for k in CHANNEL_LEVERS:
+                texts.append(f"{c}.{channel}.{k}={getattr(levers, k)!r}")
+    assert any(t.startswith("CN.legal.") for t in texts)  # channel levers are laid too
     options = custom.parse_options(levers=texts)
     for c in COUNTRIES:
         a = custom.ask(forecaster, "arrival", options, country=c, cdf=False)

@@ -270,3 +270,38 @@ def test_rendered_report_shows_which_priors_shape_the_arrival(rendered, forecast
     for row in section["rows"]:
         e = row["arrival"][COUNTRIES[0]]
         assert f"{e['sensitivity']:.3f} ± {e['mcse']:.3f}" in part
+
+
+# -- supply channels -------------------------------------------------------------------------------
+def test_rendered_report_shows_chinas_supply_channels(rendered, forecaster):
+    from forecast.report.extra_sections import CHANNEL_DATES, channels_section
+
+    _, _, report = rendered
+    section = channels_section(forecaster)
+    assert report.payload["channels"] == json.loads(json.dumps(section))
+    assert {r["channel"] for r in section["rows"]} == {"domestic", "legal", "smuggled"}
+    assert len(section["rows"]) == 3 * len(CHANNEL_DATES)
+    # every cell equals the CLI's channel trajectory, with its MC error and interval
+    row = next(r for r in section["rows"] if r["channel"] == "smuggled" and r["date"] > "2027")
+    asked = forecaster.trajectory(
+        "chip_additions_h100e_per_year",
+        "CN",
+        [row["date"]],
+        "tightened_controls",
+        (0.05, 0.5, 0.95),
+        component="smuggled",
+    )["points"][0]["quantiles"]
+    cell = row["cells"][section["scenarios"].index("tightened_controls")]
+    assert cell == {
+        "median": asked[1]["value"],
+        "mcse": asked[1]["mcse"],
+        "low": asked[0]["value"],
+        "high": asked[2]["value"],
+    }
+    # legal imports stop under tightened controls and every channel under the embargo
+    later = [r for r in section["rows"] if r["date"] == CHANNEL_DATES[-1]]
+    embargo = section["scenarios"].index("full_embargo")
+    assert all(r["cells"][embargo]["median"] == 0 for r in later)
+    html = report.files["html"].read_text()
+    part = html.split('id="channels"', 1)[1].split("</section>", 1)[0]
+    assert part.count("<tr><td") == len(section["rows"]) and "±" in part

@@ -54,6 +54,7 @@ def test_refit_while_serving(
 
         failures: list[str] = []
         served: list[str] = []
+        stages: list[str] = []
         deadline = time.monotonic() + DEADLINE_SECONDS
         while True:
             for url, params in QUESTIONS:
@@ -63,6 +64,8 @@ def test_refit_while_serving(
                 else:
                     served.append(response.json()["run_id"])
             job = http.get(location).json()
+            if job.get("progress"):
+                stages.append(job["progress"]["stage"])
             if job["status"] in ("succeeded", "failed"):
                 break
             assert time.monotonic() < deadline, f"the refit did not finish: {job}"
@@ -70,6 +73,8 @@ def test_refit_while_serving(
 
         assert job["status"] == "succeeded", job
         assert failures == []
+        # the job's status carries the fit's stage while it runs, over the API
+        assert stages and stages[-1] == "done" and len(set(stages)) >= 2, stages
         new_run = job["run_id"]
         assert new_run and new_run != run_id
         assert job["observations"] == 1 and job["submitted_by"] == "alice"

@@ -138,44 +138,44 @@ def test_affinity_gives_each_worker_few_models():
     place = affinity(todo, ["w1", "w2"])
     assert {place[t.key][0] for t in todo if t.point.priors == "a"} == {"w1"}
     assert {place[t.key][0] for t in todo if t.point.priors == "b"} == {"w2"}
+    # one model with few fits stays on one worker: a second compile would cost more than it saves
     one_model = affinity(todo[:4], ["w1", "w2"])
-    assert sorted(w for ws in one_model.values() for w in ws) == ["w1", "w1", "w2", "w2"]
+    assert sorted(w for ws in one_model.values() for w in ws) == ["w1"] * 4
     assert affinity(todo, []) == {}
 
 
 def test_a_worker_compiles_each_model_once(monkeypatch):
     import types
 
-    import nutpie
-
     from forecast.sweeps import worker
 
     compiled_models = []
 
     class Compiled:
-        def with_data(self, **data):
-            return ("swapped", self, tuple(sorted(data)))
+        pass
 
-    def compile_model(model, var_names):
+    def compile_nutpie(model):
         compiled_models.append(model)
-        return Compiled()
+        return Compiled(), 1.5, {}
 
-    class Model:
-        def __init__(self, obs, prior_set):
-            self.prior_set = prior_set
-
-        def build(self):
-            return self
-
-    monkeypatch.setattr(nutpie, "compile_pymc_model", compile_model)
-    monkeypatch.setattr("forecast.model.graph.TimelineModel", Model)
+    monkeypatch.setattr("forecast.fit.sampling.compile_nutpie", compile_nutpie)
+    monkeypatch.setattr("forecast.fit.sampling.build_model", lambda obs, ps: ("model", ps.shape))
+    monkeypatch.setattr("forecast.fit.sampling._graph_shape", lambda ps: ps.shape)
+    monkeypatch.setattr(
+        "forecast.fit.sampling.swap_data", lambda c, updates: ("swapped", c, tuple(sorted(updates)))
+    )
     monkeypatch.setattr("forecast.model.graph.model_data", lambda obs: {"x": obs})
+    monkeypatch.setattr("forecast.model.graph.prior_data", lambda ps: {"p": ps.hash})
     worker.reset_cache()
-    a, b = types.SimpleNamespace(hash="a"), types.SimpleNamespace(hash="b")
+    # two prior sets of the same families and settings share one compiled graph
+    a = types.SimpleNamespace(hash="a", shape="families-1")
+    a2 = types.SimpleNamespace(hash="a2", shape="families-1")
+    b = types.SimpleNamespace(hash="b", shape="families-2")
     first = worker.compiled_for(a, "global_efficiency", 1)
-    second = worker.compiled_for(a, "global_efficiency", 2)
-    assert first[2] is False and second[2] is True and second[1] == 0.0
-    assert first[0][1] is second[0][1]  # the same compiled model, new data swapped in
+    second = worker.compiled_for(a2, "global_efficiency", 2)
+    assert first[2] is False and second[2] is True and second[1] == 0.0 and first[1] == 1.5
+    assert first[0][1] is second[0][1]  # the same compiled model, new data and priors swapped in
+    assert first[0][2] == ("p", "x")
     worker.compiled_for(b, "global_efficiency", 3)
     assert len(compiled_models) == 2 and worker.STATS["compiles"] == 2
     worker.reset_cache()

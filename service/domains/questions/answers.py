@@ -41,7 +41,7 @@ from service.domains.questions.schemas import (
     TrajectoryQuestion,
 )
 from service.problems import build_problem
-from service.responses import encode_answer
+from service.responses import cheap_on_loop, encode_answer
 
 DEFAULT_WITHIN = (1.0, 2.0, 5.0)
 
@@ -50,6 +50,7 @@ def _quantiles(q: Sequence[float] | None, default: Sequence[float]) -> tuple[flo
     return tuple(q) if q else tuple(default)
 
 
+@cheap_on_loop
 def ask_arrival(
     f: Forecaster,
     country: str,
@@ -67,6 +68,7 @@ def ask_arrival(
     return f.arrival(country, scenario, qs, cdf=cdf)
 
 
+@cheap_on_loop
 def ask_probability(
     f: Forecaster, country: str, by: str, scenario: str | None = None, versus: str | None = None
 ) -> dict[str, Any]:
@@ -103,8 +105,10 @@ def ask_trajectory(
     scenario: str | None = None,
     quantiles: Sequence[float] | None = None,
     latent: bool = False,
+    component: str | None = None,
 ) -> dict[str, Any]:
-    """``forecast ask trajectory`` (``latent``: the latent path, as ``--latent``)."""
+    """``forecast ask trajectory`` (``latent``: the latent path, as ``--latent``;
+    ``component``: a supply channel, as ``--component``)."""
     return f.trajectory(
         quantity,
         country,
@@ -112,6 +116,7 @@ def ask_trajectory(
         scenario,
         _quantiles(quantiles, DEFAULT_QUANTILES),
         latent=latent,
+        component=str(component) if component is not None else None,
     )
 
 
@@ -176,6 +181,7 @@ def _compute(item: Any) -> tuple[partial[dict[str, Any]], str, Any]:
                 scenario=item.scenario,
                 quantiles=item.quantiles,
                 latent=item.latent,
+                component=item.component,
             )
             return call, "trajectory", Trajectory
         case SurpriseQuestion():

@@ -44,6 +44,7 @@ from service.domains.questions.cost import (
     trajectory_points,
 )
 from service.domains.questions.params import (
+    ComponentQuery,
     CountryListQuery,
     CountryQuery,
     DateQuery,
@@ -219,6 +220,7 @@ class QuestionController(Controller):
         prior: PriorQuery = None,
         run: RunQuery = None,
         latent: LatentQuery = False,
+        component: ComponentQuery = None,
     ) -> Response[Trajectory]:
         """A quantity's trajectory."""
         check_query({"scenario": scenario}, {"at": at})
@@ -230,6 +232,7 @@ class QuestionController(Controller):
             scenario=scenario,
             quantiles=q,
             latent=latent,
+            component=component,
         )
         points = trajectory_points(at, q)
         check_prior(prior)

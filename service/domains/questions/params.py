@@ -24,6 +24,7 @@ from service.domains.questions.schemas import (
     MAX_DATES,
     QUANTILE_ITEMS,
     YEARS_ITEMS,
+    Channel,
     Country,
     Quantile,
     Quantity,
@@ -104,6 +105,14 @@ DatesQuery = Annotated[
         description=f"Dates, each {DATE_HELP} (repeatable)",
         schema_extra={"items": DATE_ITEMS},
         examples=[Example(summary="two dates", value=["2027-01-01", "2030-01-01"])],
+    ),
+]
+ComponentQuery = Annotated[
+    Channel | None,
+    QueryParameter(
+        description="A supply channel of the country (CN: domestic, legal, smuggled): its "
+        "additions or stock only; default the whole country",
+        examples=[Example(summary="smuggled chips", value="smuggled")],
     ),
 ]
 LatentQuery = Annotated[

@@ -23,7 +23,7 @@ from litestar.openapi.spec import Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from msgspec import Meta, Struct
 
-from forecast.core.definitions import COUNTRIES, MAX_QUANTILES, QUANTITIES
+from forecast.core.definitions import COUNTRIES, MAX_QUANTILES, QUANTITIES, REGISTRY
 from service.live import DATE_TITLE, SCENARIO_TITLE, date_error, scenario_error
 from service.params import RUN_ID_PATTERN, list_items
 from service.problems import Problem
@@ -33,6 +33,10 @@ MAX_DATES = 50
 
 Country = StrEnum("Country", {c: c for c in COUNTRIES})  # type: ignore[misc]
 Country.__doc__ = "Country code of a modelled country."
+Channel = StrEnum(  # type: ignore[misc]
+    "Channel", {k.name: k.name for c in REGISTRY for k in c.components}
+)
+Channel.__doc__ = "A supply channel of a country's chip additions (priors/countries.toml)."
 Quantity = StrEnum("Quantity", {q: q for q in QUANTITIES})  # type: ignore[misc]
 Quantity.__doc__ = "An observable quantity with a trajectory (natural unit in the answer)."
 
@@ -237,6 +241,7 @@ class Trajectory(Struct, omit_defaults=True):
     n_eff: float
     points: list[TrajectoryPoint]
     kind: str | None = None
+    component: Channel | None = None
     options: dict[str, Any] | None = None
     reweighting: dict[str, Any] | None = None
 
@@ -377,8 +382,9 @@ LeverText = Annotated[
     str,
     Meta(
         max_length=84,
-        description="COUNTRY.LEVER=NUMBER or start=YYYY-MM-DD",
-        examples=["CN.additions_multiplier=0.6"],
+        description="COUNTRY.LEVER=NUMBER, COUNTRY.CHANNEL.LEVER=NUMBER (a supply channel's "
+        "additions_multiplier or growth_multiplier) or start=YYYY-MM-DD",
+        examples=["CN.additions_multiplier=0.6", "CN.smuggled.additions_multiplier=0.5"],
     ),
 ]
 GivenText = Annotated[
@@ -492,6 +498,7 @@ class TrajectoryQuestion(_Question, tag="trajectory"):
     scenario: ScenarioName | None = None
     quantiles: Quantiles | None = None
     latent: bool = False
+    component: Channel | None = None
 
 
 class SurpriseQuestion(_Question, tag="surprise"):

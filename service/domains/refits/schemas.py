@@ -25,6 +25,15 @@ class RefitAccepted(Struct):
     status: Literal["queued"]
 
 
+class RefitProgress(Struct):
+    """Where a running refit is: stage (preparing, compiling, sampling, checking, storing,
+    done), the stage's completed fraction and an estimate of the seconds left (null: unknown)."""
+
+    stage: str
+    fraction: float | None = None
+    eta_seconds: float | None = None
+
+
 class RefitJob(Struct):
     """A refit job's state; ``run_id`` is set once a run was stored."""
 
@@ -41,6 +50,7 @@ class RefitJob(Struct):
     observations: int | None
     error: str | None
     messages: list[str]
+    progress: RefitProgress | None = None
 
 
 class RefitJobList(Struct):

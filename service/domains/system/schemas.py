@@ -42,6 +42,8 @@ class ScenarioInfo(Struct):
     threshold_horizon_minutes: NullableFloat
     levers: dict[str, LeverSet]
     neutral_levers: LeverSet
+    channel_levers: dict[str, dict[str, LeverSet]] = {}
+    """Supply-channel levers per country and channel (e.g. CN -> smuggled); empty: none."""
 
 
 class ScenarioList(Struct):
