@@ -2,8 +2,8 @@
 
 Samplers: nutpie (through the disk compile cache, ``forecast.fit.compile_cache``), PyMC's own
 NUTS, and numpyro (through ``pm.sample(nuts_sampler="numpyro")``) when numpyro and jax are
-importable; they are not in requirements.lock, so without them its row says "not installed"
-and why. Every run is a fresh process. For the empty-cache runs each sampler gets new, empty
+importable (``pip install -e ".[bench]"``; not in requirements.lock), else its row says "not
+installed" and why. Every run is a fresh process. For the empty-cache runs each sampler gets new, empty
 compile caches (the model cache, PyTensor's compile dir and numba's cache dir, in a temporary
 folder); the warm run that follows reuses them, as a later process on the same machine would.
 
@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from forecast.fit.sampling import SamplerConfig
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 OPTIONAL = {"numpyro": ("numpyro", "jax")}
@@ -153,7 +155,7 @@ def line(sampler: str, caches: str, r: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=SamplerConfig().tune)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=20251231)
     parser.add_argument("--samplers", default=",".join(SAMPLERS))

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# The repository root first on the path: ``tests/service`` (no __init__) must never stand in for
+# the ``service`` package as a namespace package when pytest runs from its console script.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # Keep every test away from a developer's ./var and from the repository's compile caches.
 os.environ.setdefault(

@@ -73,8 +73,10 @@ def test_refit_while_serving(
 
         assert job["status"] == "succeeded", job
         assert failures == []
-        # the job's status carries the fit's stage while it runs, over the API
-        assert stages and stages[-1] == "done" and len(set(stages)) >= 2, stages
+        # the job's status carries its progress over the API from the queue to the end (the
+        # fit's own stages are recorded at most every 2 s: tests/service/test_jobs_progress.py)
+        assert stages and stages[0] == "queued" and stages[-1] == "succeeded", stages
+        assert job["progress"]["fraction"] == 1.0
         new_run = job["run_id"]
         assert new_run and new_run != run_id
         assert job["observations"] == 1 and job["submitted_by"] == "alice"
