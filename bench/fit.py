@@ -3,9 +3,10 @@
 Samplers: nutpie (through the disk compile cache, ``forecast.fit.compile_cache``), PyMC's own
 NUTS, and numpyro (through ``pm.sample(nuts_sampler="numpyro")``) when numpyro and jax are
 importable (``pip install -e ".[bench]"``; not in requirements.lock), else its row says "not
-installed" and why. Every run is a fresh process. For the empty-cache runs each sampler gets new, empty
-compile caches (the model cache, PyTensor's compile dir and numba's cache dir, in a temporary
-folder); the warm run that follows reuses them, as a later process on the same machine would.
+installed" and why. Every run is a fresh process. For the empty-cache runs each sampler gets
+new, empty compile caches (the model cache, PyTensor's compile dir and numba's cache dir, in a
+temporary folder); the warm run that follows reuses them, as a later process on the same
+machine would.
 
 Columns: wall seconds of the process (imports included) and of the fit (data to draws),
 compile seconds, sampling seconds, min bulk and tail ESS (arviz) per second of fit wall time,
