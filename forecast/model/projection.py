@@ -16,9 +16,10 @@ end of the data to ``horizon_end_year``. Draws that never reach the threshold ha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -67,8 +68,8 @@ class CountryPaths:
     start: int = 0
     start_year: float = -np.inf
     dlog_stock: np.ndarray | None = None
-    dlog_additions: np.ndarray | None = None
-    dlog_power: np.ndarray | None = None
+    dlog_additions: np.ndarray | None = None  # may be a broadcast view
+    dlog_power: np.ndarray | Deferred | None = None
     dalgorithms: np.ndarray | float = 0.0
 
     def delta(self, name: str, k: int) -> np.ndarray | float:
@@ -147,6 +148,27 @@ the cumulative sums, which would otherwise leave a tiny stock and a finite log).
 def retired(change: np.ndarray) -> np.ndarray:
     """A relative change of a stock, with -1 (all gone) exact: ln(1 + change) is then -inf."""
     return np.where(change <= -1.0 + RETIRED_TOLERANCE, -1.0, change)
+
+
+class Deferred:
+    """An array computed on first use (``[...]`` indexes it), for the parts of a scenario's
+    paths that few answers read."""
+
+    def __init__(self, make: Callable[[], np.ndarray]) -> None:
+        self._make: Callable[[], np.ndarray] | None = make
+        self._value: np.ndarray | None = None
+
+    @property
+    def value(self) -> np.ndarray:
+        if self._value is None:
+            assert self._make is not None
+            with np.errstate(divide="ignore"):
+                self._value = self._make()
+            self._make = None
+        return self._value
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return self.value[key]
 
 
 def ar1_decay(rho: np.ndarray, years: np.ndarray | float) -> np.ndarray:
@@ -448,7 +470,7 @@ class Projector(ChannelProjection):
         after = slice(k0, None)
         paths = base.paths
         beta = d["capability_per_oom"].astype(np.float32)[:, None]
-        change = np.zeros((self.n_draws, self.grid.size - k0), dtype=np.float32)
+        change: np.ndarray | float = np.float32(0.0)
         dlog = dlog_add = dlog_pow = None
         supply_levers = levers.growth_multiplier != 1.0 or levers.additions_multiplier != 1.0
         if supply_levers or not no_channels:
@@ -461,17 +483,21 @@ class Projector(ChannelProjection):
                 self.channel_factors(country, scenario, base, k0, t_s),
             )
             coef = (d["capability_per_oom"] * d["compute_elasticity"] / LN10).astype(np.float32)
-            change += coef[:, None] * dlog
+            change = coef[:, None] * dlog
         extra: np.ndarray | float = float(levers.efficiency_jump_oom)
         if levers.efficiency_rate_multiplier != 1.0:
             extra = (levers.efficiency_rate_multiplier - 1.0) * np.outer(
                 d["efficiency_rate"], self.grid[after] - t_s
             ).astype(np.float32) + np.float32(levers.efficiency_jump_oom)
-        change += beta * extra
+        if not (isinstance(extra, float) and extra == 0.0):
+            change = change + beta * extra
         capability = paths.capability.copy()
         capability[:, after] += change
         crossing = np.maximum(first_crossing(self.grid, capability, level), t_s)
-        before = first_crossing(self.grid, paths.capability, level)
+        if level is self.threshold_capability:
+            before = paths.arrival  # the status quo's own crossing of the same level
+        else:
+            before = first_crossing(self.grid, paths.capability, level)
         arrival = np.where(before < t_s, before, crossing)
         return replace(
             paths,
@@ -523,9 +549,9 @@ class Projector(ChannelProjection):
             m = np.float32(levers.additions_multiplier)
             with np.errstate(divide="ignore"):
                 dlog = np.log1p((m - np.float32(1.0)) * unit[0])
-                dlog_pow = np.log1p((m - np.float32(1.0)) * unit[1])
-                dlog_add = np.full(dlog.shape, np.log(m), dtype=np.float32)
-            return dlog, dlog_add, dlog_pow
+                dlog_add = np.broadcast_to(np.log(m).astype(np.float32), dlog.shape)
+            # only power answers read the power change: made on first use
+            return dlog, dlog_add, Deferred(lambda: np.log1p((m - np.float32(1.0)) * unit[1]))
         factor = self._country_factor(country, base, k0, t_s, levers)
         if channels is not None and base.shares is not None:
             factor = factor * sum(
