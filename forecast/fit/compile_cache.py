@@ -95,9 +95,10 @@ def max_entries() -> int:
         return DEFAULT_MAX_ENTRIES
 
 
-def library_versions() -> dict[str, str]:
+def library_versions(names: Iterable[str] = KEY_LIBRARIES) -> dict[str, str]:
+    """Installed version of each named package ("not installed" when absent)."""
     out = {}
-    for lib in KEY_LIBRARIES:
+    for lib in names:
         try:
             out[lib] = metadata.version(lib)
         except metadata.PackageNotFoundError:

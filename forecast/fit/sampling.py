@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -161,13 +160,10 @@ def data_end_year(tables: dict[str, Any]) -> float:
 
 
 def library_versions() -> dict[str, str]:
-    out = {}
-    for lib in LIBRARIES:
-        try:
-            out[lib] = metadata.version(lib)
-        except metadata.PackageNotFoundError:
-            out[lib] = "not installed"
-    return out
+    """Versions of the libraries that decide a fit's draws (recorded with every run)."""
+    from forecast.fit import compile_cache
+
+    return compile_cache.library_versions(LIBRARIES)
 
 
 def observations_digest(obs: Observations) -> str:

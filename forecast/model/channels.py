@@ -102,7 +102,17 @@ class ChannelProjection:
 
     def _history_quadrature(self, country: str, upto: float) -> tuple[np.ndarray, dict]:
         """Fitted additions per channel on a fine grid from the origin to ``upto`` and their
-        cumulative sums (H100e), for the living stock of a channel: (times, {channel: cum})."""
+        cumulative sums (H100e), for the living stock of a channel: (times, {channel: cum}).
+        The one up to the data end (every projected channel and date reads it) is cached per
+        country."""
+        if upto != self.axes.data_end:
+            return self._quadrature(country, upto)
+        cache = self.__dict__.setdefault("_quadratures", {})
+        if country not in cache:
+            cache[country] = self._quadrature(country, upto)
+        return cache[country]
+
+    def _quadrature(self, country: str, upto: float) -> tuple[np.ndarray, dict]:
         n = max(int(np.ceil((upto - self.axes.origin) / (QUARTER_YEARS / 4))), 1)
         step = (upto - self.axes.origin) / n  # the last edge is exactly ``upto``
         s = self.axes.origin + step * (np.arange(n) + 0.5)
