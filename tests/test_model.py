@@ -16,7 +16,7 @@ import pytest
 
 from forecast.model.equations import Axes
 from forecast.model.graph import model_data, parameter_names
-from forecast.model.simulate import PROJECTION_ONLY, simulate
+from forecast.model.simulate import prior_only, simulate
 
 pytestmark = pytest.mark.slow
 
@@ -170,7 +170,7 @@ def test_parameter_recovery(default_fit):
         compiled, draws=1000, tune=1000, chains=4, cores=2, seed=11, progress_bar=False
     )
     post = tree["posterior"]
-    informed = [p for p in parameter_names() if p not in PROJECTION_ONLY]
+    informed = [p for p in parameter_names() if p not in prior_only()]
     covered = {}
     for name in informed:
         draws = post[name].values.ravel()

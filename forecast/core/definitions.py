@@ -28,7 +28,7 @@ from forecast.core.errors import ForecastError, UsageError
 # ------------------------------------------------------------------------------------------------
 
 MODEL_TYPE = "ai-timelines"
-MODEL_VERSION = "1.3"
+MODEL_VERSION = "2.0"
 
 # ------------------------------------------------------------------------------------------------
 # Names and defaults shared by questions, CLI, service and report
@@ -364,6 +364,15 @@ SHARED: dict[str, ParameterSpec] = {
     "efficiency_rate": ParameterSpec(
         "OOM/yr", "positive", "capability-relevant algorithmic efficiency growth at fixed compute"
     ),
+    "efficiency_compute_exponent": ParameterSpec(
+        "1",
+        "positive",
+        "elasticity of a country's efficiency growth to its own chip additions "
+        "(compute_driven_progress only)",
+    ),
+    "efficiency_catchup_rate": ParameterSpec(
+        "1/yr", "positive", "rate at which a follower's efficiency gap closes (diffusion only)"
+    ),
     "capability_per_oom": ParameterSpec(
         "ECI/OOM", "positive", "ECI points per order of magnitude of effective compute"
     ),
@@ -492,6 +501,104 @@ def parameter_specs() -> dict[str, ParameterSpec]:
                 for base, spec in group.items():
                     out[component_key(base, c.code, comp.name)] = _spec_for(spec, c, comp)
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Model structures: how chips become capability
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Structure:
+    """One structure of the chips-to-capability channel: a full model, fitted to the same data.
+
+    Every structure is the general model with switches set (``forecast.model.equations``):
+    ``compute_driven`` lets each country's efficiency growth scale with its own chip additions,
+    ``diffusion`` lets a follower's efficiency gap close over time, ``deployment`` ties
+    capability to the whole accelerator stock instead of the largest training run. A parameter
+    a structure does not use is pinned (``pinned``) and its draws are set to that value.
+    """
+
+    name: str
+    description: str
+    equation: str
+    compute_driven: bool = False
+    diffusion: bool = False
+    deployment: bool = False
+
+    @property
+    def switches(self) -> dict[str, float]:
+        """The model's structure switches (``pm.Data`` values), by switch name."""
+        return {
+            "structure_compute_driven": float(self.compute_driven),
+            "structure_diffusion": float(self.diffusion),
+            "structure_deployment": float(self.deployment),
+        }
+
+    @property
+    def pinned(self) -> dict[str, float]:
+        """Parameters this structure does not use, with the value that switches them off."""
+        out = {}
+        if not self.compute_driven:
+            out["efficiency_compute_exponent"] = 0.0
+        if not self.diffusion:
+            out["efficiency_catchup_rate"] = 0.0
+        return out
+
+
+STRUCTURES: tuple[Structure, ...] = (
+    Structure(
+        "global_efficiency",
+        "Algorithmic efficiency is global and free: every country's efficiency grows at one "
+        "rate, whatever its compute; chips act through the largest training run only.",
+        "C_c(t) = c_f + beta [eps (log10 F_c(t) - 26) + lambda (t - t_ref - lag_c)]",
+    ),
+    Structure(
+        "compute_driven_progress",
+        "Algorithmic progress needs experiments: a country's efficiency grows faster the more "
+        "chips it adds, lambda_c(t) = lambda (A_c(t) / A_ref)^phi.",
+        "C_c(t) = c_f + beta [eps (log10 F_c(t) - 26) + lambda (integral from t_ref to t of "
+        "(A_c(s) / A_ref)^phi ds - lag_c)]",
+        compute_driven=True,
+    ),
+    Structure(
+        "diffusion",
+        "A follower's efficiency gap closes toward the leader (distillation, open weights, "
+        "publication): lag_c(t) = lag_c exp(-kappa (t - t_ref)) from 2025 on (widening "
+        "linearly before); its chips matter for scale.",
+        "C_c(t) = c_f + beta [eps (log10 F_c(t) - 26) + lambda (t - t_ref - lag_c "
+        "exp(-kappa (t - t_ref)))]",
+        diffusion=True,
+    ),
+    Structure(
+        "deployment_compute",
+        "Capability follows the whole accelerator stock (training, reinforcement learning and "
+        "inference), not the largest pre-training run: the run's share drift is left out.",
+        "C_c(t) = c_f + beta [eps (log10 (k_c S_c(t)) - 26) + lambda (t - t_ref - lag_c)]",
+        deployment=True,
+    ),
+)
+"""Every structure, in run order; the first is the default of a pinned fit."""
+
+STRUCTURE_NAMES: tuple[str, ...] = tuple(s.name for s in STRUCTURES)
+DEFAULT_STRUCTURE = STRUCTURES[0].name
+STRUCTURE_SWITCHES: tuple[str, ...] = tuple(STRUCTURES[0].switches)
+MIXTURE = "mixture"
+"""The name of the structures' weighted mixture, which answers by default."""
+
+
+class UnknownStructureError(UsageError):
+    """A structure name the model does not define."""
+
+
+def structure_info(name: str) -> Structure:
+    """The registry entry of a structure name; a clear error naming the known ones."""
+    for s in STRUCTURES:
+        if s.name == name:
+            return s
+    raise UnknownStructureError(
+        f"unknown structure {name!r}; known structures: {', '.join(STRUCTURE_NAMES)}"
+    )
 
 
 def parameter_names() -> list[str]:

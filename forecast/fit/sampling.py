@@ -11,7 +11,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from forecast.core.definitions import MODEL_TYPE, MODEL_VERSION, parameter_names
+from forecast.core.definitions import (
+    DEFAULT_STRUCTURE,
+    MODEL_TYPE,
+    MODEL_VERSION,
+    STRUCTURE_NAMES,
+    parameter_names,
+    structure_info,
+)
 from forecast.core.timeutil import decimal_year
 from forecast.data import tables as data_tables
 from forecast.data.observations import (
@@ -60,14 +67,16 @@ class SamplerConfig:
     """NUTS settings. Defaults pass the gate on the bundled data (see ``bench/fit.py``)."""
 
     draws: int = 1000
-    tune: int = 1500
-    """Warm-up steps per chain. 1000 left efficiency_rate at R-hat 1.0109 on the default seed
-    of model 1.3 (the gate is 1.01); 1500 gave 1.0082 for about a second more."""
+    tune: int = 2000
+    """Warm-up steps per chain. Model 2.0 on the default seed: 1500 steps at target 0.9 left
+    compute_driven_progress and deployment_compute at R-hat 1.0105 (the gate is 1.01) and
+    diffusion with one divergence; 2000 steps at target 0.95 pass every structure (max R-hat
+    1.0075) in about 32 s of sampling for the four."""
     chains: int = 4
     cores: int = 2
     seed: int = 20251231
     sampler: str = "nutpie"
-    target_accept: float = 0.9
+    target_accept: float = 0.95
     log_densities: bool = True
     """Store the pointwise log-likelihood and log-prior groups with the run (for power-scaling
     sensitivity on both sides and leave-one-out checks); 3-5 s per fit once PyTensor's C
@@ -328,6 +337,22 @@ def sample(
     return tree, max(total - sampling, 0.0), sampling
 
 
+def plan_structures(prior_set: PriorSet, override: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The structures a fit samples: ``override`` if given (each checked), else the prior
+    set's ``[structures]`` plan (default: every structure), in registry order."""
+    if override:
+        for name in override:
+            structure_info(name)
+        return tuple(n for n in STRUCTURE_NAMES if n in set(override))
+    plan = getattr(prior_set, "structure_plan", None)
+    return tuple(plan()[0]) if plan is not None else STRUCTURE_NAMES
+
+
+def with_structure(compiled: Any, name: str) -> Any:
+    """The compiled model with a structure's switches swapped in (the graph is shared)."""
+    return swap_data(compiled, dict(structure_info(name).switches))
+
+
 def slim_tree(tree: xr.DataTree) -> xr.DataTree:
     """Only the groups a run needs: posterior and sample stats."""
     return xr.DataTree.from_dict(
@@ -362,12 +387,13 @@ def with_fit_data(tree: xr.DataTree, obs: Observations) -> xr.DataTree:
     return out
 
 
-def build_model(obs: Observations, prior_set: PriorSet) -> Any:
+def build_model(obs: Observations, prior_set: PriorSet, structure: str = DEFAULT_STRUCTURE) -> Any:
     """The PyMC model of a fit: prior parameters are ``pm.Data`` (``PRIORS_AS_DATA``), so the
-    disk-cached compile serves every prior set with the same families and settings."""
+    disk-cached compile serves every prior set with the same families and settings; the
+    structure's switches are data too, so one compiled model serves every structure."""
     token = PRIORS_AS_DATA.set(True)
     try:
-        return TimelineModel(obs, prior_set).build()
+        return TimelineModel(obs, prior_set, structure).build()
     finally:
         PRIORS_AS_DATA.reset(token)
 
@@ -433,9 +459,12 @@ def fit(
     make_current: bool = True,
     cutoff: date | None = None,
     report: ProgressFn | None = None,
+    structures: Sequence[str] | None = None,
 ) -> FitResult:
-    """Fit the model, store the run, and make it current if it passes the gate.
+    """Fit the model under each structure, store the run, and make it current if every
+    structure passes the gate.
 
+    ``structures`` overrides the prior set's plan (``[structures]``; default: every structure).
     ``cutoff`` fits on the observations dated on or before it only (backtests); such a run is
     never made current. Progress (stage, fraction, ETA) goes to ``report``, or with
     ``progress`` and no ``report`` to stderr.
@@ -451,18 +480,25 @@ def fit(
     make_current = make_current and cutoff is None
     tell(Progress("preparing"))
     prior_set, obs, data_hash = prepare(priors, extra, cutoff)
+    names = plan_structures(prior_set, structures)
     _announce(say, prior_set, obs, data_hash, config)
-    model = build_model(obs, prior_set)
     cache: dict[str, Any] | None = None
+    trees: dict[str, xr.DataTree] = {}
+    compile_s = sampling_s = 0.0
     if config.sampler == "nutpie":
-        compiled, compile_s, cache = compile_nutpie(model, say, report)
+        compiled, compile_s, cache = compile_nutpie(build_model(obs, prior_set), say, report)
         t1 = time.perf_counter()
-        tree = sample_compiled(compiled, config, progress, report)
+        for name in names:
+            say(f"structure {name}")
+            trees[name] = sample_compiled(with_structure(compiled, name), config, progress, report)
         sampling_s = time.perf_counter() - t1
     else:
-        tree, compile_s, sampling_s = sample(model, config, progress, report, say)
+        for name in names:
+            model = build_model(obs, prior_set, name)
+            trees[name], c_s, s_s = sample(model, config, progress, report, say)
+            compile_s, sampling_s = compile_s + c_s, sampling_s + s_s
     return finalize(
-        tree,
+        trees,
         Inputs(prior_set, obs, data_hash, tuple(Path(p) for p in extra), cutoff),
         config,
         timing=(started, compile_s, sampling_s),
@@ -506,7 +542,7 @@ def _announce(
 
 
 def finalize(
-    tree: xr.DataTree,
+    trees: xr.DataTree | Mapping[str, xr.DataTree],
     inputs: Inputs,
     config: SamplerConfig,
     timing: tuple[float, float, float],
@@ -517,13 +553,42 @@ def finalize(
     report: ProgressFn | None = None,
     compile_cache: dict[str, Any] | None = None,
 ) -> FitResult:
-    """Check the gate, write the run to the store and (if it passed) make it current."""
+    """Check the gate per structure, weigh the structures, write the run to the store and (if
+    every structure passed) make it current.
+
+    ``trees`` maps each fitted structure to its sampled tree (a single tree is the default
+    structure's). The run's posterior holds every structure's chains one after another; its
+    metadata says which chains are whose (``structures``), with each one's diagnostics and
+    weight (``structure_weights``).
+    """
+    if isinstance(trees, xr.DataTree):
+        trees = {DEFAULT_STRUCTURE: trees}
     started, compile_s, sampling_s = timing
     tell = report or _no_progress
     prior_set, obs = inputs.prior_set, inputs.obs
     tell(Progress("checking", None, None, "diagnostics gate"))
-    diag = diagnostics(tree)
-    failures = gate.check(diag)
+    entries: list[dict[str, Any]] = []
+    failures: list[str] = []
+    slim: dict[str, xr.DataTree] = {}
+    chain0 = 0
+    for name, tree in trees.items():
+        diag = diagnostics(tree)
+        own = gate.check(diag)
+        failures += [f"{name}: {reason}" for reason in own] if len(trees) > 1 else own
+        chains = int(tree["posterior"].sizes["chain"])
+        entries.append(
+            {
+                "name": name,
+                "chains": [chain0, chain0 + chains],
+                "status": "passed" if not own else "failed",
+                "gate_failures": own,
+                "diagnostics": {k: v for k, v in diag.items() if k != "parameters"},
+                "parameters": diag["parameters"],
+            }
+        )
+        chain0 += chains
+        slim[name] = with_fit_data(slim_tree(tree), obs)
+    diag = worst_diagnostics([e.pop("parameters") for e in entries], entries)
     status = "passed" if not failures else "failed"
     created = datetime.now(UTC)
     run_id = run_id_for(created, prior_set, inputs.data_hash, config)
@@ -555,32 +620,114 @@ def finalize(
         "compile_seconds": round(compile_s, 3),
         "compile_cache": compile_cache,
         "sampling_seconds": round(sampling_s, 3),
-        "wall_seconds": round(time.perf_counter() - started, 3),
     }
-    run_tree = with_fit_data(slim_tree(tree), obs)
+    log_liks: dict[str, xr.Dataset] = {}
     if config.log_densities:
         from forecast.fit.loglik import log_densities
 
         tell(Progress("log densities", None, None, "pointwise log likelihood and log prior"))
-        densities = log_densities(build_model(obs, prior_set), run_tree)
-        run_tree = xr.DataTree.from_dict(
-            {name: run_tree[name].to_dataset() for name in run_tree.children}
-            | {"log_likelihood": densities.log_likelihood, "log_prior": densities.log_prior}
-        )
-        meta["log_density_seconds"] = round(densities.seconds, 3)
+        seconds = 0.0
+        for name, tree in slim.items():
+            densities = log_densities(build_model(obs, prior_set, name), tree)
+            slim[name] = xr.DataTree.from_dict(
+                {g: tree[g].to_dataset() for g in tree.children}
+                | {"log_likelihood": densities.log_likelihood, "log_prior": densities.log_prior}
+            )
+            log_liks[name] = densities.log_likelihood
+            seconds += densities.seconds
+        meta["log_density_seconds"] = round(seconds, 3)
+    meta["structures"] = entries
+    meta["structure_weights"] = structure_weights(prior_set, log_liks, list(slim))
+    for entry in entries:
+        entry["weight"] = meta["structure_weights"]["weights"].get(entry["name"], 0.0)
+    run_tree = concat_chains(slim)
+    meta["wall_seconds"] = round(time.perf_counter() - started, 3)
     run_tree.attrs = {"id": run_id, "model_type": MODEL_TYPE, "model_version": MODEL_VERSION}
     priors_file = {PRIORS_FILE: prior_set.to_toml().encode("utf-8")}  # the resolved set
     tell(Progress("storing"))
     store.save(run_tree, meta, make_current=current, files=priors_file)
     tell(Progress("done", 1.0, 0.0, status))
+    weights = meta["structure_weights"]["weights"]
     say(
         f"run {run_id}: {status} (max R-hat {diag['max_rhat']:.3f}, min bulk ESS "
         f"{diag['min_ess_bulk']:.0f}, {diag['divergences']} divergences) "
-        f"in {meta['wall_seconds']:.1f} s"
+        f"in {meta['wall_seconds']:.1f} s; weights "
+        + ", ".join(f"{k} {v:.2f}" for k, v in weights.items())
     )
     for reason in failures:
         say(f"  gate: {reason}")
     return FitResult(run_id=run_id, status=status, meta=meta, tree=run_tree)
+
+
+def worst_diagnostics(
+    per_param: Sequence[Mapping[str, Mapping[str, float]]], entries: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The run's diagnostics: per parameter and overall, the worst over its structures (R-hat
+    across structures would compare different models, so each structure is judged alone)."""
+    params: dict[str, dict[str, float]] = {}
+    for table in per_param:
+        for name, v in table.items():
+            old = params.get(name)
+            params[name] = (
+                dict(v)
+                if old is None
+                else {
+                    "rhat": max(old["rhat"], v["rhat"]),
+                    "ess_bulk": min(old["ess_bulk"], v["ess_bulk"]),
+                    "ess_tail": min(old["ess_tail"], v["ess_tail"]),
+                }
+            )
+    return {
+        "max_rhat": max(e["diagnostics"]["max_rhat"] for e in entries),
+        "min_ess_bulk": min(e["diagnostics"]["min_ess_bulk"] for e in entries),
+        "min_ess_tail": min(e["diagnostics"]["min_ess_tail"] for e in entries),
+        "divergences": sum(int(e["diagnostics"]["divergences"]) for e in entries),
+        "parameters": params,
+    }
+
+
+def structure_weights(
+    prior_set: PriorSet, log_liks: Mapping[str, xr.Dataset], fitted: Sequence[str]
+) -> dict[str, Any]:
+    """How the run's structures are weighed: the prior set's pin or stated weights; else
+    stacking of PSIS-LOO predictive densities when the log likelihood was computed; else equal
+    weights (quick fits), said plainly."""
+    plan = getattr(prior_set, "structure_plan", None)
+    _, fixed, pinned = plan() if plan is not None else ((), None, None)
+    if len(fitted) == 1:
+        return {"method": "single structure", "weights": {fitted[0]: 1.0}}
+    if pinned is not None:
+        return {"method": f"pinned by the prior set: {pinned}", "weights": {pinned: 1.0}}
+    if fixed is not None:
+        total = sum(fixed.get(n, 0.0) for n in fitted)
+        weights = {n: fixed.get(n, 0.0) / total for n in fitted}
+        return {"method": "forecaster weights from the prior set", "weights": weights}
+    if log_liks:
+        from forecast.fit.stacking import stacking
+
+        result = stacking(log_liks)
+        return result.to_dict()
+    return {
+        "method": "equal (no log likelihood stored: a quick fit cannot be stacked)",
+        "weights": {n: 1.0 / len(fitted) for n in fitted},
+    }
+
+
+def concat_chains(trees: Mapping[str, xr.DataTree]) -> xr.DataTree:
+    """One tree with every structure's chains one after another (chain renumbered from 0);
+    groups without a chain dimension (the fit data) are taken from the first tree."""
+    first = next(iter(trees.values()))
+    if len(trees) == 1:
+        return first
+    groups: dict[str, xr.Dataset] = {}
+    for group in first.children:
+        parts = [t[group].to_dataset() for t in trees.values()]
+        if "chain" not in parts[0].dims:
+            groups[group] = parts[0]
+            continue
+        joined = xr.concat(parts, dim="chain", data_vars="all", coords="minimal", join="exact")
+        groups[group] = joined.assign_coords(chain=np.arange(joined.sizes["chain"]))
+    return xr.DataTree.from_dict(groups)
 
 
 def swap_data(compiled: Any, updates: dict[str, Any]) -> Any:
@@ -644,7 +791,7 @@ class Refitter:
         shape = _graph_shape(prior_set)
         if self._compiled is not None and self._shape == shape:
             names = {var.name for var in self._compiled.shared_var_keys}
-            updates = {**model_data(obs), **prior_data(prior_set)}
+            updates = {**model_data(obs), **prior_data(prior_set)}  # default switches
             if names <= updates.keys():  # every data array of the compiled model is replaced
                 return swap_data(self._compiled, updates), 0.0
         model = build_model(obs, prior_set)
@@ -679,9 +826,14 @@ class Refitter:
         _announce(self.say, prior_set, obs, data_hash, config)
         compiled, compile_s = self._compiled_for(prior_set, obs)
         t1 = time.perf_counter()
-        tree = sample_compiled(compiled, config, progress=False, report=self.report)
+        trees = {
+            name: sample_compiled(
+                with_structure(compiled, name), config, progress=False, report=self.report
+            )
+            for name in plan_structures(prior_set)
+        }
         return finalize(
-            tree,
+            trees,
             Inputs(prior_set, obs, data_hash, tuple(Path(p) for p in extra), cutoff),
             config,
             timing=(started, compile_s, time.perf_counter() - t1),

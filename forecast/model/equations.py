@@ -76,12 +76,51 @@ def log_frontier_flop(
     return ln_k + log_stock(xp, t, ln_a, g, axes, life) + drift * held
 
 
-def frontier_capability(
-    log10_flop: Any, t: Any, lag: Any, p: Mapping[str, Any], reference: float
+def efficiency_years(
+    xp: ModuleType,
+    t: Any,
+    reference: float,
+    lag: Any,
+    phi: Any = 0.0,
+    ln_rel: Any = 0.0,
+    g: Any = 0.0,
+    kappa: Any = 0.0,
 ) -> Any:
-    """Frontier ECI of a country whose largest run is ``10**log10_flop`` FLOP at time t."""
-    compute = p["compute_elasticity"] * (log10_flop - REFERENCE_LOG10_FLOP)
-    algorithms = p["efficiency_rate"] * (t - reference - lag)
+    """Years of the efficiency trend a country's algorithms stand at, relative to t_ref.
+
+    The general form every structure shares (``forecast.core.definitions.STRUCTURES``):
+
+    Y_c(t) = J_c(t) - lag_c D(t),  D = exp(-kappa d) for d >= 0, 1 - kappa d before t_ref,
+    J_c(t) = integral from t_ref to t of (A_c(s) / A_ref)^phi ds
+           = exp(phi ln_rel) (exp(phi g d) - 1) / (phi g),  d = t - t_ref,
+
+    with the fitted additions A_c(s) = A_c exp(g (s - t_ref)), ``ln_rel`` = ln(A_c / A_ref) at
+    t_ref (A_ref: the reference country's additions at t_ref). phi = 0 gives J = d (global
+    efficiency), kappa = 0 a constant lag. Before t_ref the gap widens along the exponential's
+    tangent (linearly) rather than exponentially: fitted back to 2018, exp(kappa |d|) would let a
+    small lag blow up and make a funnel the sampler cannot cross. The projection integrates the
+    projected additions instead (``forecast.model.projection``).
+    """
+    d = t - reference
+    x = phi * g
+    small = abs(x) < 1e-6
+    x_safe = xp.where(small, 1e-6, x)
+    ramp = xp.where(small, d + 0.5 * x * d * d, xp.expm1(x_safe * d) / x_safe)
+    return xp.exp(phi * ln_rel) * ramp - lag * gap_decay(xp, d, kappa)
+
+
+def gap_decay(xp: ModuleType, d: Any, kappa: Any) -> Any:
+    """Share of a follower's 2025 efficiency gap left d years after t_ref (see
+    :func:`efficiency_years`): exp(-kappa d) from t_ref on, 1 - kappa d before it."""
+    return xp.where(d >= 0, xp.exp(-kappa * xp.maximum(d, 0.0)), 1.0 - kappa * xp.minimum(d, 0.0))
+
+
+def frontier_capability(log10_compute: Any, years: Any, p: Mapping[str, Any]) -> Any:
+    """Frontier ECI of a country whose capability-relevant compute is ``10**log10_compute``
+    FLOP and whose algorithms stand ``years`` along the efficiency trend (see
+    :func:`efficiency_years`)."""
+    compute = p["compute_elasticity"] * (log10_compute - REFERENCE_LOG10_FLOP)
+    algorithms = p["efficiency_rate"] * years
     return p["frontier_eci_2025"] + p["capability_per_oom"] * (compute + algorithms)
 
 

@@ -7,10 +7,16 @@ Notation (t in decimal years, c a country, t_ref = ``reference_year``):
 - stock, H100e: S_c(t) = integral of A_c over the last L years (``chip_useful_life_years``;
   from ``stock_origin_year`` while t - L is earlier): accelerators retire after L years;
 - frontier training compute, FLOP: ln F_c(t) = ln k_c + ln S_c(t) + d_c (min(t, t_end) - t_ref);
-- effective compute, log10 FLOP: log10 E_c(t) = log10 F_c(t) + lambda (t - t_ref - lag_c);
-- frontier capability, ECI:
-  C_c(t) = c_f + beta [eps (log10 F_c(t) - 26) + lambda (t - t_ref - lag_c)];
-- cross-section of models: ECI_i = c_x + beta [(log10 FLOP_i - 26) + lambda (t_i - t_ref - lag_c)];
+- efficiency years (the structure's algorithmic progress, ``efficiency_years``):
+  Y_c(t) = integral_{t_ref}^{t} (A_c(s) / A_ref)^phi ds - lag_c D_kappa(t - t_ref), D the gap's
+  decay (``gap_decay``),
+  which is t - t_ref - lag_c for the default structure (phi = kappa = 0);
+- effective compute, log10 FLOP: log10 E_c(t) = log10 F_c(t) + lambda Y_c(t);
+- frontier capability, ECI: C_c(t) = c_f + beta [eps (log10 X_c(t) - 26) + lambda Y_c(t)], with
+  X_c = F_c, or the stock k_c S_c(t) without the share drift for ``deployment_compute``;
+- cross-section of models: ECI_i = c_x + beta [(log10 FLOP_i - 26) + lambda Y_c(t_i)];
+- structures (``forecast.core.definitions.STRUCTURES``) switch phi, kappa and the deployment
+  form on through ``pm.Data`` switches, so one compiled graph serves them all;
 - METR 50% horizon, log2 minutes: log2 H = log2 h_s + m_s (C - 150) + (1 - r) m_s max(K - C, 0)
   (+ offset for Chinese models);
 - supply channels (countries with components, e.g. China's domestic, legal and smuggled chips):
@@ -35,6 +41,7 @@ import pytensor.tensor as pt
 
 from forecast.core.definitions import (
     COUNTRIES,
+    DEFAULT_STRUCTURE,
     FOLLOWERS,
     MODEL_TYPE,
     MODEL_VERSION,
@@ -46,6 +53,7 @@ from forecast.core.definitions import (
     country_info,
     country_key,
     parameter_names,
+    structure_info,
     supply_splits,
 )
 from forecast.data.observations import Observations, Series
@@ -53,6 +61,7 @@ from forecast.model.equations import (
     LN10,
     REFERENCE_LOG10_FLOP,
     Axes,
+    efficiency_years,
     frontier_capability,
     horizon_log2,
     horizon_offset,
@@ -148,8 +157,9 @@ def empty_shares() -> Series:
     return Series(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), extra)
 
 
-def model_data(obs: Observations) -> dict[str, np.ndarray]:
-    """Every ``pm.Data`` array of the model, by name, for swapping data into a compiled model."""
+def model_data(obs: Observations, structure: str = DEFAULT_STRUCTURE) -> dict[str, np.ndarray]:
+    """Every ``pm.Data`` array of the model, by name, for swapping data into a compiled model
+    (the structure's switches included)."""
     blocks = {
         "stock": obs.stock,
         "compute": obs.compute,
@@ -157,7 +167,9 @@ def model_data(obs: Observations) -> dict[str, np.ndarray]:
         "horizon": obs.horizon,
         "eci_cross": obs.eci_cross,
     }
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray] = {
+        name: np.float64(value) for name, value in structure_info(structure).switches.items()
+    }
     for name, block in blocks.items():
         out[f"{name}_t"] = block.t
         out[f"{name}_y"] = block.value
@@ -193,9 +205,15 @@ class TimelineModel:
     model_type = MODEL_TYPE
     version = MODEL_VERSION
 
-    def __init__(self, observations: Observations, prior_set: PriorSet) -> None:
+    def __init__(
+        self,
+        observations: Observations,
+        prior_set: PriorSet,
+        structure: str = DEFAULT_STRUCTURE,
+    ) -> None:
         self.obs = observations
         self.priors = prior_set
+        self.structure = structure_info(structure)
         self.axes = Axes.from_settings(prior_set.settings, observations.data_end)
 
     def _rv(self, key: str) -> pt.TensorVariable:
@@ -220,6 +238,15 @@ class TimelineModel:
                 p[key] = self._rv(key)
             p["ln_a"] = pt.log(p["stock_additions_2025"])
             p["ln_k"] = pt.log(p["frontier_flop_per_h100e"])
+            switch = {
+                name: pm.Data(name, np.float64(value))
+                for name, value in self.structure.switches.items()
+            }
+            # a structure's unused parameter keeps its prior but has no effect (switch 0)
+            p["phi"] = switch["structure_compute_driven"] * p["efficiency_compute_exponent"]
+            p["kappa"] = switch["structure_diffusion"] * p["efficiency_catchup_rate"]
+            p["deployment"] = switch["structure_deployment"]
+            p["ln_rel"] = p["ln_a"] - p["ln_a"][0]
             self._stock_likelihood(p)
             self._frontier_likelihoods(p)
             self._cross_section_likelihood(p)
@@ -246,6 +273,19 @@ class TimelineModel:
         sd = pt.switch(has_prev, 1.0, 1.0 / pt.sqrt(1.0 - rho**2)) * pick(p["stock_noise"], onehot)
         pm.Normal("stock_obs", mu=cond_mu, sigma=sd, observed=y)
 
+    def _years(self, p: dict[str, Any], t: Any, oh: Any) -> Any:
+        """Efficiency years of each observation's country at its time (the structure's form)."""
+        return efficiency_years(
+            pt,
+            t,
+            self.axes.reference,
+            pick(p["efficiency_lag"], oh),
+            p["phi"],
+            pick(p["ln_rel"], oh),
+            pick(p["stock_growth"], oh),
+            p["kappa"],
+        )
+
     def _frontier_likelihoods(self, p: dict[str, Any]) -> None:
         """Compute, ECI and METR records: one frontier evaluation over all their dates."""
         f, r, h = self.obs.compute, self.obs.eci_records, self.obs.horizon
@@ -269,9 +309,10 @@ class TimelineModel:
             axes,
             life=p["chip_useful_life_years"],
         )
-        capability = frontier_capability(
-            ln_f / LN10, t, pick(p["efficiency_lag"], oh), p, self.axes.reference
-        )
+        # deployment_compute: capability follows k S (the stock), not the run's drifting share
+        held = pt.minimum(t, axes.data_end) - self.axes.reference
+        log10_compute = (ln_f - p["deployment"] * pick(p["frontier_share_drift"], oh) * held) / LN10
+        capability = frontier_capability(log10_compute, self._years(p, t, oh), p)
         n_f, n_r, n_h, n_fg = (times[i].shape[0] for i in range(4))
         gap_f = slice(n_f + n_r + n_h, n_f + n_r + n_h + n_fg)
         gap_r = slice(n_f + n_r + n_h + n_fg, None)
@@ -367,8 +408,8 @@ class TimelineModel:
         x = self.obs.eci_cross
         xt, xc = pm.Data("eci_cross_t", x.t), pm.Data("eci_cross_country", x.country)
         log10_flop = pm.Data("eci_cross_log10_flop", x.extra["log10_flop"])
-        effective = (log10_flop - REFERENCE_LOG10_FLOP) + p["efficiency_rate"] * (
-            xt - self.axes.reference - pick(p["efficiency_lag"], one_hot(xc))
+        effective = (log10_flop - REFERENCE_LOG10_FLOP) + p["efficiency_rate"] * self._years(
+            p, xt, one_hot(xc)
         )
         pm.Normal(
             "eci_cross_obs",

@@ -25,17 +25,19 @@ import numpy as np
 
 from forecast.core.definitions import (
     COUNTRIES,
+    STRUCTURES,
     country_info,
 )
 from forecast.data.observations import QUARTER_YEARS
 from forecast.model.channels import ChannelProjection, saturation
 from forecast.model.equations import (
     LN10,
-    REFERENCE_LOG10_FLOP,
     Axes,
     capability_for_log2_horizon,
     country_key,
+    efficiency_years,
     frontier_capability,
+    gap_decay,
     horizon_log2,
     log_frontier_flop,
     log_stock,
@@ -43,6 +45,10 @@ from forecast.model.equations import (
 from forecast.priors.scenarios import Levers, Scenario
 
 NOISE_STREAMS = 1 + len(COUNTRIES)  # one common random walk, one per country
+NOISE_SOURCES = frozenset({"slope", "shocks"})
+"""The projection's own randomness beyond the fitted parameters: ``slope`` (the random walk in
+the capability slope) and ``shocks`` (each country's race shocks). A projector made without one
+answers as if it did not exist (the race decomposition switches them off one at a time)."""
 
 
 @dataclass(frozen=True)
@@ -119,25 +125,37 @@ class Baseline:
     stock: np.ndarray  # H100e
     watts: np.ndarray  # chip TDP per H100e added at each grid time, W
     shares: Mapping[str, np.ndarray] | None = None  # supply channel -> share of additions
+    effort: np.ndarray | None = None  # integral of (A / A_ref)^phi since the data end, yr
+    effort_flow: np.ndarray | None = None  # (A / A_ref)^phi on the grid (None: phi = 0)
 
 
 def _country_params(draws: Mapping[str, np.ndarray], country: str) -> dict[str, np.ndarray]:
     ci = COUNTRIES.index(country)
-    lag = (
-        draws[country_key("efficiency_lag", country)]
-        if ci
-        else np.zeros_like(draws["efficiency_rate"])
-    )
+    zeros = np.zeros_like(draws["efficiency_rate"])
+    lag = draws[country_key("efficiency_lag", country)] if ci else zeros
+    ln_a = np.log(draws[country_key("stock_additions_2025", country)])
+    ln_a_ref = np.log(draws[country_key("stock_additions_2025", COUNTRIES[0])])
     return {
-        "ln_a": np.log(draws[country_key("stock_additions_2025", country)]),
+        "ln_a": ln_a,
+        "ln_a_ref": ln_a_ref,
+        "ln_rel": ln_a - ln_a_ref,
         "g": draws[country_key("stock_growth", country)],
         "ln_k": np.log(draws[country_key("frontier_flop_per_h100e", country)]),
         "drift": draws[country_key("frontier_share_drift", country)],
         "lag": lag,
+        # a structure's unused parameters are pinned to 0 in a run's draws (STRUCTURES)
+        "phi": draws.get("efficiency_compute_exponent", zeros),
+        "kappa": draws.get("efficiency_catchup_rate", zeros),
         "life": draws["chip_useful_life_years"],
         "spend_ceiling": draws[country_key("chip_spend_ceiling", country)],
         "power_ceiling_w": draws[country_key("chip_power_ceiling", country)] * 1e9,
     }
+
+
+def _columns(draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The capability equation's shared parameters as column vectors (draws, 1)."""
+    keys = ("compute_elasticity", "efficiency_rate", "frontier_eci_2025", "capability_per_oom")
+    return {k: draws[k][:, None] for k in keys}
 
 
 RETIRED_TOLERANCE = 1e-7
@@ -228,6 +246,8 @@ class Projector(ChannelProjection):
         data_end: float,
         seed: int,
         stock_additions: Mapping[str, Mapping[str, list[float]]] | None = None,
+        structure: np.ndarray | None = None,
+        sources: frozenset[str] = NOISE_SOURCES,
     ) -> None:
         self.draws = {k: np.asarray(v, dtype=float) for k, v in draws.items()}
         self.settings = dict(settings)
@@ -237,6 +257,14 @@ class Projector(ChannelProjection):
         n = int(np.floor((float(settings["horizon_end_year"]) - data_end) / step + 1e-9)) + 1
         self.grid = data_end + step * np.arange(n)
         self.n_draws = int(self.draws["efficiency_rate"].size)
+        index = np.zeros(self.n_draws, dtype=int) if structure is None else np.asarray(structure)
+        self.structure = index
+        unknown = set(sources) - NOISE_SOURCES
+        if unknown:
+            raise ValueError(f"unknown noise sources {sorted(unknown)}; known: {NOISE_SOURCES}")
+        self.sources = frozenset(sources)
+        # 1 where a draw's structure ties capability to the stock (deployment_compute)
+        self.deployment = np.array([float(s.deployment) for s in STRUCTURES])[index]
         self.stock_additions = {
             code: (np.asarray(v["t"], dtype=float), np.asarray(v["ln_h100e_per_year"], dtype=float))
             for code, v in (stock_additions or {}).items()
@@ -286,6 +314,34 @@ class Projector(ChannelProjection):
             slope = np.cumsum(shocks, axis=1)
             level = np.cumsum(slope, axis=1) * step
             out[country] = np.concatenate([np.zeros((self.n_draws, 1)), level], axis=1)
+        return out
+
+    @cached_property
+    def race_shocks(self) -> dict[str, np.ndarray]:
+        """Each country's race shock, (draws, grid), ECI points: its realised frontier (the
+        record-setting models) about the latent path, an AR(1) process per country with the
+        fitted stationary sd ``eci_record_noise`` and e-folding time
+        ``race_shock_persistence_years``, started from its stationary law at the data end."""
+        rng = np.random.default_rng([self.seed, 2])
+        z = rng.standard_normal((len(COUNTRIES), self.n_draws, self.grid.size))
+        step = float(self.settings["grid_step_years"])
+        tau = float(self.settings.get("race_shock_persistence_years", 0.5))
+        a = float(np.exp(-step / tau))
+        x = np.empty_like(z)
+        x[:, :, 0] = z[:, :, 0]
+        scale = np.sqrt(1.0 - a * a)
+        for k in range(1, self.grid.size):
+            x[:, :, k] = a * x[:, :, k - 1] + scale * z[:, :, k]
+        sd = self.draws["eci_record_noise"][:, None]
+        return {c: sd * x[i] for i, c in enumerate(COUNTRIES)}
+
+    def noise(self, country: str) -> np.ndarray | float:
+        """The projection's own randomness added to a country's capability path."""
+        out: np.ndarray | float = 0.0
+        if "slope" in self.sources:
+            out = out + self.slope_noise[country]
+        if "shocks" in self.sources:
+            out = out + self.race_shocks[country]
         return out
 
     @cached_property
@@ -394,14 +450,18 @@ class Projector(ChannelProjection):
         log10_flop = (p["ln_k"][:, None] + np.log(stock)) / LN10 + (
             p["drift"] * (t_end - t_ref) / LN10
         )[:, None]
-        algorithms = d["efficiency_rate"][:, None] * (grid[None, :] - t_ref - p["lag"][:, None])
-        beta = d["capability_per_oom"][:, None]
-        capability = (
-            d["frontier_eci_2025"][:, None]
-            + beta
-            * (d["compute_elasticity"][:, None] * (log10_flop - REFERENCE_LOG10_FLOP) + algorithms)
-            + self.slope_noise[country]
+        effort, effort_flow = self._effort(p, additions)
+        years_end = efficiency_years(np, t_end, t_ref, 0.0, p["phi"], p["ln_rel"], p["g"])
+        years = (
+            years_end[:, None]
+            + effort
+            - p["lag"][:, None] * gap_decay(np, (grid - t_ref)[None, :], p["kappa"][:, None])
         )
+        algorithms = d["efficiency_rate"][:, None] * years
+        held = self.deployment * p["drift"] * (t_end - t_ref) / LN10
+        capability = frontier_capability(
+            log10_flop - held[:, None], years, _columns(d)
+        ) + self.noise(country)
         f32 = np.float32
         capability = capability.astype(f32)
         paths = CountryPaths(
@@ -420,7 +480,46 @@ class Projector(ChannelProjection):
             stock=stock,
             watts=np.broadcast_to(watts, additions.shape),
             shares=shares,
+            effort=effort,
+            effort_flow=effort_flow,
         )
+
+    def _effort(
+        self, p: Mapping[str, np.ndarray], additions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Integral since the data end of the efficiency clock's speed (A_c / A_ref)^phi, and
+        the speed on the grid (None where phi is 0 for every draw: the clock runs at 1)."""
+        elapsed = np.broadcast_to(self.grid - self.grid[0], additions.shape)
+        if not np.any(p["phi"]):
+            return elapsed, None
+        flow = np.exp(p["phi"][:, None] * (np.log(additions) - p["ln_a_ref"][:, None]))
+        return self._cumulative(flow), flow
+
+    def _effort_change(
+        self, base: Baseline, k0: int, t_s: float, dlog_add: np.ndarray, phi: np.ndarray
+    ) -> np.ndarray | None:
+        """Change of efficiency years from column k0 on when additions change by exp(dlog_add)
+        from t_s (compute_driven_progress: the clock runs at (A / A_ref)^phi); None if no draw
+        has phi > 0."""
+        if base.effort_flow is None:
+            return None
+        with np.errstate(invalid="ignore"):
+            rel = np.where(
+                phi[:, None] > 0, np.expm1(phi[:, None] * np.asarray(dlog_add, dtype=float)), 0.0
+            )
+        flow = base.effort_flow[:, k0:] * rel
+        lead = (self.grid[k0] - t_s) * flow[:, :1]
+        step = np.diff(self.grid[k0:])
+        added = np.cumsum(0.5 * (flow[:, 1:] + flow[:, :-1]) * step, axis=1)
+        return lead + np.concatenate([np.zeros((flow.shape[0], 1)), added], axis=1)
+
+    def _effort_since(self, base: Baseline, k0: int, t_s: float) -> np.ndarray:
+        """Efficiency-clock years from t_s to each grid column from k0 on, (draws, grid - k0)."""
+        effort = np.asarray(base.effort, dtype=float)
+        if base.effort_flow is None:
+            return np.broadcast_to(self.grid[k0:] - t_s, (self.n_draws, self.grid.size - k0))
+        at_ts = effort[:, k0] - (self.grid[k0] - t_s) * base.effort_flow[:, k0]
+        return effort[:, k0:] - at_ts[:, None]
 
     def _country_factor(
         self, country: str, base: Baseline, k0: int, t_s: float, levers: Levers
@@ -472,6 +571,7 @@ class Projector(ChannelProjection):
         beta = d["capability_per_oom"].astype(np.float32)[:, None]
         change: np.ndarray | float = np.float32(0.0)
         dlog = dlog_add = dlog_pow = None
+        efficiency_change: np.ndarray | None = None
         supply_levers = levers.growth_multiplier != 1.0 or levers.additions_multiplier != 1.0
         if supply_levers or not no_channels:
             dlog, dlog_add, dlog_pow = self._stock_change(
@@ -484,11 +584,20 @@ class Projector(ChannelProjection):
             )
             coef = (d["capability_per_oom"] * d["compute_elasticity"] / LN10).astype(np.float32)
             change = coef[:, None] * dlog
+            phi = _country_params(d, country)["phi"]
+            clock = self._effort_change(base, k0, t_s, dlog_add, phi)
+            if clock is not None:  # compute_driven_progress: fewer chips, slower algorithms
+                change = change + (
+                    (d["capability_per_oom"] * d["efficiency_rate"])[:, None] * clock
+                ).astype(np.float32)
+                efficiency_change = (d["efficiency_rate"][:, None] * clock).astype(np.float32)
         extra: np.ndarray | float = float(levers.efficiency_jump_oom)
+        if efficiency_change is not None:
+            extra = efficiency_change + np.float32(levers.efficiency_jump_oom)
         if levers.efficiency_rate_multiplier != 1.0:
-            extra = (levers.efficiency_rate_multiplier - 1.0) * np.outer(
-                d["efficiency_rate"], self.grid[after] - t_s
-            ).astype(np.float32) + np.float32(levers.efficiency_jump_oom)
+            extra = (levers.efficiency_rate_multiplier - 1.0) * (
+                d["efficiency_rate"][:, None] * self._effort_since(base, k0, t_s)
+            ).astype(np.float32) + extra
         if not (isinstance(extra, float) and extra == 0.0):
             change = change + beta * extra
         capability = paths.capability.copy()
@@ -636,8 +745,14 @@ class Projector(ChannelProjection):
             np, t, p["ln_a"], p["g"], p["ln_k"], p["drift"], self.axes, life
         )
         log10_flop = ln_flop / LN10
-        capability = frontier_capability(log10_flop, t, p["lag"], self.draws, self.axes.reference)
-        algorithms = self.draws["efficiency_rate"] * (t - self.axes.reference - p["lag"])
+        years = efficiency_years(
+            np, t, self.axes.reference, p["lag"], p["phi"], p["ln_rel"], p["g"], p["kappa"]
+        )
+        held = min(t, self.axes.data_end) - self.axes.reference
+        capability = frontier_capability(
+            log10_flop - self.deployment * p["drift"] * held / LN10, years, self.draws
+        )
+        algorithms = self.draws["efficiency_rate"] * years
         additions = np.exp(
             p["ln_a"] + p["g"] * (t - self.axes.reference) + self.ar1_state(country, t)
         )

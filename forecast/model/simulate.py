@@ -13,10 +13,12 @@ import numpy as np
 
 from forecast.core.definitions import (
     COUNTRIES,
+    DEFAULT_STRUCTURE,
     FOLLOWERS,
     component_key,
     country_info,
     country_key,
+    structure_info,
     supply_splits,
 )
 from forecast.data.observations import GAP_PERIOD_YEARS, Observations, Series
@@ -24,6 +26,7 @@ from forecast.model.equations import (
     LN10,
     REFERENCE_LOG10_FLOP,
     Axes,
+    efficiency_years,
     frontier_capability,
     horizon_log2,
     horizon_offset,
@@ -49,6 +52,12 @@ PROJECTION_ONLY = (
 )
 
 
+def prior_only(structure: str = DEFAULT_STRUCTURE) -> tuple[str, ...]:
+    """Parameters no observation informs under a structure: the projection-only ones and the
+    parameters the structure switches off."""
+    return PROJECTION_ONLY + tuple(structure_info(structure).pinned)
+
+
 def _per_country(params: Mapping[str, float], base: str) -> np.ndarray:
     return np.array([params[country_key(base, c)] for c in COUNTRIES], dtype=float)
 
@@ -58,7 +67,31 @@ def _lags(params: Mapping[str, float]) -> np.ndarray:
     return np.array([0.0, *rest])
 
 
-def frontier(params: Mapping[str, float], axes: Axes, t: np.ndarray, c: np.ndarray):
+def years(
+    params: Mapping[str, float],
+    axes: Axes,
+    t: np.ndarray,
+    c: np.ndarray,
+    structure: str = DEFAULT_STRUCTURE,
+) -> np.ndarray:
+    """Efficiency years of countries c at times t under a structure, at fixed parameters."""
+    info = structure_info(structure)
+    ln_a_all = np.log(_per_country(params, "stock_additions_2025"))
+    phi = params["efficiency_compute_exponent"] if info.compute_driven else 0.0
+    kappa = params["efficiency_catchup_rate"] if info.diffusion else 0.0
+    g = _per_country(params, "stock_growth")[c]
+    return efficiency_years(
+        np, t, axes.reference, _lags(params)[c], phi, ln_a_all[c] - ln_a_all[0], g, kappa
+    )
+
+
+def frontier(
+    params: Mapping[str, float],
+    axes: Axes,
+    t: np.ndarray,
+    c: np.ndarray,
+    structure: str = DEFAULT_STRUCTURE,
+):
     """ln frontier FLOP and frontier ECI at times t for countries c, at fixed parameters."""
     ln_a = np.log(_per_country(params, "stock_additions_2025"))[c]
     g = _per_country(params, "stock_growth")[c]
@@ -66,14 +99,21 @@ def frontier(params: Mapping[str, float], axes: Axes, t: np.ndarray, c: np.ndarr
     drift = _per_country(params, "frontier_share_drift")[c]
     life = params.get("chip_useful_life_years")
     ln_f = log_frontier_flop(np, t, ln_a, g, ln_k, drift, axes, life)
-    capability = frontier_capability(ln_f / LN10, t, _lags(params)[c], params, axes.reference)
+    held = np.minimum(t, axes.data_end) - axes.reference
+    log10_compute = (ln_f - structure_info(structure).deployment * drift * held) / LN10
+    capability = frontier_capability(log10_compute, years(params, axes, t, c, structure), params)
     return ln_f, capability
 
 
 def simulate(
-    obs: Observations, params: Mapping[str, float], axes: Axes, rng: np.random.Generator
+    obs: Observations,
+    params: Mapping[str, float],
+    axes: Axes,
+    rng: np.random.Generator,
+    structure: str = DEFAULT_STRUCTURE,
 ) -> Observations:
-    """Observations drawn from the model's likelihood at ``params`` (one value per parameter)."""
+    """Observations drawn from the model's likelihood at ``params`` (one value per parameter)
+    under a structure (``forecast.core.definitions.STRUCTURES``)."""
     s = obs.stock
     mu = np.log(_per_country(params, "stock_additions_2025"))[s.country] + _per_country(
         params, "stock_growth"
@@ -89,25 +129,25 @@ def simulate(
     stock = replace(s, value=mu + resid)
 
     f = obs.compute
-    ln_f, _ = frontier(params, axes, f.t, f.country)
+    ln_f, _ = frontier(params, axes, f.t, f.country, structure)
     sd_f = np.sqrt(f.extra["sd"] ** 2 + params["frontier_noise"] ** 2)
     compute = replace(f, value=ln_f + rng.normal(0.0, 1.0, f.n) * sd_f)
 
     r = obs.eci_records
-    _, cap = frontier(params, axes, r.t, r.country)
+    _, cap = frontier(params, axes, r.t, r.country, structure)
     records = replace(r, value=cap + rng.normal(0.0, params["eci_record_noise"], r.n))
 
     h = obs.horizon
-    _, cap_h = frontier(params, axes, h.t, h.country)
+    _, cap_h = frontier(params, axes, h.t, h.country, structure)
     offset = horizon_offset(h.country, params, np)
     mu_h = horizon_log2(cap_h, h.extra["suite"], params, np, axes.horizon_knot) + offset
     sd_h = np.sqrt(h.extra["se"] ** 2 + params["horizon_noise"] ** 2)
     horizon = replace(h, value=mu_h + rng.normal(0.0, 1.0, h.n) * sd_h)
 
     x = obs.eci_cross
-    effective = (x.extra["log10_flop"] - REFERENCE_LOG10_FLOP) + params["efficiency_rate"] * (
-        x.t - axes.reference - _lags(params)[x.country]
-    )
+    effective = (x.extra["log10_flop"] - REFERENCE_LOG10_FLOP) + params[
+        "efficiency_rate"
+    ] * years(params, axes, x.t, x.country, structure)
     mu_x = params["cross_section_eci_2025"] + params["capability_per_oom"] * effective
     cross = replace(x, value=mu_x + rng.normal(0.0, params["eci_model_noise"], x.n))
     shares = obs.supply_shares

@@ -2,18 +2,21 @@
 
 A prior set is one TOML file with three sections: ``[meta]`` (name, description), ``[settings]``
 (fixed numbers such as the share of Epoch's "Other" chip owners counted as American) and one
-``[priors.KEY]`` table per model parameter. A prior is stated either as an interval the forecaster
-means ("90% between X and Y": ``interval`` + ``prob``), from which the loader derives the
-distribution's parameters (:mod:`forecast.priors.distributions`), or with explicit parameters.
+``[priors.KEY]`` table per model parameter; an optional fourth, ``[structures]``, says which of
+the model's structures a fit samples and how they are weighed (:meth:`PriorSet.structure_plan`).
+A prior is stated either as an interval the forecaster means ("90% between X and Y":
+``interval`` + ``prob``), from which the loader derives the distribution's parameters
+(:mod:`forecast.priors.distributions`), or with explicit parameters.
 
 A set may start with the top-level key ``extends = "default"`` and list only what it changes:
 the parent (the file ``default.toml`` in the same folder, itself possibly extending another) is
-loaded first, then the child's ``[meta]`` keys and ``[settings]`` override the parent's key by
-key, and each child ``[priors.KEY]`` table replaces the parent's whole table for that key. The
-merged set is checked as a complete file (:mod:`forecast.priors.validate`); every problem names
-the file and line it comes from. :meth:`PriorSet.to_toml` writes the resolved set as one
-self-contained file, and the set's ``hash`` is the sha256 of that text, so a run's hash pins the
-priors it used even when a parent file changes later.
+loaded first, then the child's ``[meta]``, ``[settings]`` and ``[structures]`` keys override the
+parent's key by key (a child's ``pin`` drops the parent's ``weights`` and vice versa), and each
+child ``[priors.KEY]`` table replaces the parent's whole table for that key. The merged set is
+checked as a complete file (:mod:`forecast.priors.validate`); every problem names the file and
+line it comes from. :meth:`PriorSet.to_toml` writes the resolved set as one self-contained file,
+and the set's ``hash`` is the sha256 of that text, so a run's hash pins the priors it used even
+when a parent file changes later.
 
 Every problem found is reported at once, each naming file, line, key and reason, e.g.
 ``priors/default.toml:42: priors.efficiency_rate.interval: lower bound 1.5 is above upper bound
@@ -30,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from forecast.core.definitions import COUNTRY_FILE_NAME, priors_dir
+from forecast.core.definitions import COUNTRY_FILE_NAME, STRUCTURE_NAMES, priors_dir
 from forecast.core.errors import ForecastError
 from forecast.core.tomlfile import (
     FileIssue,
@@ -60,6 +63,7 @@ from forecast.priors.validate import (
     REQUIRED_SETTINGS,
     RESOLVED_FROM,
     SETTING_SPECS,
+    STRUCTURE_KEYS,
     PriorSpec,
     SettingSpec,
     check_prior,
@@ -204,7 +208,8 @@ class PriorSet:
     ``extends`` is the parent the file names (None for a complete file); ``lineage`` is the
     set's name followed by its parents, nearest first; ``overridden`` lists the dotted keys
     (``priors.efficiency_rate``, ``settings.reference_year``, ``meta.description``) the file
-    states over its parent's.
+    states over its parent's. ``structures`` is the checked ``[structures]`` section (any of
+    ``weights``, normalised to sum 1, ``pin`` and ``fit``; empty when the file has none).
     """
 
     name: str
@@ -216,6 +221,7 @@ class PriorSet:
     extends: str | None = None
     lineage: tuple[str, ...] = ()
     overridden: tuple[str, ...] = ()
+    structures: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> Prior:
         try:
@@ -228,6 +234,22 @@ class PriorSet:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.priors)
+
+    def structure_plan(self) -> tuple[tuple[str, ...], dict[str, float] | None, str | None]:
+        """How a fit weighs the structures: (structures to fit, fixed weights, pinned name).
+
+        A pin fits that structure alone with weight 1; fixed ``weights`` cover the structures to
+        fit (0 for a fitted one the set gives no weight); without either the weights are None
+        (found by stacking). The structures to fit are ``fit`` or every structure.
+        """
+        pin = self.structures.get("pin")
+        if pin is not None:
+            return (pin,), {pin: 1.0}, pin
+        fit = tuple(self.structures.get("fit") or STRUCTURE_NAMES)
+        weights = self.structures.get("weights")
+        if weights is None:
+            return fit, None, None
+        return fit, {name: float(weights.get(name, 0.0)) for name in fit}, None
 
     @property
     def parents(self) -> tuple[str, ...]:
@@ -244,6 +266,7 @@ class PriorSet:
             "parents": list(self.parents),
             "overridden": list(self.overridden),
             "settings": dict(self.settings),
+            "structures": _copy_structures(self.structures),
             "priors": {key: prior.to_dict() for key, prior in self.priors.items()},
         }
 
@@ -267,10 +290,37 @@ class PriorSet:
             "[settings]",
         ]
         lines += [f"{toml_key(key)} = {toml_value(float(v))}" for key, v in self.settings.items()]
+        if self.structures:  # only when stated: sets without it keep their hashes
+            lines += ["", "[structures]", *_structure_lines(self.structures)]
         for key, prior in self.priors.items():
             lines += ["", f"[priors.{toml_key(key)}]"]
             lines += [f"{toml_key(k)} = {toml_value(v)}" for k, v in prior.to_table().items()]
         return "\n".join(lines) + "\n"
+
+
+def _copy_structures(structures: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a ``[structures]`` value with its own dict and list."""
+    out: dict[str, Any] = dict(structures)
+    if "weights" in out:
+        out["weights"] = dict(out["weights"])
+    if "fit" in out:
+        out["fit"] = list(out["fit"])
+    return out
+
+
+def _structure_lines(structures: Mapping[str, Any]) -> list[str]:
+    """The ``[structures]`` keys as TOML lines, in a fixed order (weights as an inline table)."""
+    lines = []
+    for key in STRUCTURE_KEYS:
+        if key not in structures:
+            continue
+        value = structures[key]
+        if key == "weights":
+            items = ", ".join(f"{toml_key(k)} = {toml_value(float(v))}" for k, v in value.items())
+            lines.append(f"weights = {{ {items} }}")
+        else:
+            lines.append(f"{key} = {toml_value(list(value) if key == 'fit' else value)}")
+    return lines
 
 
 def _with_hash(prior_set: PriorSet) -> PriorSet:
@@ -334,6 +384,16 @@ def _merge(
         for key in ("name", RESOLVED_FROM):
             meta.pop(key, None)
             origins.pop(("meta", key), None)
+    own_structures = own.get("structures")
+    if isinstance(own_structures, dict) and "structures" not in merged:
+        merged["structures"] = {}  # optional: a child may state it over a parent without one
+    structures = merged.get("structures")
+    if isinstance(structures, dict) and isinstance(own_structures, dict):
+        # pin and weights are alternatives: a child stating one drops the parent's other
+        for key, other in (("pin", "weights"), ("weights", "pin")):
+            if key in own_structures and other not in own_structures:
+                structures.pop(other, None)
+                origins.pop(("structures", other), None)
     overridden: list[str] = []
     for section, value in own.items():
         if isinstance(value, dict) and isinstance(merged.get(section), dict):
@@ -431,6 +491,7 @@ def _resolve(
         extends=parent.prior_set.name if parent is not None else None,
         lineage=lineage,
         overridden=overridden,
+        structures=checked.structures,
     )
     return _Resolved(_with_hash(prior_set), merged, layers, origins), []
 

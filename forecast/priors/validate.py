@@ -10,12 +10,20 @@ merged) prior set and reports every problem to a :class:`~forecast.core.tomlfile
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from forecast.core.definitions import Domain, ParameterSpec, parameter_specs
+from forecast.core.definitions import (
+    STRUCTURE_NAMES,
+    Domain,
+    ParameterSpec,
+    UnknownStructureError,
+    parameter_specs,
+    structure_info,
+)
 from forecast.core.tomlfile import Reporter, as_number, describe_value, unknown_key_reason
 from forecast.core.tomlfile import format_number as _fmt
 from forecast.priors.distributions import (
@@ -31,12 +39,14 @@ __all__ = [
     "REQUIRED_PRIORS",
     "REQUIRED_SETTINGS",
     "SETTING_SPECS",
+    "STRUCTURE_KEYS",
     "CheckedSet",
     "PriorSpec",
     "SettingSpec",
     "check_prior",
     "check_prior_data",
     "is_set_name",
+    "normalise_weights",
 ]
 
 # ------------------------------------------------------------------------------------------------
@@ -87,6 +97,7 @@ SETTING_SPECS: dict[str, SettingSpec] = {
     "record_warmup_years": SettingSpec(0.0, 5.0),
     "horizon_fit_start_year": SettingSpec(2015.0, 2030.0),
     "horizon_link_knot_eci": SettingSpec(50.0, 250.0),
+    "race_shock_persistence_years": SettingSpec(0.0, 20.0, low_open=True),
     "chip_price_usd_per_h100e": SettingSpec(0.0, 1e6, low_open=True),
     "chip_watts_per_h100e": SettingSpec(0.0, 1e4, low_open=True),
     "chip_hardware_year": SettingSpec(2015.0, 2035.0),
@@ -106,7 +117,9 @@ _SETTING_ORDER: tuple[tuple[str, str, bool], ...] = (
     ("stock_origin_year", "fit_start_year", True),
 )
 
-_SECTIONS: tuple[str, ...] = ("meta", "settings", "priors")
+_SECTIONS: tuple[str, ...] = ("meta", "settings", "structures", "priors")
+STRUCTURE_KEYS: tuple[str, ...] = ("weights", "pin", "fit")
+"""Keys of the optional ``[structures]`` section, in the order :meth:`PriorSet.to_toml` writes."""
 _META_KEYS: tuple[str, ...] = ("name", "description")
 RESOLVED_FROM = "resolved_from"
 """``[meta]`` key of a resolved snapshot (``PriorSet.to_toml``): the set's name and its parents.
@@ -137,6 +150,9 @@ class CheckedSet:
     settings: dict[str, float]
     priors: dict[str, dict[str, Any]]
     resolved_from: tuple[str, ...] | None
+    structures: dict[str, Any]
+    """``[structures]`` as plain values: any of ``weights`` (name -> weight, summing to 1),
+    ``pin`` (a name) and ``fit`` (names in registry order); empty when the file has none."""
 
 
 _TEXT_FIELDS: tuple[str, ...] = ("dist", "unit", "source", "description")
@@ -492,6 +508,149 @@ def _check_settings(data: Mapping[str, Any], report: Reporter) -> dict[str, floa
     return result
 
 
+def normalise_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """Weights scaled to sum 1 (finite, non-negative, at least one positive), keys as given.
+
+    Weights that already sum to 1 within 1e-12 are kept as they are, so normalising twice (a
+    resolved set written by ``PriorSet.to_toml`` and loaded again) gives the same numbers.
+    """
+    values = [float(v) for v in weights.values()]
+    if not values or any(not math.isfinite(v) or v < 0 for v in values) or max(values) <= 0:
+        raise ValueError(f"weights must be finite, non-negative, one positive: {dict(weights)}")
+    top = max(values)
+    if top <= 1.0 and abs(math.fsum(values) - 1.0) <= 1e-12:
+        return {name: float(v) for name, v in weights.items()}
+    # scale by the largest first: a sum of huge weights must not overflow
+    scaled = [v / top for v in values]
+    total = math.fsum(scaled)
+    return {name: v / total for name, v in zip(weights, scaled, strict=True)}
+
+
+def _structure_name(value: Any, path: tuple[str, ...], report: Reporter) -> str | None:
+    """A known structure name, or None after reporting what is wrong with ``value``."""
+    if not isinstance(value, str):
+        report.add(path, f"expected a structure name (a string), got {describe_value(value)}")
+        return None
+    try:
+        return structure_info(value).name
+    except UnknownStructureError as exc:
+        report.add(path, str(exc))
+        return None
+
+
+def _check_structures(data: Mapping[str, Any], report: Reporter) -> dict[str, Any]:
+    """Validate the optional ``[structures]``: how the model's structures are weighed.
+
+    Returns any of ``weights`` (normalised), ``pin`` and ``fit`` (in registry order); an empty
+    dict when the section is absent (fit every structure, weights by stacking) or has errors.
+    """
+    section = data.get("structures")
+    if section is None:
+        return {}
+    base = ("structures",)
+    if not isinstance(section, dict):
+        report.add(base, f"expected a table ([structures]), got {describe_value(section)}")
+        return {}
+    before = len(report.issues)
+    for name in section:
+        if name not in STRUCTURE_KEYS:
+            reason = unknown_key_reason("key", name, STRUCTURE_KEYS, list_allowed=True)
+            report.add((*base, name), reason)
+    known = ", ".join(STRUCTURE_NAMES)
+
+    fit: list[str] | None = None
+    if "fit" in section:
+        value, path = section["fit"], (*base, "fit")
+        if not isinstance(value, list) or not value:
+            got = "an empty array" if isinstance(value, list) else describe_value(value)
+            report.add(path, f"expected a non-empty array of structure names ({known}), got {got}")
+        else:
+            names = [_structure_name(item, path, report) for item in value]
+            repeated = sorted({n for n in names if n is not None and names.count(n) > 1})
+            if repeated:
+                report.add(path, f"names {', '.join(repeated)} more than once")
+            if None not in names and not repeated:
+                fit = [name for name in STRUCTURE_NAMES if name in names]
+
+    pin: str | None = None
+    if "pin" in section:
+        pin = _structure_name(section["pin"], (*base, "pin"), report)
+        if "weights" in section:
+            report.add(
+                (*base, "pin"),
+                "pin and weights exclude each other: pin one structure or weigh several",
+            )
+        elif pin is not None and fit is not None and pin not in fit:
+            report.add(
+                (*base, "pin"),
+                f"'{pin}' is not among the structures to fit (fit = {fit!r})",
+            )
+
+    weights: dict[str, float] | None = None
+    if "weights" in section:
+        weights = _check_weights(section["weights"], fit, report)
+
+    if len(report.issues) > before:
+        return {}
+    out: dict[str, Any] = {}
+    if weights is not None:
+        out["weights"] = weights
+    if pin is not None:
+        out["pin"] = pin
+    if fit is not None:
+        out["fit"] = fit
+    return out
+
+
+def _check_weights(
+    value: Any, fit: Sequence[str] | None, report: Reporter
+) -> dict[str, float] | None:
+    """``structures.weights``: a table of known names -> finite non-negative numbers."""
+    path = ("structures", "weights")
+    known = ", ".join(STRUCTURE_NAMES)
+    if not isinstance(value, dict) or not value:
+        got = "an empty table" if isinstance(value, dict) else describe_value(value)
+        report.add(
+            path,
+            f"expected a table of structure name = weight, e.g. {{ {STRUCTURE_NAMES[0]} = 1 }}, "
+            f"got {got}",
+        )
+        return None
+    ok = True
+    numbers: dict[str, float] = {}
+    for name, raw in value.items():
+        key_path = (*path, name)
+        if name not in STRUCTURE_NAMES:
+            close = unknown_key_reason("structure", name, STRUCTURE_NAMES, list_allowed=False)
+            report.add(key_path, f"{close} (known structures: {known})")
+            ok = False
+            continue
+        number, problem = as_number(raw)
+        if problem:
+            report.add(key_path, problem)
+            ok = False
+            continue
+        if number < 0:  # type: ignore[operator]
+            report.add(key_path, f"a weight cannot be negative, got {_fmt(number)}")
+            ok = False
+            continue
+        if fit is not None and name not in fit:
+            report.add(
+                key_path,
+                f"'{name}' has a weight but is not among the structures to fit (fit = {fit!r})",
+            )
+            ok = False
+            continue
+        numbers[name] = number  # type: ignore[assignment]
+    if not ok:
+        return None
+    if max(numbers.values()) <= 0:
+        report.add(path, "every weight is 0: at least one structure needs a positive weight")
+        return None
+    ordered = {name: numbers[name] for name in STRUCTURE_NAMES if name in numbers}
+    return normalise_weights(ordered)
+
+
 def _check_priors(data: Mapping[str, Any], report: Reporter) -> dict[str, dict[str, Any]]:
     """Validate ``[priors.*]``: every required prior present, no unknown ones, each valid."""
     section = data.get("priors")
@@ -534,6 +693,7 @@ def check_prior_data(
             )
     name, description, resolved_from = _check_meta(data, stem, report)
     settings = _check_settings(data, report)
+    structures = _check_structures(data, report)
     priors = _check_priors(data, report)
     if len(report.issues) > before:
         return None
@@ -543,4 +703,5 @@ def check_prior_data(
         settings={key: settings[key] for key in REQUIRED_SETTINGS},
         priors=priors,
         resolved_from=resolved_from,
+        structures=structures,
     )

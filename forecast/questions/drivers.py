@@ -52,11 +52,15 @@ GROUPS: dict[str, str] = {
     "life, frontier share of the stock",
     "capability_link": "capability per OOM of effective compute, compute elasticity and the "
     "2025 ECI level",
-    "projection_noise": "the random walk in the capability slope (process noise)",
+    "projection_noise": "the random walk in the capability slope (process noise) and each "
+    "country's race shocks",
+    "structure": "the structure of the chips-to-capability channel a draw comes from, with its "
+    "own parameters (compute exponent, catch-up rate)",
 }
 """Input groups and what each holds."""
 
 _PREFIXES: dict[str, tuple[str, ...]] = {
+    "structure": ("efficiency_compute_exponent", "efficiency_catchup_rate"),
     "threshold": ("threshold_", "horizon_"),
     "efficiency": ("efficiency_",),
     "chip_supply": (
@@ -89,10 +93,17 @@ def group_of(name: str) -> str:
     return "other"
 
 
-def _projector(f: Forecaster, draws: dict[str, np.ndarray]) -> Projector:
+def _projector(
+    f: Forecaster, draws: dict[str, np.ndarray], structure: np.ndarray | None = None
+) -> Projector:
     run = f.run
     return Projector(
-        draws, run.settings, run.data_end, run.seed, stock_additions=run.meta.get("stock_additions")
+        draws,
+        run.settings,
+        run.data_end,
+        run.seed,
+        stock_additions=run.meta.get("stock_additions"),
+        structure=structure,
     )
 
 
@@ -172,12 +183,13 @@ def drivers(
         perm = rng.permutation(n)
         for g in GROUPS:
             draws = {k: (v if group_of(k) == g else v[perm]) for k, v in base.draws.items()}
-            proj = _projector(f, draws)
-            noise = base.slope_noise
+            own = base.structure if g == "structure" else base.structure[perm]
+            proj = _projector(f, draws, own)
             keep_noise = g == "projection_noise"
-            proj.__dict__["slope_noise"] = {
-                c: (v if keep_noise else v[perm]) for c, v in noise.items()
-            }
+            for source in ("slope_noise", "race_shocks"):
+                proj.__dict__[source] = {
+                    c: (v if keep_noise else v[perm]) for c, v in getattr(base, source).items()
+                }
             proj.__dict__["threshold_capability"] = level if g == "threshold" else level[perm]
             paths = proj.country(code, chosen)
             if options.threshold is not None:

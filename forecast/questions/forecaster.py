@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -24,8 +24,10 @@ from forecast.core.definitions import (
     BASELINE_SCENARIO,
     DEFAULT_QUANTILES,
     MAX_QUANTILES,
+    MIXTURE,
     QUANTITIES,
     country_info,
+    structure_info,
 )
 from forecast.core.errors import UsageError
 from forecast.core.timeutil import date_to_year, year_to_date
@@ -205,6 +207,8 @@ class Forecaster:
     """Answers questions from one stored run."""
 
     def __init__(self, run: LoadedRun, scenarios: Mapping[str, Scenario] | None = None) -> None:
+        self.full_run = run
+        run = run.mixture()  # answers use the structures' weighted mixture by default
         self.run = run
         self.token = next(_TOKENS)
         self.scenarios = dict(scenarios) if scenarios is not None else load_scenarios()
@@ -214,8 +218,51 @@ class Forecaster:
             run.data_end,
             run.seed,
             stock_additions=run.meta.get("stock_additions"),
+            structure=run.structure,
         )
         self._cache: dict[str, ScenarioAnswer] = {}
+        self._by_structure: dict[str, Forecaster] = {}
+
+    # -- structures ---------------------------------------------------------------------------
+    @property
+    def structure(self) -> str:
+        """Which draws answer: ``mixture`` (the weighted structures) or one structure's name."""
+        return self.run.draw_set or self.run.structures[0]["name"]
+
+    def for_structure(self, name: str | None) -> Forecaster:
+        """The forecaster answering under one structure's draws (None or ``mixture``: this
+        one's mixture); cached, and a clear error for a structure the run did not fit."""
+        if name is None or name == MIXTURE or name == self.structure:
+            return self
+        if name not in self._by_structure:
+            self._by_structure[name] = Forecaster(self.full_run.for_structure(name), self.scenarios)
+        return self._by_structure[name]
+
+    def structures(self) -> list[dict[str, Any]]:
+        """The run's structures: name, weight, description and its fit's gate status."""
+        out = []
+        for entry in self.full_run.structures:
+            info = structure_info(entry["name"])
+            out.append(
+                {
+                    "structure": info.name,
+                    "weight": round(float(entry.get("weight", 1.0)), 4),
+                    "description": info.description,
+                    "status": entry.get("status", self.full_run.meta.get("status")),
+                }
+            )
+        return out
+
+    def by_structure(self, ask: Callable[[Forecaster], dict[str, Any]]) -> list[dict[str, Any]]:
+        """The same question under each fitted structure: name, weight and the answer."""
+        return [
+            {
+                "structure": row["structure"],
+                "weight": row["weight"],
+                "answer": ask(self.for_structure(row["structure"])),
+            }
+            for row in self.structures()
+        ]
 
     @classmethod
     def from_store(cls, store: RunStore | None = None, run_id: str | None = None) -> Forecaster:
@@ -245,6 +292,7 @@ class Forecaster:
     def _header(self, scenario: str | None) -> dict[str, Any]:
         return {
             "run_id": self.run.id,
+            "structure": self.structure,
             "scenario": scenario or BASELINE_SCENARIO,
             "draws": int(self.projector.n_draws),
             "horizon_end": iso(self.projector.grid[-1]),
@@ -548,6 +596,12 @@ class Forecaster:
             "difference": self._difference(question, scenario, versus, kwargs),
         }
 
+    def difference(
+        self, question: str, scenario: str, versus: str = BASELINE_SCENARIO, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Only the difference part of :meth:`compare` (scenario minus versus)."""
+        return self._difference(question, scenario, versus, kwargs)
+
     def _difference(
         self, question: str, scenario: str, versus: str, kwargs: Mapping[str, Any]
     ) -> dict[str, Any]:
@@ -593,7 +647,14 @@ class Forecaster:
         mean_shift, mean_se = (
             mcstats.mean_with_mcse(paired, n_eff) if paired.size > 1 else (np.nan, np.nan)
         )
+        first_a = first_indicators({c: a.paths[c].arrival for c in COUNTRIES})[code]
+        first_b = first_indicators({c: b.paths[c].arrival for c in COUNTRIES})[code]
+        change = first_a.astype(float) - first_b
+        p_diff, p_se = mcstats.mean_with_mcse(
+            change, mcstats.effective_size(change, self.run.chains)
+        )
         return {
+            "p_first": {"delta": round(p_diff, 4), "mcse": round(p_se, 4)},
             "quantile_shift": shifts,
             "mean_paired_shift_years": None
             if not np.isfinite(mean_shift)

@@ -105,11 +105,13 @@ def reweighted(
     stated = []
     for o in parsed:
         new = changed_prior(prior_set, o)
-        x = draws[o.name]
+        # a structure that does not use the parameter pinned it: its prior does not matter there
+        free = ~f.run.pinned_mask(o.name)
+        x = draws[o.name][free]
         old_lp, new_lp = prior_set.priors[o.name].logpdf(x), new.logpdf(x)
         if not np.all(np.isfinite(old_lp)):
             raise ForecastError(f"prior {o.name}: the run's draws lie outside its stored prior")
-        log_ratio += np.where(np.isfinite(new_lp), new_lp, -np.inf) - old_lp
+        log_ratio[free] += np.where(np.isfinite(new_lp), new_lp, -np.inf) - old_lp
         stated.append({"prior": o.name, "dist": new.dist, "interval": [o.low, o.high]})
     if not np.any(np.isfinite(log_ratio)):
         raise UsageError("prior: the changed priors give every posterior draw zero density")
@@ -140,6 +142,8 @@ def reweighted(
         draws={name: v[index] for name, v in draws.items()},
         chains=1,
         posterior_path=None,  # resampled draws: the stored groups are not theirs
+        structure=None if f.run.structure is None else f.run.structure[index],
+        source_index=None,
     )
     changed = Forecaster(run, f.scenarios)
     _share_projections(f, changed, index)
@@ -187,4 +191,5 @@ def _share_projections(source: Forecaster, target: Forecaster, index: np.ndarray
     n = src.n_draws
     for code in COUNTRIES:
         dst._baselines[code] = _take(src.baseline(code), index, n)
-    dst.__dict__["slope_noise"] = {c: v[index] for c, v in src.slope_noise.items()}
+    for source in ("slope_noise", "race_shocks"):
+        dst.__dict__[source] = {c: v[index] for c, v in getattr(src, source).items()}

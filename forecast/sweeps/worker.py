@@ -239,10 +239,11 @@ def score_fit(
 def recovery(tree: Any, truth: Mapping[str, float]) -> dict[str, Any]:
     """Share of the data-informed parameters whose true value lies in the central 80% and 50%
     posterior intervals (a simulated data set's check that the fit recovers what made it)."""
-    from forecast.model.simulate import PROJECTION_ONLY
+    from forecast.model.simulate import prior_only
 
     post = tree["posterior"].to_dataset()
-    names = [n for n in truth if n in post and n not in PROJECTION_ONLY]
+    uninformed = prior_only()
+    names = [n for n in truth if n in post and n not in uninformed]
     inside = {0.5: 0, 0.8: 0}
     for name in names:
         draws = np.asarray(post[name].values, dtype=float).reshape(-1)

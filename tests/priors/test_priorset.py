@@ -376,7 +376,7 @@ def test_unknown_section_and_toml_syntax_error(in_tmp: Path) -> None:
     text = DEFAULT_TEXT + "\n[extra]\nx = 1\n"
     assert messages(write(in_tmp, text)) == [
         f"default.toml:{line_of(text, '[extra]')}: extra: unknown section "
-        "(allowed: meta, settings, priors)"
+        "(allowed: meta, settings, structures, priors)"
     ]
     broken = edit(DEFAULT_TEXT, "prob = 0.9\n", "prob = 0.9 0.8\n")
     line = line_of(broken, "prob = 0.9 0.8")
