@@ -24,7 +24,6 @@ from forecast.core.definitions import (
     DEFAULT_STRUCTURE,
     MODEL_TYPE,
     MODEL_VERSION,
-    STRUCTURE_NAMES,
     parameter_names,
     structure_info,
 )
@@ -43,23 +42,24 @@ from forecast.fit.progress import (
     _no_progress,
     _SamplingProgress,
 )
+from forecast.fit.provenance import (
+    data_end_year,
+    environment,
+    library_versions,
+    observations_digest,
+    run_id_for,
+)
+from forecast.fit.structures import (
+    concat_chains,
+    plan_structures,
+    structure_weights,
+    worst_diagnostics,
+)
 from forecast.model.graph import PRIORS_AS_DATA, TimelineModel, model_data, prior_data
 from forecast.priors.priorset import PriorSet, load_prior_set
 from forecast.store.runs import PRIORS_FILE, RunStore, estimate_run_bytes
 
 SAMPLERS = ("nutpie", "pymc")
-LIBRARIES = (
-    "pymc",
-    "pytensor",
-    "nutpie",
-    "numba",
-    "arviz",
-    "arviz-stats",
-    "xarray",
-    "numpy",
-    "scipy",
-    "pandas",
-)
 
 
 @dataclass(frozen=True)
@@ -158,60 +158,6 @@ class FitResult:
             "data_hash": m["data_hash"],
             "observations": m["observations"],
         }
-
-
-def data_end_year(tables: dict[str, Any]) -> float:
-    """Decimal year at the end of the data: the vintage end, or later if users added data."""
-    ends = [data_tables.VINTAGE + np.timedelta64(1, "D")]
-    for name in ("models", "capability_eci", "capability_metr"):
-        ends.append(tables[name]["date"].max())
-    return float(decimal_year(max(ends)))
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries that decide a fit's draws (recorded with every run)."""
-    from forecast.fit import compile_cache
-
-    return compile_cache.library_versions(LIBRARIES)
-
-
-def observations_digest(obs: Observations) -> str:
-    """SHA-256 of every array the model is given (the ``pm.Data`` values), in model order.
-
-    Equal data hashes give equal digests (rows are in canonical order); a refit that samples
-    different arrays than its metadata says shows up here.
-    """
-    digest = hashlib.sha256()
-    for name, value in model_data(obs).items():
-        array = np.ascontiguousarray(value)
-        digest.update(f"{name}\0{array.dtype.str}\0{array.shape}\0".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
-def environment() -> dict[str, Any]:
-    """What else decides the draws bit for bit: interpreter, platform and compile flags.
-
-    Same inputs, seed, settings and libraries give bit-identical draws on one machine type;
-    another CPU (a different instruction set for numba's code) may change the last bits of the
-    logp and so the draws.
-    """
-    import os
-    import platform
-
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or None,
-        "cpu_count": os.cpu_count(),
-        # compile flags without folders (cache locations do not change results)
-        "pytensor_flags": ",".join(
-            f for f in os.environ.get("PYTENSOR_FLAGS", "").split(",") if f and "dir" not in f
-        )
-        or None,
-        "numba_num_threads": os.environ.get("NUMBA_NUM_THREADS"),
-    }
 
 
 def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
@@ -337,17 +283,6 @@ def sample(
     return tree, max(total - sampling, 0.0), sampling
 
 
-def plan_structures(prior_set: PriorSet, override: Sequence[str] | None = None) -> tuple[str, ...]:
-    """The structures a fit samples: ``override`` if given (each checked), else the prior
-    set's ``[structures]`` plan (default: every structure), in registry order."""
-    if override:
-        for name in override:
-            structure_info(name)
-        return tuple(n for n in STRUCTURE_NAMES if n in set(override))
-    plan = getattr(prior_set, "structure_plan", None)
-    return tuple(plan()[0]) if plan is not None else STRUCTURE_NAMES
-
-
 def with_structure(compiled: Any, name: str) -> Any:
     """The compiled model with a structure's switches swapped in (the graph is shared)."""
     return swap_data(compiled, dict(structure_info(name).switches))
@@ -396,18 +331,6 @@ def build_model(obs: Observations, prior_set: PriorSet, structure: str = DEFAULT
         return TimelineModel(obs, prior_set, structure).build()
     finally:
         PRIORS_AS_DATA.reset(token)
-
-
-def run_id_for(
-    created: datetime, prior_set: PriorSet, data_hash: str, config: SamplerConfig
-) -> str:
-    """A readable, unique run id: creation time plus a hash of what went into the fit."""
-    digest = hashlib.sha256(
-        json.dumps(
-            [created.isoformat(), prior_set.hash, data_hash, asdict(config)], sort_keys=True
-        ).encode()
-    ).hexdigest()
-    return f"{created:%Y%m%dT%H%M%S}-{digest[:8]}"
 
 
 OBSERVATION_TABLES = ("models", "compute_stock", "capability_eci", "capability_metr")
@@ -657,77 +580,6 @@ def finalize(
     for reason in failures:
         say(f"  gate: {reason}")
     return FitResult(run_id=run_id, status=status, meta=meta, tree=run_tree)
-
-
-def worst_diagnostics(
-    per_param: Sequence[Mapping[str, Mapping[str, float]]], entries: Sequence[Mapping[str, Any]]
-) -> dict[str, Any]:
-    """The run's diagnostics: per parameter and overall, the worst over its structures (R-hat
-    across structures would compare different models, so each structure is judged alone)."""
-    params: dict[str, dict[str, float]] = {}
-    for table in per_param:
-        for name, v in table.items():
-            old = params.get(name)
-            params[name] = (
-                dict(v)
-                if old is None
-                else {
-                    "rhat": max(old["rhat"], v["rhat"]),
-                    "ess_bulk": min(old["ess_bulk"], v["ess_bulk"]),
-                    "ess_tail": min(old["ess_tail"], v["ess_tail"]),
-                }
-            )
-    return {
-        "max_rhat": max(e["diagnostics"]["max_rhat"] for e in entries),
-        "min_ess_bulk": min(e["diagnostics"]["min_ess_bulk"] for e in entries),
-        "min_ess_tail": min(e["diagnostics"]["min_ess_tail"] for e in entries),
-        "divergences": sum(int(e["diagnostics"]["divergences"]) for e in entries),
-        "parameters": params,
-    }
-
-
-def structure_weights(
-    prior_set: PriorSet, log_liks: Mapping[str, xr.Dataset], fitted: Sequence[str]
-) -> dict[str, Any]:
-    """How the run's structures are weighed: the prior set's pin or stated weights; else
-    stacking of PSIS-LOO predictive densities when the log likelihood was computed; else equal
-    weights (quick fits), said plainly."""
-    plan = getattr(prior_set, "structure_plan", None)
-    _, fixed, pinned = plan() if plan is not None else ((), None, None)
-    if len(fitted) == 1:
-        return {"method": "single structure", "weights": {fitted[0]: 1.0}}
-    if pinned is not None:
-        return {"method": f"pinned by the prior set: {pinned}", "weights": {pinned: 1.0}}
-    if fixed is not None:
-        total = sum(fixed.get(n, 0.0) for n in fitted)
-        weights = {n: fixed.get(n, 0.0) / total for n in fitted}
-        return {"method": "forecaster weights from the prior set", "weights": weights}
-    if log_liks:
-        from forecast.fit.stacking import stacking
-
-        result = stacking(log_liks)
-        return result.to_dict()
-    return {
-        "method": "equal (no log likelihood stored: a quick fit cannot be stacked)",
-        "weights": {n: 1.0 / len(fitted) for n in fitted},
-    }
-
-
-def concat_chains(trees: Mapping[str, xr.DataTree]) -> xr.DataTree:
-    """One tree with every structure's chains one after another (chain renumbered from 0);
-    groups without a chain dimension (the fit data) are taken from the first tree."""
-    first = next(iter(trees.values()))
-    if len(trees) == 1:
-        return first
-    groups: dict[str, xr.Dataset] = {}
-    for group in first.children:
-        parts = [t[group].to_dataset() for t in trees.values()]
-        if "chain" not in parts[0].dims:
-            groups[group] = parts[0]
-            continue
-        joined = xr.concat(parts, dim="chain", data_vars="all", coords="minimal", join="exact")
-        groups[group] = joined.assign_coords(chain=np.arange(joined.sizes["chain"]))
-    return xr.DataTree.from_dict(groups)
 
 
 def swap_data(compiled: Any, updates: dict[str, Any]) -> Any:

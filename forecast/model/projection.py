@@ -1,13 +1,15 @@
 """Forward projection per posterior draw: chips -> compute -> capability -> arrival.
 
 Scenarios act here, after the fit, so answering under a scenario costs milliseconds. Beyond the
-fitted parameters, two sources of trend uncertainty enter only the projection:
+fitted parameters, trend uncertainty enters only the projection:
 
 - slowdown of chip growth: the growth rate of additions moves from its fitted value g_c to a
   long-run rate g_inf with e-folding time tau (both priors);
-- process noise in the capability slope: a random walk in the slope (ECI/yr per sqrt(yr)),
-  partly common to all countries, drawn once per run from the run's seed (common random
-  numbers: every scenario sees the same noise, so scenario differences are clean).
+- the projection's own randomness (``forecast.model.noise``): a random walk in the capability
+  slope, partly common to all countries, and each country's race shocks.
+
+Each draw is projected under its own structure (``forecast.core.definitions.STRUCTURES``): the
+efficiency clock (``forecast.model.clock``) and the compute that capability follows depend on it.
 
 All arrays are (draws, grid) with the grid in decimal years, ``grid_step_years`` apart, from the
 end of the data to ``horizon_end_year``. Draws that never reach the threshold have arrival
@@ -30,6 +32,7 @@ from forecast.core.definitions import (
 )
 from forecast.data.observations import QUARTER_YEARS
 from forecast.model.channels import ChannelProjection, saturation
+from forecast.model.clock import EfficiencyClock
 from forecast.model.equations import (
     LN10,
     Axes,
@@ -42,13 +45,8 @@ from forecast.model.equations import (
     log_frontier_flop,
     log_stock,
 )
+from forecast.model.noise import NOISE_SOURCES, ProjectionNoise
 from forecast.priors.scenarios import Levers, Scenario
-
-NOISE_STREAMS = 1 + len(COUNTRIES)  # one common random walk, one per country
-NOISE_SOURCES = frozenset({"slope", "shocks"})
-"""The projection's own randomness beyond the fitted parameters: ``slope`` (the random walk in
-the capability slope) and ``shocks`` (each country's race shocks). A projector made without one
-answers as if it did not exist (the race decomposition switches them off one at a time)."""
 
 
 @dataclass(frozen=True)
@@ -230,7 +228,7 @@ def first_crossing(grid: np.ndarray, path: np.ndarray, level: np.ndarray) -> np.
     return out
 
 
-class Projector(ChannelProjection):
+class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
     """Projects posterior draws forward under scenarios; caches the baseline noise paths.
 
     ``stock_additions`` holds the fitted additions series per country (run metadata
@@ -299,50 +297,6 @@ class Projector(ChannelProjection):
         p = _country_params(self.draws, country)
         resid = ys[k] - (p["ln_a"] + p["g"] * (ts[k] - self.axes.reference))
         return resid * ar1_decay(self.draws["stock_ar1"], max(t - ts[k], 0.0))
-
-    @cached_property
-    def slope_noise(self) -> dict[str, np.ndarray]:
-        """Capability random-walk level per country, (draws, grid), ECI points, zero at start."""
-        rng = np.random.default_rng([self.seed, 1])
-        z = rng.standard_normal((NOISE_STREAMS, self.n_draws, self.grid.size - 1))
-        step = float(self.settings["grid_step_years"])
-        vol = self.draws["capability_slope_volatility"][:, None] * np.sqrt(step)
-        share = self.draws["capability_slope_common_share"][:, None]
-        out = {}
-        for i, country in enumerate(COUNTRIES, start=1):
-            shocks = vol * (np.sqrt(share) * z[0] + np.sqrt(1.0 - share) * z[i])
-            slope = np.cumsum(shocks, axis=1)
-            level = np.cumsum(slope, axis=1) * step
-            out[country] = np.concatenate([np.zeros((self.n_draws, 1)), level], axis=1)
-        return out
-
-    @cached_property
-    def race_shocks(self) -> dict[str, np.ndarray]:
-        """Each country's race shock, (draws, grid), ECI points: its realised frontier (the
-        record-setting models) about the latent path, an AR(1) process per country with the
-        fitted stationary sd ``eci_record_noise`` and e-folding time
-        ``race_shock_persistence_years``, started from its stationary law at the data end."""
-        rng = np.random.default_rng([self.seed, 2])
-        z = rng.standard_normal((len(COUNTRIES), self.n_draws, self.grid.size))
-        step = float(self.settings["grid_step_years"])
-        tau = float(self.settings.get("race_shock_persistence_years", 0.5))
-        a = float(np.exp(-step / tau))
-        x = np.empty_like(z)
-        x[:, :, 0] = z[:, :, 0]
-        scale = np.sqrt(1.0 - a * a)
-        for k in range(1, self.grid.size):
-            x[:, :, k] = a * x[:, :, k - 1] + scale * z[:, :, k]
-        sd = self.draws["eci_record_noise"][:, None]
-        return {c: sd * x[i] for i, c in enumerate(COUNTRIES)}
-
-    def noise(self, country: str) -> np.ndarray | float:
-        """The projection's own randomness added to a country's capability path."""
-        out: np.ndarray | float = 0.0
-        if "slope" in self.sources:
-            out = out + self.slope_noise[country]
-        if "shocks" in self.sources:
-            out = out + self.race_shocks[country]
-        return out
 
     @cached_property
     def threshold_capability(self) -> np.ndarray:
@@ -483,43 +437,6 @@ class Projector(ChannelProjection):
             effort=effort,
             effort_flow=effort_flow,
         )
-
-    def _effort(
-        self, p: Mapping[str, np.ndarray], additions: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Integral since the data end of the efficiency clock's speed (A_c / A_ref)^phi, and
-        the speed on the grid (None where phi is 0 for every draw: the clock runs at 1)."""
-        elapsed = np.broadcast_to(self.grid - self.grid[0], additions.shape)
-        if not np.any(p["phi"]):
-            return elapsed, None
-        flow = np.exp(p["phi"][:, None] * (np.log(additions) - p["ln_a_ref"][:, None]))
-        return self._cumulative(flow), flow
-
-    def _effort_change(
-        self, base: Baseline, k0: int, t_s: float, dlog_add: np.ndarray, phi: np.ndarray
-    ) -> np.ndarray | None:
-        """Change of efficiency years from column k0 on when additions change by exp(dlog_add)
-        from t_s (compute_driven_progress: the clock runs at (A / A_ref)^phi); None if no draw
-        has phi > 0."""
-        if base.effort_flow is None:
-            return None
-        with np.errstate(invalid="ignore"):
-            rel = np.where(
-                phi[:, None] > 0, np.expm1(phi[:, None] * np.asarray(dlog_add, dtype=float)), 0.0
-            )
-        flow = base.effort_flow[:, k0:] * rel
-        lead = (self.grid[k0] - t_s) * flow[:, :1]
-        step = np.diff(self.grid[k0:])
-        added = np.cumsum(0.5 * (flow[:, 1:] + flow[:, :-1]) * step, axis=1)
-        return lead + np.concatenate([np.zeros((flow.shape[0], 1)), added], axis=1)
-
-    def _effort_since(self, base: Baseline, k0: int, t_s: float) -> np.ndarray:
-        """Efficiency-clock years from t_s to each grid column from k0 on, (draws, grid - k0)."""
-        effort = np.asarray(base.effort, dtype=float)
-        if base.effort_flow is None:
-            return np.broadcast_to(self.grid[k0:] - t_s, (self.n_draws, self.grid.size - k0))
-        at_ts = effort[:, k0] - (self.grid[k0] - t_s) * base.effort_flow[:, k0]
-        return effort[:, k0:] - at_ts[:, None]
 
     def _country_factor(
         self, country: str, base: Baseline, k0: int, t_s: float, levers: Levers

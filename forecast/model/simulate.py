@@ -145,9 +145,9 @@ def simulate(
     horizon = replace(h, value=mu_h + rng.normal(0.0, 1.0, h.n) * sd_h)
 
     x = obs.eci_cross
-    effective = (x.extra["log10_flop"] - REFERENCE_LOG10_FLOP) + params[
-        "efficiency_rate"
-    ] * years(params, axes, x.t, x.country, structure)
+    effective = (x.extra["log10_flop"] - REFERENCE_LOG10_FLOP) + params["efficiency_rate"] * years(
+        params, axes, x.t, x.country, structure
+    )
     mu_x = params["cross_section_eci_2025"] + params["capability_per_oom"] * effective
     cross = replace(x, value=mu_x + rng.normal(0.0, params["eci_model_noise"], x.n))
     shares = obs.supply_shares

@@ -25,6 +25,11 @@ FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
+class RunMismatchError(ForecastError):
+    """A stored run does not match its id or this code's model type and version (or lacks a
+    structure asked for)."""
+
+
 class StoreError(ForecastError):
     """The run store could not be read or written; the message names the store and the cause."""
 

@@ -23,6 +23,32 @@ from forecast.validation.checks import published_checks
 from forecast.validation.points import SCALES, VINTAGE_END
 
 
+def structure_summaries(passed: list[dict[str, Any]], scores: dict[str, Any]) -> dict[str, Any]:
+    """Coverage and CRPS wins per structure over the cutoffs whose (mixture) fit passed the
+    gate: each structure's own draws of the same fits, scored on the same points."""
+    names: list[str] = []
+    for s in scores.values():
+        names += [n for n in s.get("by_structure", {}) if n not in names]
+    out = {}
+    for name in names:
+        entries = []
+        for entry in passed:
+            own = scores[entry["cutoff"]].get("by_structure", {}).get(name)
+            if own is not None:
+                entries.append(
+                    {"cutoff": entry["cutoff"], **own["evaluate"], "_scored": scored_objects(own)}
+                )
+        crps = [
+            r["model"]["crps"]
+            for entry in passed
+            for r in scores[entry["cutoff"]].get("by_structure", {}).get(name, {}).get("points", [])
+            if r["model"]
+        ]
+        mean = round(sum(crps) / len(crps), 5) if crps else None
+        out[name] = summary(entries) | {"mean_crps": mean}
+    return out
+
+
 def run_backtest_sweep(
     config: BacktestConfig,
     log: Callable[[str], None],
@@ -67,7 +93,13 @@ def run_backtest_sweep(
                 f"warning: the {cutoff} fit failed the gate ({row['gate_failures']}): "
                 "reported apart, not pooled"
             )
+    own_scores = {c["cutoff"]: scores[rows[c["cutoff"]]["key"]] for c in passed}
+    by_structure = structure_summaries(passed, own_scores)
+    mixture_crps = [
+        r["model"]["crps"] for c in own_scores.values() for r in c["points"] if r["model"]
+    ]
     pooled = summary(passed) | {
+        "mean_crps": round(sum(mixture_crps) / len(mixture_crps), 5) if mixture_crps else None,
         "pooled_over": "cutoffs whose fit passed the gate",
         "cutoffs_pooled": [e["cutoff"] for e in passed],
         "excluded": excluded,
@@ -83,6 +115,7 @@ def run_backtest_sweep(
         "scales": SCALES,
         "cutoffs": [{k: v for k, v in e.items() if not k.startswith("_")} for e in cutoffs],
         "summary": pooled,
+        "by_structure": by_structure,
         "baselines": bt["table"],
         "failed_fits": bt["failed_fits"],
         "prior_vintage": bt["prior_vintage"],

@@ -389,8 +389,13 @@ def finite(value: Any) -> Any:
 
 
 def backtest_spec(priors: str, cutoffs: Sequence[date], quick: bool, seeds: int = 1) -> SweepSpec:
-    """The sweep behind ``forecast backtest``: one prior set at the given cutoffs."""
-    return SweepSpec(priors=(priors,), cutoffs=tuple(cutoffs), seeds=seeds, quick=quick)
+    """The sweep behind ``forecast backtest``: one prior set at the given cutoffs, each fit
+    sampling every structure (``mixture``), scored for the mixture and per structure."""
+    from forecast.core.definitions import MIXTURE
+
+    return SweepSpec(
+        priors=(priors,), cutoffs=tuple(cutoffs), structures=(MIXTURE,), seeds=seeds, quick=quick
+    )
 
 
 __all__ = [

@@ -19,12 +19,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from forecast.core.definitions import MODEL_TYPE, MODEL_VERSION
+from forecast.core.definitions import MIXTURE, MODEL_TYPE, MODEL_VERSION, STRUCTURE_NAMES
 from forecast.core.errors import UsageError
 
-STRUCTURES: tuple[str, ...] = ("global_efficiency",)
-"""Model structures a sweep may use. Only the current structure exists for now: one global
-efficiency rate with per-country lags (``forecast.model.graph.TimelineModel``)."""
+STRUCTURES: tuple[str, ...] = (*STRUCTURE_NAMES, MIXTURE)
+"""Model structures a sweep may use (``forecast.core.definitions.STRUCTURES``): a fit samples one
+structure, or with ``mixture`` every structure, weighed as ``forecast fit`` weighs them (its
+scores then come per structure and for the mixture)."""
 
 OBSERVED = "observed"
 SIM_PREFIX = "sim"

@@ -89,8 +89,9 @@ def compiled_for(prior_set: Any, structure: str, obs: Any) -> tuple[Any, float, 
     from forecast.fit.sampling import _graph_shape, build_model, compile_nutpie, swap_data
     from forecast.model.graph import model_data, prior_data
 
-    key = (_graph_shape(prior_set), structure)
-    updates = {**model_data(obs), **prior_data(prior_set)}
+    # one compiled graph serves every structure: its switches are data (model_data)
+    key = (_graph_shape(prior_set),)
+    updates = {**model_data(obs, structure), **prior_data(prior_set)}
     with _LOCK:
         cached = _COMPILED.get(key)
         if cached is None:
@@ -101,10 +102,13 @@ def compiled_for(prior_set: Any, structure: str, obs: Any) -> tuple[Any, float, 
         return swap_data(cached, updates), 0.0, True
 
 
-def simulated(prior_set: Any, obs: Any, index: int) -> tuple[Any, dict[str, float]]:
+def simulated(
+    prior_set: Any, obs: Any, index: int, structure: str | None = None
+) -> tuple[Any, dict[str, float]]:
     """Data set ``sim{index}``: true parameters drawn from the prior set, observations simulated
-    at them with the observed design (deterministic in the index)."""
-    from forecast.core.definitions import parameter_names
+    at them under ``structure`` (default: the first) with the observed design (deterministic in
+    the index)."""
+    from forecast.core.definitions import DEFAULT_STRUCTURE, parameter_names
     from forecast.model.equations import Axes
     from forecast.model.simulate import simulate
 
@@ -113,7 +117,7 @@ def simulated(prior_set: Any, obs: Any, index: int) -> tuple[Any, dict[str, floa
     for _ in range(MAX_SIMULATION_ATTEMPTS):
         truth = {n: float(prior_set[n].sample(rng, None)) for n in parameter_names()}
         with np.errstate(all="ignore"):
-            sim = simulate(obs, truth, axes, rng)
+            sim = simulate(obs, truth, axes, rng, structure or DEFAULT_STRUCTURE)
         blocks = (sim.stock, sim.compute, sim.eci_records, sim.eci_cross, sim.horizon)
         if all(bool(np.all(np.isfinite(b.value))) for b in blocks):
             return sim, truth
@@ -122,35 +126,49 @@ def simulated(prior_set: Any, obs: Any, index: int) -> tuple[Any, dict[str, floa
 
 def loaded_run(run_id: str, meta: dict[str, Any], tree: Any) -> Any:
     """The run as ``RunStore.load`` would give it back, from the tree in memory."""
-    from forecast.store.runs import LoadedRun
+    from forecast.store.runs import LoadedRun, pin_unused, structure_of_draws
 
     post = tree["posterior"].to_dataset()
     draws = {
         name: np.asarray(var.values, dtype=float).reshape(-1)
         for name, var in post.data_vars.items()
     }
-    return LoadedRun(id=run_id, meta=meta, draws=draws, chains=int(post.sizes["chain"]))
+    chains = int(post.sizes["chain"])
+    structure = structure_of_draws(meta, chains, int(post.sizes["draw"]))
+    pin_unused(draws, structure)
+    return LoadedRun(id=run_id, meta=meta, draws=draws, chains=chains, structure=structure)
+
+
+def structures_of(structure: str) -> tuple[str, ...]:
+    """The structures a sweep fit samples: every one for ``mixture``, else the one named."""
+    from forecast.core.definitions import MIXTURE, STRUCTURE_NAMES
+
+    return STRUCTURE_NAMES if structure == MIXTURE else (structure,)
 
 
 def run_fit(task: FitTask) -> dict[str, Any]:
     """Fit one grid point, check the gate, answer the headline questions and (with a cutoff,
     on observed data) score the backtest. Returns the run and its row; stores nothing."""
-    from forecast.fit.sampling import Inputs, finalize, sample_compiled
+    from forecast.fit.sampling import Inputs, finalize, sample_compiled, with_structure
 
     started = time.perf_counter()
     point = task.point
     prior_set, obs, data_hash = prepared(point.priors, point.cutoff, task.extra)
     truth = None
     if point.sim_index is not None:
-        obs, truth = simulated(prior_set, obs, point.sim_index)
+        obs, truth = simulated(prior_set, obs, point.sim_index, point.structure)
     t_prep = time.perf_counter()
-    compiled, compile_s, cached = compiled_for(prior_set, point.structure, obs)
+    first = structures_of(point.structure)[0]
+    compiled, compile_s, cached = compiled_for(prior_set, first, obs)
     t1 = time.perf_counter()
-    tree = sample_compiled(compiled, task.config, progress=False)
+    trees = {
+        name: sample_compiled(with_structure(compiled, name), task.config, progress=False)
+        for name in structures_of(point.structure)
+    }
     sampling_s = time.perf_counter() - t1
     capture = _Capture()
     result = finalize(
-        tree,
+        trees,
         Inputs(prior_set, obs, data_hash, task.extra, point.cutoff),
         task.config,
         timing=(started, compile_s, sampling_s),
@@ -227,22 +245,27 @@ def score_fit(
         answers[f"p_{row['country'].lower()}_first"] = row["p"]
     answers["prior_vintage"] = later_knowledge(prior_set, point.cutoff)
     if truth is not None:
-        answers["recovery"] = recovery(tree, truth)
+        answers["recovery"] = recovery(tree, truth, point.structure)
     scores = None
     if point.cutoff is not None and point.sim_index is None:
         from forecast.sweeps.scores import backtest_scores
 
         scores = backtest_scores(forecaster, point.cutoff, extra)
+        if len(forecaster.full_run.structures) > 1:  # a mixture fit: each structure too
+            scores["by_structure"] = {
+                e["name"]: backtest_scores(forecaster.for_structure(e["name"]), point.cutoff, extra)
+                for e in forecaster.full_run.structures
+            }
     return answers, scores
 
 
-def recovery(tree: Any, truth: Mapping[str, float]) -> dict[str, Any]:
+def recovery(tree: Any, truth: Mapping[str, float], structure: str | None = None) -> dict[str, Any]:
     """Share of the data-informed parameters whose true value lies in the central 80% and 50%
     posterior intervals (a simulated data set's check that the fit recovers what made it)."""
     from forecast.model.simulate import prior_only
 
     post = tree["posterior"].to_dataset()
-    uninformed = prior_only()
+    uninformed = prior_only(structure) if structure else prior_only()
     names = [n for n in truth if n in post and n not in uninformed]
     inside = {0.5: 0, 0.8: 0}
     for name in names:

@@ -350,7 +350,8 @@ def test_settings_errors(in_tmp: Path) -> None:
         "us_share_of_other_stock, cn_smuggled_weight, eci_record_step, compute_noise_confident, "
         "compute_noise_likely, compute_noise_speculative, reference_year, fit_start_year, "
         "horizon_end_year, grid_step_years, stock_origin_year, record_warmup_years, "
-        "horizon_fit_start_year, horizon_link_knot_eci, chip_price_usd_per_h100e, "
+        "horizon_fit_start_year, horizon_link_knot_eci, race_shock_persistence_years, "
+        "chip_price_usd_per_h100e, "
         "chip_watts_per_h100e, chip_hardware_year, chip_price_performance_growth, "
         "chip_energy_efficiency_growth)",
         f"default.toml:{line_of(text, 'us_share_of_other_stock =')}: "

@@ -164,7 +164,7 @@ def test_a_worker_compiles_each_model_once(monkeypatch):
     monkeypatch.setattr(
         "forecast.fit.sampling.swap_data", lambda c, updates: ("swapped", c, tuple(sorted(updates)))
     )
-    monkeypatch.setattr("forecast.model.graph.model_data", lambda obs: {"x": obs})
+    monkeypatch.setattr("forecast.model.graph.model_data", lambda obs, structure: {"x": obs})
     monkeypatch.setattr("forecast.model.graph.prior_data", lambda ps: {"p": ps.hash})
     worker.reset_cache()
     # two prior sets of the same families and settings share one compiled graph
@@ -178,4 +178,6 @@ def test_a_worker_compiles_each_model_once(monkeypatch):
     assert first[0][2] == ("p", "x")
     worker.compiled_for(b, "global_efficiency", 3)
     assert len(compiled_models) == 2 and worker.STATS["compiles"] == 2
+    # every structure is the same graph with other switches: no new compile
+    assert worker.compiled_for(b, "diffusion", 4)[2] is True and worker.STATS["compiles"] == 2
     worker.reset_cache()
