@@ -1,5 +1,6 @@
 """``forecast ask``: timeline questions of a stored run (arrival, probability, race, trajectory,
-surprise), optionally compared across two scenarios with ``--versus``.
+surprise), optionally compared across two scenarios with ``--versus``, under one model structure
+(``--structure``) or under each (``--by-structure``; see :mod:`forecast.cli.structures_cmd`).
 
 Input that the command can check by itself (an observation's value, a CSV of observations) is
 checked before the run is loaded, so a typo costs no time.
@@ -10,13 +11,16 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forecast.cli import text
-from forecast.cli.output import emit
 from forecast.core.definitions import BASELINE_SCENARIO, DEFAULT_QUANTILES
 from forecast.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from forecast.questions.forecaster import Forecaster
 
 
 def finite_value(raw: str | float, where: str) -> float:
@@ -65,48 +69,62 @@ def surprise_items(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    """Answer one question of the run named by ``--run`` (default: the current run)."""
+    """Answer one question of the run named by ``--run`` (default: the current run), under
+    ``--structure`` (default the structures' mixture), with ``--by-structure`` per structure."""
     from forecast.cli.ask_more import handled
-    from forecast.questions.forecaster import Forecaster
+    from forecast.cli.structures_cmd import respond
 
     if handled(args, surprise_items):  # new questions, or --threshold/--lever/--given
         return 0
     q = args.question
     items = surprise_items(args) if q == "surprise" else []
-    forecaster = Forecaster.from_store(run_id=args.run)
+    ask, formatter = basic_question(args, items)
+    respond(args, ask, formatter)
+    return 0
+
+
+def basic_question(
+    args: argparse.Namespace, items: list[dict[str, Any]]
+) -> tuple[Callable[[Forecaster], Any], Callable[[Any], str]]:
+    """One of the five basic questions as a function of the forecaster, and its formatter."""
+    q = args.question
     if q in ("arrival", "probability", "race") and args.versus:
         kwargs: dict[str, Any] = {}
         if q in ("arrival", "probability"):
             kwargs["country"] = args.country
         if q == "probability":
             kwargs["by"] = args.by
-        answer = forecaster.compare(q, args.scenario or BASELINE_SCENARIO, args.versus, **kwargs)
-        emit(answer, args.json, text.format_compare)
-    elif q == "arrival":
-        answer = forecaster.arrival(
-            args.country, args.scenario, args.quantile or DEFAULT_QUANTILES, cdf=True
+        scenario = args.scenario or BASELINE_SCENARIO
+        return (lambda f: f.compare(q, scenario, args.versus, **kwargs)), text.format_compare
+    if q == "arrival":
+        quantiles = args.quantile or DEFAULT_QUANTILES
+        return (
+            lambda f: f.arrival(args.country, args.scenario, quantiles, cdf=True)
+        ), text.format_arrival
+    if q == "probability":
+        return (lambda f: f.probability(args.country, args.by, args.scenario)), (
+            text.format_probability
         )
-        emit(answer, args.json, text.format_arrival)
-    elif q == "probability":
-        answer = forecaster.probability(args.country, args.by, args.scenario)
-        emit(answer, args.json, text.format_probability)
-    elif q == "race":
-        answer = forecaster.race(args.scenario, within_years=args.within)
-        emit(answer, args.json, text.format_race)
-    elif q == "trajectory":
-        answer = forecaster.trajectory(
-            args.quantity,
-            args.country,
-            args.at,
-            args.scenario,
-            latent=args.latent,
-            component=args.component,
-        )
-        emit(answer, args.json, text.format_trajectory)
-    elif q == "surprise":
-        countries = args.country or None
+    if q == "race":
+        return (lambda f: f.race(args.scenario, within_years=args.within)), text.format_race
+    if q == "trajectory":
+        return (
+            lambda f: f.trajectory(
+                args.quantity,
+                args.country,
+                args.at,
+                args.scenario,
+                latent=args.latent,
+                component=args.component,
+            )
+        ), text.format_trajectory
+    if q != "surprise":
+        raise UsageError(f"unknown question {q!r}")
+    countries = args.country or None
+
+    def surprise(f: Forecaster) -> Any:
         answers = [
-            forecaster.surprise(
+            f.surprise(
                 it["quantity"],
                 it["when"],
                 it["value"],
@@ -116,5 +134,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
             )
             for it in items
         ]
-        emit(answers if len(answers) > 1 else answers[0], args.json, text.format_surprises)
-    return 0
+        return answers if len(answers) > 1 else answers[0]
+
+    return surprise, text.format_surprises

@@ -97,25 +97,44 @@ def _has_options(args: argparse.Namespace) -> bool:
     )
 
 
-def _reweighted_emit(reweighting: dict[str, Any] | None) -> Callable[..., None]:
-    """``emit`` that adds the reweighting diagnostics to every answer (and a line of text)."""
-    if reweighting is None:
-        return emit
+def _reweighting_of(answer: Any) -> dict[str, Any] | None:
+    first = answer[0] if isinstance(answer, list) and answer else answer
+    return first.get("reweighting") if isinstance(first, dict) else None
 
-    def add(answer: Any) -> Any:
-        if isinstance(answer, list):
-            return [add(a) for a in answer]
-        return {**answer, "reweighting": reweighting}
 
-    def line(formatter: Callable[[Any], str]) -> Callable[[Any], str]:
-        changed = ", ".join(f"{p['prior']} {p['interval']}" for p in reweighting["priors"])
-        return lambda a: (
-            f"{formatter(a)}\n  under changed priors ({changed}): Pareto k "
-            f"{reweighting['pareto_k']}, {reweighting['ess']:.0f} effective draws"
-            + ("" if reweighting["reliable"] else " - UNRELIABLE, refit with the changed prior")
+def with_reweighting(formatter: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A formatter that adds a line on the changed priors when the answer was reweighted."""
+
+    def render(answer: Any) -> str:
+        rw = _reweighting_of(answer)
+        if rw is None:
+            return formatter(answer)
+        changed = ", ".join(f"{p['prior']} {p['interval']}" for p in rw["priors"])
+        return (
+            f"{formatter(answer)}\n  under changed priors ({changed}): Pareto k "
+            f"{rw['pareto_k']}, {rw['ess']:.0f} effective draws"
+            + ("" if rw["reliable"] else " - UNRELIABLE, refit with the changed prior")
         )
 
-    return lambda answer, as_json, formatter: emit(add(answer), as_json, line(formatter))
+    return render
+
+
+def _under_priors(ask: Callable[[Any], Any], priors: list[str] | None) -> Callable[[Any], Any]:
+    """``ask`` on the forecaster reweighted to ``--prior`` (each structure reweighted apart),
+    with the reweighting diagnostics added to every answer."""
+    if not priors:
+        return ask
+
+    def reweighted_ask(f: Any) -> Any:
+        from forecast.questions.reweight import reweighted
+
+        changed, reweighting = reweighted(f, priors)
+        answer = ask(changed)
+        if isinstance(answer, list):
+            return [{**a, "reweighting": reweighting} for a in answer]
+        return {**answer, "reweighting": reweighting}
+
+    return reweighted_ask
 
 
 def handled(
@@ -125,6 +144,8 @@ def handled(
     """Answer a new question, or a basic one under options; False when ``cmd_ask`` should.
 
     ``surprise_items`` reads the observations of ``ask surprise`` (``cmd_ask`` passes its own).
+    Every answer goes through :func:`forecast.cli.structures_cmd.respond` (``--structure``,
+    ``--by-structure``).
     """
     q = args.question
     if q not in NEW_QUESTIONS and not _has_options(args):
@@ -134,48 +155,61 @@ def handled(
 
         emit(load_thresholds().to_dict(), args.json, text.format_thresholds)
         return True
+    from forecast.cli.structures_cmd import load_forecaster, respond
     from forecast.questions import custom
-    from forecast.questions.forecaster import Forecaster
 
     options = custom.parse_options(
         getattr(args, "threshold", None), getattr(args, "lever", None), getattr(args, "given", None)
     )
-    forecaster = Forecaster.from_store(run_id=args.run)
-    reweighting = None
-    if getattr(args, "prior", None):
-        from forecast.questions.reweight import reweighted
+    prior = getattr(args, "prior", None)
+    if prior and q in ("psense", "external"):
+        raise UsageError(f"{q}: --prior is not taken")
+    ask, formatter = _question(args, options, surprise_items)
+    base = load_forecaster(args)
+    respond(args, _under_priors(ask, prior), with_reweighting(formatter), base)
+    return True
 
-        if q in ("psense", "external"):
-            raise UsageError(f"{q}: --prior is not taken")
-        forecaster, reweighting = reweighted(forecaster, args.prior)
-    say = _reweighted_emit(reweighting)
+
+def _question(
+    args: argparse.Namespace,
+    options: Any,
+    surprise_items: Callable[[argparse.Namespace], list[dict[str, Any]]] | None,
+) -> tuple[Callable[[Any], Any], Callable[[Any], str]]:
+    """The question as a function of the forecaster (under the options), and its formatter;
+    bad input is refused here, before the run is loaded."""
+    from forecast.questions import custom
+
+    q = args.question
     if q == "psense":
         from forecast.questions.psense import prior_sensitivity
 
         if not options.empty:
             raise UsageError("psense: answers for the run's own threshold; no options")
-        say(prior_sensitivity(forecaster, args.scenario), args.json, text.format_psense)
-        return True
+        return (lambda f: prior_sensitivity(f, args.scenario)), text.format_psense
     if q in ("metaculus", "drivers", "external"):
-        f, scenario = forecaster, args.scenario
-        summary = None
         if q == "external" and not options.empty:
             raise UsageError("external: answers under each row's own threshold; no options")
         if q == "drivers" and options.given:
             raise UsageError("drivers: --given is not taken (conditioning breaks the permutations)")
         if not options.empty and q == "metaculus":
             custom.check("arrival", options)
-            f, scenario, _, summary = custom.under(forecaster, options, args.scenario)
-        answer = _new_question(f, q, scenario, args)
-        if summary is not None:
-            answer = custom.finish(answer, q, options, summary)
+
+        def new(forecaster: Any) -> dict[str, Any]:
+            f, scenario = forecaster, args.scenario
+            summary = None
+            if not options.empty and q == "metaculus":
+                f, scenario, _, summary = custom.under(forecaster, options, args.scenario)
+            answer = _new_question(f, q, scenario, args)
+            if summary is not None:
+                answer = custom.finish(answer, q, options, summary)
+            return answer
+
         formatter = {
             "metaculus": text.format_metaculus,
             "drivers": text.format_drivers,
             "external": text.format_external,
         }[q]
-        say(answer, args.json, text.with_options(formatter))
-        return True
+        return new, text.with_options(formatter)
     kwargs: dict[str, Any] = {}
     versus = getattr(args, "versus", None)
     if q in ("arrival", "probability"):
@@ -196,34 +230,26 @@ def handled(
         if surprise_items is None:
             raise UsageError("surprise: no reader of the observations given")
         items = surprise_items(args)
-        answers = [
-            custom.ask(
-                forecaster,
-                "surprise",
-                options,
-                scenario=args.scenario,
-                quantity=it["quantity"],
-                when=it["when"],
-                value=it["value"],
-                label=it["label"],
-                **({"countries": args.country} if args.country else {}),
-            )
-            for it in items
-        ]
-        say(
-            answers if len(answers) > 1 else answers[0],
-            args.json,
-            text.with_options(text.format_surprises),
-        )
-        return True
-    answer = custom.ask(
-        forecaster,
-        q,
-        options,
-        scenario=args.scenario or (BASELINE_SCENARIO if versus else None),
-        versus=versus,
-        **kwargs,
-    )
+
+        def surprise(f: Any) -> Any:
+            answers = [
+                custom.ask(
+                    f,
+                    "surprise",
+                    options,
+                    scenario=args.scenario,
+                    quantity=it["quantity"],
+                    when=it["when"],
+                    value=it["value"],
+                    label=it["label"],
+                    **({"countries": args.country} if args.country else {}),
+                )
+                for it in items
+            ]
+            return answers if len(answers) > 1 else answers[0]
+
+        return surprise, text.with_options(text.format_surprises)
+    scenario = args.scenario or (BASELINE_SCENARIO if versus else None)
     formatter = (
         text.format_compare
         if versus
@@ -234,8 +260,9 @@ def handled(
             "trajectory": text.format_trajectory,
         }[q]
     )
-    say(answer, args.json, text.with_options(formatter))
-    return True
+    return (
+        lambda f: custom.ask(f, q, options, scenario=scenario, versus=versus, **kwargs)
+    ), text.with_options(formatter)
 
 
 def _new_question(f: Any, q: str, scenario: str | None, args: argparse.Namespace) -> dict[str, Any]:

@@ -4,6 +4,7 @@ The run is stored and becomes current if it passes the diagnostics gate; the exi
 when it does not. A store that cannot take the run (read-only, or short of the headroom of free
 space) is refused with one line before the fitting stack is even imported (a second or so),
 and again with the run's size estimate before sampling (see ``forecast.store.settings``).
+``--structure NAME`` (repeatable) fits only the named model structures.
 """
 
 from __future__ import annotations
@@ -44,9 +45,15 @@ def cmd_fit(args: argparse.Namespace) -> int:
         config=config,
         gate=QUICK_GATE if args.quick else Gate(),
         progress=args.progress and sys.stderr.isatty(),
+        structures=_unique(getattr(args, "structure", None)),
     )
     emit(result.summary(), args.json, format_fit)
     return 0 if result.status == "passed" else 1
+
+
+def _unique(names: list[str] | None) -> list[str] | None:
+    """``--structure`` names in the order given, each once (None: the prior set's plan)."""
+    return list(dict.fromkeys(names)) if names else None
 
 
 def cmd_compile(args: argparse.Namespace) -> int:

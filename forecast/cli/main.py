@@ -1,13 +1,13 @@
 """The ``forecast`` command line: argument wiring for data check, priors check, fit, runs, ask,
-backtest, sweep, report and serve.
+structures, backtest, sweep, report and serve.
 
 Each command's handler lives in its own module (``ask``, ``fit_cmd``, ``runs``, ``data_cmd``,
-``backtest_cmd``, ``report_cmd``), every text rendering of an answer in ``text`` and the writing
-of JSON in ``output``. Every command prints readable text, or strict JSON with ``--json`` (a number
-that is not finite, such as the infinite R-hat of a failed run, is written as null). Errors are
-one line on stderr (``error: ...``) with exit status 2 for bad input and 1 for a failed check or
-fit. When the reader of stdout goes away early (``forecast runs --json | head -1``) the command
-stops quietly with status 141.
+``backtest_cmd``, ``report_cmd``, ``structures_cmd``), every text rendering of an answer in
+``text`` and the writing of JSON in ``output``. Every command prints readable text, or strict
+JSON with ``--json`` (a number that is not finite, such as the infinite R-hat of a failed run, is
+written as null). Errors are one line on stderr (``error: ...``) with exit status 2 for bad input
+and 1 for a failed check or fit. When the reader of stdout goes away early
+(``forecast runs --json | head -1``) the command stops quietly with status 141.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ from forecast.cli.data_cmd import (
 from forecast.cli.fit_cmd import cmd_compile, cmd_fit
 from forecast.cli.output import flush_stdout, pipe_closed
 from forecast.cli.runs import cmd_runs
+from forecast.cli.structures_cmd import add_parser as add_structures
+from forecast.cli.structures_cmd import add_structure_options
+from forecast.core.definitions import STRUCTURE_NAMES
 from forecast.core.errors import ForecastError, UsageError
 
 QUICK_HELP = (
@@ -165,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     psens.add_argument("--run", help="run id (default: the current run)")
     psens.add_argument("--scenario", help="scenario (default status_quo)")
     psens.add_argument("--json", action="store_true")
+    add_structure_options(psens)
     psens.set_defaults(func=cmd_ask, question="psense")
 
     fit = sub.add_parser("fit", help="fit the model, store the run, make it current if it passes")
@@ -184,6 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--seed", type=non_negative_int)
     fit.add_argument("--sampler", choices=("nutpie", "pymc"))
     fit.add_argument("--quick", action="store_true", help=QUICK_HELP)
+    fit.add_argument(
+        "--structure",
+        action="append",
+        choices=STRUCTURE_NAMES,
+        metavar="NAME",
+        help="fit only this model structure (repeatable; default: the prior set's plan, every "
+        "structure): " + ", ".join(STRUCTURE_NAMES),
+    )
     fit.add_argument("--no-progress", dest="progress", action="store_false")
     fit.add_argument("--json", action="store_true")
     fit.set_defaults(func=cmd_fit)
@@ -219,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--run", default=None, help="run id (default: the current run)")
         p.add_argument("--json", action="store_true")
         add_options(p)
+        add_structure_options(p)
 
     arr = asks.add_parser("arrival", help="arrival quantiles, quarterly CDF, P(later)")
     arr.add_argument("--country", required=True)
@@ -262,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(sur)
     add_questions(asks, common)
     ask.set_defaults(func=cmd_ask)
+
+    add_structures(sub)
 
     back = sub.add_parser("backtest", help="refit at past cutoffs and score later observations")
     back.add_argument("--cutoff", action="append", metavar="DATE", help="repeatable")

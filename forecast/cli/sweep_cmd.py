@@ -70,7 +70,11 @@ def add_parser(sub: Any, quick_help: str, positive_int: Any, non_negative_int: A
         "--cutoff", action="append", metavar="DATE,...", help="data cutoffs (none: all data)"
     )
     p.add_argument(
-        "--structure", action="append", metavar="NAME", help="model structures (global_efficiency)"
+        "--structure",
+        action="append",
+        metavar="NAME",
+        help="model structures, comma-separated or repeated (default global_efficiency; "
+        "'mixture' samples every structure in one fit and scores each and their mixture)",
     )
     p.add_argument("--seeds", type=positive_int, default=1, help="sampler seeds per grid point")
     p.add_argument(

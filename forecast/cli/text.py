@@ -49,6 +49,12 @@ def format_fit(summary: Mapping[str, Any]) -> str:
     failures = summary.get("gate_failures") or []
     if failures:
         line += "\n" + "\n".join(f"  gate: {f}" for f in failures)
+    rows = summary.get("structures") or []
+    if len(rows) > 1:
+        line += f"\nstructures (weights: {summary.get('structure_weights_method')}):"
+        line += "".join(
+            f"\n  {r['structure']:26} weight {r['weight']:.3f}  {r['status']}" for r in rows
+        )
     return line
 
 
@@ -212,6 +218,11 @@ def _compare_arrival(c: Mapping[str, Any], a: Mapping[str, Any], b: Mapping[str,
             ]
         )
     rows.append([f"P(later than {a['horizon_end']})", p_mc(a["p_later"]), p_mc(b["p_later"]), ""])
+    first = d.get("p_first")
+    if first is not None:
+        rows.append(
+            [f"P({a['country']} first)", "", "", _delta(first["delta"], first["mcse"], "+.3f")]
+        )
     lines = [
         f"Arrival of breakthrough capability, {a['country']} (run {c['run_id']})",
         *table(["", c["scenario"], c["versus"], "difference (years)"], rows),
@@ -462,3 +473,188 @@ def format_metaculus(m: Mapping[str, Any]) -> str:
             "  the 201 values: --json",
         ]
     )
+
+
+# -- model structures --------------------------------------------------------------------------
+def _pm(value: Any, mcse: Any, spec: str, unit: str = "") -> str:
+    """A number with its MC error: ``+0.08 ± 0.02 yr``; "-" for none."""
+    if value is None:
+        return "-"
+    return f"{num(value, spec)} ± {num(mcse, spec.lstrip('+'))}{unit}"
+
+
+def _weight(row: Mapping[str, Any]) -> str:
+    """A structure's weight; the mixture has none of its own ("-")."""
+    return "-" if row["structure"] == "mixture" else num(row["weight"], ".3f")
+
+
+def format_structures(s: Mapping[str, Any]) -> str:
+    """``forecast structures``: each structure's weight, gate status and diagnostics (and its
+    leave-one-out summary when the weights were stacked), then what each structure assumes."""
+    with_loo = any(r.get("loo") for r in s["structures"])
+    header = ["structure", "weight", "status", "R-hat", "bulk ESS", "div"]
+    if with_loo:
+        header += ["elpd_loo", "elpd diff", "Pareto k > 0.7"]
+    rows = []
+    for r in s["structures"]:
+        d = r["diagnostics"]
+        row = [
+            r["structure"],
+            num(r["weight"], ".3f"),
+            str(r["status"]),
+            num(d.get("max_rhat"), ".3f"),
+            num(d.get("min_ess_bulk"), ".0f"),
+            num(d.get("divergences"), "d"),
+        ]
+        if with_loo:
+            loo = r.get("loo") or {}
+            row += [
+                _pm(loo.get("elpd_loo"), loo.get("se"), ".1f"),
+                _pm(loo.get("elpd_diff"), loo.get("dse"), ".1f"),
+                num(loo.get("n_pareto_k_above_0_7"), "d"),
+            ]
+        rows.append(row)
+    total = sum(r["weight"] for r in s["structures"])
+    lines = [
+        f"Model structures of run {s['run_id']} (weights: {s['method']}; sum {total:.3f})",
+        *table(header, rows),
+    ]
+    for r in s["structures"]:
+        lines.append(f"\n  {r['structure']}: {r['description']}")
+        lines.append(f"    {r['equation']}")
+        for failure in r.get("gate_failures") or []:
+            lines.append(f"    gate: {failure}")
+    if s.get("note"):
+        lines.append(f"\n  {s['note']}")
+    lines.append(
+        "\n  answers use the weighted mixture; --structure NAME answers under one structure, "
+        "--by-structure under each"
+    )
+    return "\n".join(lines)
+
+
+def format_scenario_effects(e: Mapping[str, Any]) -> str:
+    """``forecast structures --effects``: per scenario, each structure's (and the mixture's)
+    shift of every country's median arrival and of P(it is first), against the status quo."""
+    lines = [
+        f"Scenario effects against {e['versus']} per structure (run {e['run_id']}); "
+        "shifts are scenario minus versus, same draws; ± = MC error"
+    ]
+    by_scenario: dict[str, list[Mapping[str, Any]]] = {}
+    for row in e["rows"]:
+        by_scenario.setdefault(row["scenario"], []).append(row)
+    header = [
+        "structure",
+        "weight",
+        "country",
+        "median arrival shift",
+        f"P(first), {e['versus']}",
+        "P(first) shift",
+    ]
+    for scenario, rows in by_scenario.items():
+        cells = []
+        for row in rows:
+            for c in row["countries"]:
+                cells.append(
+                    [
+                        row["structure"],
+                        _weight(row),
+                        c["country"],
+                        _pm(c["median_shift_years"], c["median_shift_mcse"], "+.2f", " yr"),
+                        _pm(c["p_first_status_quo"], c["p_first_status_quo_mcse"], ".3f"),
+                        _pm(c["p_first_shift"], c["p_first_shift_mcse"], "+.3f"),
+                    ]
+                )
+        lines += ["", f"{scenario}:", *table(header, cells)]
+    lines.append("\n  -: a median beyond the horizon end, so no finite shift")
+    return "\n".join(lines)
+
+
+def format_race_sources(r: Mapping[str, Any]) -> str:
+    """``forecast structures --race``: P(first) with each source of projection randomness
+    switched off, each source's share, and P(first) per structure."""
+    sources = sorted(r["sources"])
+    header = [
+        "country",
+        "P(first)",
+        "parameters only",
+        *(f"without {s}" for s in sources),
+        *(f"added by {s}" for s in sources),
+    ]
+    rows = [
+        [
+            c["country"],
+            p_mc(c["p_first"]),
+            p_mc(c["parameters_only"]),
+            *(p_mc(c["without"][s]) for s in sources),
+            *(num(c["added_by"][s], "+.3f") for s in sources),
+        ]
+        for c in r["countries"]
+    ]
+    lines = [
+        f"Where the race's uncertainty comes from, scenario {r['scenario']} (run {r['run_id']}, "
+        f"{r['structure']}); ± = MC error",
+        *table(header, rows),
+        *(f"  {s}: {r['sources'][s]}" for s in sources),
+        "  added by: the source's Shapley share of P(first) minus P(first | parameters only)",
+    ]
+    per = r.get("by_structure") or []
+    if per:
+        codes = list(per[0]["p_first"])
+        lines += [
+            "",
+            "  P(first) per structure:",
+            *table(
+                ["structure", "weight", *(f"P({c} first)" for c in codes)],
+                [
+                    [s["structure"], _weight(s), *(p_mc(s["p_first"][c]) for c in codes)]
+                    for s in per
+                ],
+                indent="    ",
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def compare_by_structure(c: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A ``--versus --by-structure`` answer's differences in one table: per structure (and the
+    answer itself) the shift of the median arrival and of P(first), or of P(by the date)."""
+    if not isinstance(c, Mapping) or "difference" not in c or c.get("question") == "race":
+        return []
+    every = [
+        (c.get("structure", "mixture"), None, c),
+        *((r["structure"], r, r["answer"]) for r in rows),
+    ]
+    if c["question"] == "probability":
+        a = c["answers"][c["scenario"]]
+        header = ["structure", "weight", f"P({a['country']} by {a['by']}) shift"]
+        cells = [
+            [
+                name,
+                "-" if r is None else num(r["weight"], ".3f"),
+                _delta(x["difference"]["p"]["delta"], x["difference"]["p"]["mcse"], "+.3f"),
+            ]
+            for name, r, x in every
+        ]
+    else:
+        a = c["answers"][c["scenario"]]
+        header = ["structure", "weight", "median arrival shift", f"P({a['country']} first) shift"]
+        cells = []
+        for name, r, x in every:
+            d = x["difference"]
+            median = next((s for s in d["quantile_shift"] if s["q"] == 0.5), None)
+            first = d.get("p_first")
+            cells.append(
+                [
+                    name,
+                    "-" if r is None else num(r["weight"], ".3f"),
+                    "-"
+                    if median is None
+                    else _pm(median["delta_years"], median["mcse_years"], "+.2f", " yr"),
+                    "-" if first is None else _pm(first["delta"], first["mcse"], "+.3f"),
+                ]
+            )
+    return [
+        f"{c['scenario']} minus {c['versus']} per structure (± = MC error):",
+        *table(header, cells),
+    ]

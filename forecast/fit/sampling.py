@@ -157,6 +157,16 @@ class FitResult:
             "prior_set": m["prior_set"],
             "data_hash": m["data_hash"],
             "observations": m["observations"],
+            "structures": [
+                {
+                    "structure": e["name"],
+                    "weight": round(float(e.get("weight", 0.0)), 4),
+                    "status": e["status"],
+                    "gate_failures": e["gate_failures"],
+                }
+                for e in m.get("structures", [])
+            ],
+            "structure_weights_method": m.get("structure_weights", {}).get("method"),
         }
 
 

@@ -6,7 +6,11 @@ sees the same noise, so scenario differences are clean):
 - ``slope``: a random walk in the capability slope (ECI/yr per sqrt(yr)), partly common to all
   countries;
 - ``shocks``: each country's race shocks, its realised frontier (the record-setting models) about
-  the latent path.
+  the latent path;
+- ``regimes``: a break in the capability trend, common to all countries: at a random onset
+  (a Poisson process of ``regime_break_rate_per_year``) the trend's growth from then on is
+  scaled by a slowdown or an acceleration factor (``regime_slowdown_share`` of breaks slow it).
+  A scenario's change is added on top of the status quo's path; the break does not scale it.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ import numpy as np
 from forecast.core.definitions import COUNTRIES
 
 NOISE_STREAMS = 1 + len(COUNTRIES)  # one common random walk, one per country
-NOISE_SOURCES = frozenset({"slope", "shocks"})
+NOISE_SOURCES = frozenset({"slope", "shocks", "regimes"})
 """The projection's own randomness beyond the fitted parameters: ``slope`` (the random walk in
-the capability slope) and ``shocks`` (each country's race shocks). A projector made without one
-answers as if it did not exist (the race decomposition switches them off one at a time)."""
+the capability slope), ``shocks`` (each country's race shocks) and ``regimes`` (a break in the
+capability trend). A projector made without one answers as if it did not exist (the race
+decomposition switches them off one at a time)."""
 
 
 class ProjectionNoise:
@@ -70,6 +75,37 @@ class ProjectionNoise:
             x[:, :, k] = a * x[:, :, k - 1] + scale * z[:, :, k]
         sd = self.draws["eci_record_noise"][:, None]
         return {c: sd * x[i] for i, c in enumerate(COUNTRIES)}
+
+    @cached_property
+    def regime(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per draw: the onset (decimal year; inf when no break comes before the horizon end)
+        of a break in the capability trend, and the factor on the trend's growth after it."""
+        rng = np.random.default_rng([self.seed, 3])
+        rate = float(self.settings.get("regime_break_rate_per_year", 0.0))
+        wait = rng.exponential(1.0, self.n_draws)
+        onset = self.grid[0] + (wait / rate if rate > 0 else np.full(self.n_draws, np.inf))
+        slow = rng.random(self.n_draws) < float(self.settings.get("regime_slowdown_share", 0.5))
+        factor = np.where(
+            slow,
+            float(self.settings.get("regime_slowdown_factor", 1.0)),
+            float(self.settings.get("regime_acceleration_factor", 1.0)),
+        )
+        return onset, factor
+
+    def regime_change(self, trend: np.ndarray) -> np.ndarray | float:
+        """Change of a capability trend (draws, grid) from its draw's regime: after the onset,
+        the growth since the onset times (factor - 1); 0 before it or without regimes."""
+        if "regimes" not in self.sources:
+            return 0.0
+        onset, factor = self.regime
+        if not np.any(onset < self.grid[-1]):
+            return 0.0
+        k = np.clip(np.searchsorted(self.grid, onset) - 1, 0, self.grid.size - 2)
+        w = np.clip((onset - self.grid[k]) / (self.grid[k + 1] - self.grid[k]), 0.0, 1.0)
+        rows = np.arange(self.n_draws)
+        at_onset = (1.0 - w) * trend[rows, k] + w * trend[rows, k + 1]
+        after = self.grid[None, :] > onset[:, None]
+        return np.where(after, (factor - 1.0)[:, None] * (trend - at_onset[:, None]), 0.0)
 
     def noise(self, country: str) -> np.ndarray | float:
         """The projection's own randomness added to a country's capability path."""

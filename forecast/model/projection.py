@@ -413,9 +413,8 @@ class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
         )
         algorithms = d["efficiency_rate"][:, None] * years
         held = self.deployment * p["drift"] * (t_end - t_ref) / LN10
-        capability = frontier_capability(
-            log10_flop - held[:, None], years, _columns(d)
-        ) + self.noise(country)
+        trend = frontier_capability(log10_flop - held[:, None], years, _columns(d))
+        capability = trend + self.regime_change(trend) + self.noise(country)
         f32 = np.float32
         capability = capability.astype(f32)
         paths = CountryPaths(

@@ -52,8 +52,8 @@ GROUPS: dict[str, str] = {
     "life, frontier share of the stock",
     "capability_link": "capability per OOM of effective compute, compute elasticity and the "
     "2025 ECI level",
-    "projection_noise": "the random walk in the capability slope (process noise) and each "
-    "country's race shocks",
+    "projection_noise": "the random walk in the capability slope (process noise), each "
+    "country's race shocks and breaks in the capability trend",
     "structure": "the structure of the chips-to-capability channel a draw comes from, with its "
     "own parameters (compute exponent, catch-up rate)",
 }
@@ -190,6 +190,7 @@ def drivers(
                 proj.__dict__[source] = {
                     c: (v if keep_noise else v[perm]) for c, v in getattr(base, source).items()
                 }
+            proj.__dict__["regime"] = tuple(v if keep_noise else v[perm] for v in base.regime)
             proj.__dict__["threshold_capability"] = level if g == "threshold" else level[perm]
             paths = proj.country(code, chosen)
             if options.threshold is not None:

@@ -193,3 +193,4 @@ def _share_projections(source: Forecaster, target: Forecaster, index: np.ndarray
         dst._baselines[code] = _take(src.baseline(code), index, n)
     for source in ("slope_noise", "race_shocks"):
         dst.__dict__[source] = {c: v[index] for c, v in getattr(src, source).items()}
+    dst.__dict__["regime"] = tuple(v[index] for v in src.regime)

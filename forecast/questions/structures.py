@@ -124,13 +124,15 @@ def scenario_effects(f: Forecaster, scenarios: Sequence[str] | None = None) -> d
 SOURCE_LABELS = {
     "slope": "random walk in the capability slope",
     "shocks": "race shocks (each country's records about its frontier)",
+    "regimes": "breaks in the capability trend (slowdown or acceleration, common to all)",
 }
 
 
 def race_sources(f: Forecaster, scenario: str | None = None) -> dict[str, Any]:
     """Where P(each country first) comes from: the race with the projection's own randomness
     switched off source by source, and each source's share (a two-factor Shapley split of the
-    change from the fitted parameters alone to the full answer)."""
+    change from the fitted parameters alone to the full answer, over the orders the sources can be
+    switched on)."""
     sc = get_scenario(scenario or BASELINE_SCENARIO, f.scenarios)
     run = f.run
     p: dict[frozenset[str], dict[str, tuple[float, float]]] = {}
@@ -159,10 +161,7 @@ def race_sources(f: Forecaster, scenario: str | None = None) -> dict[str, Any]:
     for c in COUNTRIES:
         shares = {}
         for src in sorted(NOISE_SOURCES):
-            other = full - {src}
-            alone = p[frozenset({src})][c][0] - p[none][c][0]
-            last = p[full][c][0] - p[other][c][0]
-            shares[src] = round(0.5 * (alone + last), 4)
+            shares[src] = round(shapley(src, {k: v[c][0] for k, v in p.items()}), 4)
         rows.append(
             {
                 "country": c,
@@ -196,6 +195,22 @@ def race_sources(f: Forecaster, scenario: str | None = None) -> dict[str, Any]:
         "parameters only) between the sources, averaging each source's effect over the orders in "
         "which it can be added (Shapley). by_structure gives P(first) under each structure.",
     }
+
+
+def shapley(source: str, value: dict[frozenset[str], float]) -> float:
+    """Shapley share of ``source`` in ``value(all) - value(none)``: its marginal effect averaged
+    over every order in which the sources can be switched on."""
+    from math import factorial
+
+    players = max(value, key=len)
+    n = len(players)
+    out = 0.0
+    for subset, v in value.items():
+        if source in subset:
+            continue
+        weight = factorial(len(subset)) * factorial(n - len(subset) - 1) / factorial(n)
+        out += weight * (value[subset | {source}] - v)
+    return out
 
 
 def _estimate(pair: tuple[float, float]) -> dict[str, float]:

@@ -2,11 +2,12 @@
 figures, ``render_report`` renders them (HTML, PDF, JSON) and stores or writes them.
 
 A report holds the run's headline answers, the arrival under each named threshold, what drives
-the arrival's uncertainty, figures, diagnostics, what changed since the previous report (split
-into the part from new data and the part from changed priors), a data appendix and a model-card
-summary, and, when given a sweep, the headline of each of its fits. The parts live in their own
-modules: ``index`` (the report store), ``schedule`` (``report_due``), ``sections``,
-``extra_sections``, ``changes``, ``figures`` and ``render``; the
+the arrival's uncertainty, the model structures side by side (weights, each scenario's effect
+per structure, the race decomposition), figures, diagnostics, what changed since the previous
+report (split into the part from new data and the part from changed priors), a data appendix and
+a model-card summary, and, when given a sweep, the headline of each of its fits. The parts live
+in their own modules: ``index`` (the report store), ``schedule`` (``report_due``), ``sections``,
+``extra_sections``, ``structures_section``, ``changes``, ``figures`` and ``render``; the
 ``forecast report`` command is ``forecast.cli.report_cmd``. The names a scheduler needs
 (``ReportStore``, ``report_due``, ``render_report``) can be imported from here.
 """
@@ -47,6 +48,7 @@ from forecast.report.sections import (
     parameter_units,
     race_section,
 )
+from forecast.report.structures_section import structures_section
 from forecast.store.runs import RunStore
 
 __all__ = [
@@ -166,6 +168,7 @@ def build_report(
         "race": race,
         "thresholds": thresholds_section(forecaster),
         "drivers": drivers_section(forecaster),
+        "structures": structures_section(forecaster),
         "channels": channels_section(forecaster),
         "psense": psense_section(forecaster),
         "sweep": sweep_section(sweep, log) if sweep is not None else None,

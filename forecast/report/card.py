@@ -1,8 +1,11 @@
 """The README's model-card figures, computed from a run and written between markers.
 
-Three tables of the README come from a fitted run, not from memory: the headline (status quo),
-the path from chips to dates under ``tightened_controls``, and the chip supply (additions, spend
-and power). Each sits between ``<!-- card:NAME -->`` and ``<!-- /card:NAME -->``;
+The README's generated tables come from a fitted run, not from memory: the headline (status
+quo), the path from chips to dates under ``tightened_controls``, the chip supply (additions,
+spend and power) and China's supply channels, the model structures side by side (weights, LOO
+comparison, every scenario's effect per structure and mixed, with a paragraph written from those
+numbers) and the race decomposition (P(first) with each source of projection randomness off).
+Each sits between ``<!-- card:NAME -->`` and ``<!-- /card:NAME -->``;
 ``python -m forecast.report.card [--run ID] [--write README.md]`` prints them for the current
 run (or rewrites the file's blocks), and a slow test regenerates them from a fresh default fit
 and checks the README's numbers against it within Monte Carlo error.
@@ -170,11 +173,113 @@ def channels(f: Forecaster) -> str:
     )
 
 
+def _signed(value: float | None, mcse: float | None, digits: int, none: str = "n/a") -> str:
+    if value is None:
+        return none
+    return f"{value:+.{digits}f} +/- {(mcse or 0.0):.{digits}f}"
+
+
+def structures_card(f: Forecaster) -> str:
+    """The structures side by side: weight, LOO comparison, every scenario's effect on every
+    country per structure and mixed, and the generated plain-language paragraph."""
+    from forecast.questions.structures import race_sources, scenario_effects, structures
+    from forecast.report.structures_section import structure_rows, structures_summary
+
+    table = structures(f)
+    effects = scenario_effects(f)
+    race = race_sources(f)
+    rows = [
+        "| structure | weight | gate | elpd_loo +/- se | elpd difference +/- se | max Pareto k "
+        "(terms above 0.7) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in structure_rows(table):
+        loo = (
+            f"{r['elpd_loo']:.1f} +/- {r['se']:.1f}"
+            if r["elpd_loo"] is not None and r["se"] is not None
+            else "n/a"
+        )
+        diff = _signed(r["elpd_diff"], r["dse"], 1)
+        k = (
+            f"{r['pareto_k_max']:.2f} ({r['n_pareto_k_high']})"
+            if r["pareto_k_max"] is not None
+            else "n/a"
+        )
+        rows.append(
+            f"| {r['structure']} | {r['weight']:.3f} | {r['status']} | {loo} | {diff} | {k} |"
+        )
+    effect_rows = [
+        "| scenario | draws | "
+        + " | ".join(f"{c} median shift (years)" for c in COUNTRIES)
+        + " | "
+        + " | ".join(f"P({c} first) shift" for c in COUNTRIES)
+        + " |",
+        "|---" * (2 + 2 * len(COUNTRIES)) + "|",
+    ]
+    for row in effects["rows"]:
+        by = {e["country"]: e for e in row["countries"]}
+        cells = [
+            _signed(by[c]["median_shift_years"], by[c]["median_shift_mcse"], 2, "later")
+            for c in COUNTRIES
+        ] + [_signed(by[c]["p_first_shift"], by[c]["p_first_shift_mcse"], 3) for c in COUNTRIES]
+        effect_rows.append(
+            f"| {row['scenario']} | {row['structure']} | " + " | ".join(cells) + " |"
+        )
+    return (
+        "\n".join(rows)
+        + "\n\n"
+        + "\n".join(effect_rows)
+        + f"\n\n(Shifts against {effects['versus']}, +/- MC error; later: the median arrival "
+        f"under the scenario lies beyond the horizon; run {f.run.id}.)\n\n"
+        + structures_summary(table, effects, race)
+    )
+
+
+def race_sources_card(f: Forecaster) -> str:
+    """P(first) with the projection's randomness sources switched off one at a time, their
+    Shapley split, and P(first) under each structure."""
+    from forecast.questions.structures import race_sources
+
+    race = race_sources(f)
+    sources = sorted(race["sources"])
+    rows = [
+        "| country | P(first) | "
+        + " | ".join(f"without {s}" for s in sources)
+        + " | parameters only | "
+        + " | ".join(f"added by {s}" for s in sources)
+        + " |",
+        "|---" * (3 + 2 * len(sources)) + "|",
+    ]
+    for r in race["countries"]:
+        cells = [_pm(r["p_first"])] + [_pm(r["without"][s]) for s in sources]
+        cells += [_pm(r["parameters_only"])] + [f"{r['added_by'][s]:+.3f}" for s in sources]
+        rows.append(f"| {r['country']} | " + " | ".join(cells) + " |")
+    by = [
+        "| structure | weight | " + " | ".join(f"P({c} first)" for c in COUNTRIES) + " |",
+        "|---" * (2 + len(COUNTRIES)) + "|",
+    ]
+    for r in race["by_structure"]:
+        by.append(
+            f"| {r['structure']} | {r['weight']:.3f} | "
+            + " | ".join(_pm(r["p_first"][c]) for c in COUNTRIES)
+            + " |"
+        )
+    return (
+        "\n".join(rows)
+        + "\n\n"
+        + "\n".join(by)
+        + f"\n\n(Scenario {race['scenario']}; slope = {race['sources']['slope']}, shocks = "
+        f"{race['sources']['shocks']}; run {f.run.id}.)"
+    )
+
+
 CARDS: dict[str, Callable[[Forecaster], str]] = {
     "headline": headline,
     "chips_to_dates": chips_to_dates,
     "supply": supply,
     "channels": channels,
+    "structures": structures_card,
+    "race_sources": race_sources_card,
 }
 
 

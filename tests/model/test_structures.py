@@ -160,3 +160,37 @@ def test_race_shocks_start_at_zero_and_have_the_fitted_size(forecaster):
     late = shocks[:, -1] / p.draws["eci_record_noise"]
     assert np.std(late) == pytest.approx(1.0, abs=0.1)
     assert abs(np.corrcoef(p.race_shocks["US"][:, -1], p.race_shocks["CN"][:, -1])[0, 1]) < 0.1
+
+
+def test_regime_breaks_follow_their_settings(forecaster):
+    p = forecaster.projector
+    onset, factor = p.regime
+    rate = p.settings["regime_break_rate_per_year"]
+    years = 10.0
+    share = np.mean(onset < p.grid[0] + years)
+    assert share == pytest.approx(1 - np.exp(-rate * years), abs=0.05)
+    assert set(np.unique(factor)) <= {
+        p.settings["regime_slowdown_factor"],
+        p.settings["regime_acceleration_factor"],
+    }
+    trend = np.tile(10.0 * (p.grid - p.grid[0]), (p.n_draws, 1))
+    change = p.regime_change(trend)
+    late = p.grid[-1]
+    hit = onset < late
+    # after the onset the slope is scaled by the factor; before it nothing changes
+    assert np.allclose(change[~hit], 0.0)
+    i = np.flatnonzero(hit)[0]
+    expected = (factor[i] - 1.0) * 10.0 * (late - onset[i])
+    assert change[i, -1] == pytest.approx(expected, rel=1e-6)
+
+
+def test_shapley_shares_add_up_to_the_total():
+    from itertools import combinations
+
+    from forecast.questions.structures import shapley
+
+    names = ("a", "b", "c")
+    rng = np.random.default_rng(4)
+    value = {frozenset(c): float(rng.random()) for k in range(4) for c in combinations(names, k)}
+    total = sum(shapley(n, value) for n in names)
+    assert total == pytest.approx(value[frozenset(names)] - value[frozenset()])

@@ -351,6 +351,8 @@ def test_settings_errors(in_tmp: Path) -> None:
         "compute_noise_likely, compute_noise_speculative, reference_year, fit_start_year, "
         "horizon_end_year, grid_step_years, stock_origin_year, record_warmup_years, "
         "horizon_fit_start_year, horizon_link_knot_eci, race_shock_persistence_years, "
+        "regime_break_rate_per_year, regime_slowdown_share, regime_slowdown_factor, "
+        "regime_acceleration_factor, "
         "chip_price_usd_per_h100e, "
         "chip_watts_per_h100e, chip_hardware_year, chip_price_performance_growth, "
         "chip_energy_efficiency_growth)",
