@@ -11,7 +11,8 @@ each structure's run, see ``forecast.fit.loglik``) into one weight per structure
    observation (``arviz_stats.loo``);
 3. the weights are the Bayesian stacking weights of Yao, Vehtari, Simpson and Gelman (2018,
    "Using stacking to average Bayesian predictive distributions"): the point on the simplex that
-   maximises ``sum_i log sum_k w_k exp(elpd_loo_ik)`` (:func:`weights_from_loo`).
+   maximises ``sum_i log sum_k w_k exp(elpd_loo_ik)`` (:func:`weights_from_loo`), averaged over
+   Bayesian-bootstrap resamples of the observations (see :data:`METHOD`).
 
 Stacking, unlike weights from total elpd alone, rewards a structure for what it predicts that
 the others do not, and splits weight between structures that predict alike.
@@ -64,7 +65,18 @@ LOO on them measures interpolation within the series and is an approximation to 
 skill that matters for a forecast.
 """
 
-METHOD = "stacking of PSIS-LOO predictive densities"
+BOOTSTRAP = 200
+BOOTSTRAP_SEED = 20_180_101
+METHOD = (
+    "stacking of PSIS-LOO predictive densities, averaged over 200 Bayesian-bootstrap "
+    "resamples of the observations"
+)
+"""Plain stacking picks a corner of the simplex whenever one structure is ahead, however little:
+on the bundled data the structures' elpd differ by 1-3 points with standard errors of 1.5-2, and
+plain stacking gave one structure all the weight at the 2023 cutoff, the structure that then
+backtested worst. Averaging the weights over Bayesian-bootstrap resamples of the observations
+(as Yao et al. 2018 do for pseudo-BMA+) carries that uncertainty into the weights; the plain
+optimum is kept as ``point_weights``."""
 PARETO_K_THRESHOLD = 0.7
 """Pareto k above which a PSIS-LOO term is unreliable (Vehtari et al. 2024)."""
 
@@ -87,6 +99,8 @@ class StackingResult:
     weights: dict[str, float]
     per_structure: dict[str, dict[str, Any]]
     blocks: tuple[str, ...]
+    point_weights: dict[str, float] = field(default_factory=dict)
+    """The plain stacking optimum on all observations (no bootstrap)."""
     method: str = METHOD
     pointwise: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     """Pointwise elpd_loo per structure (observations in block order), for diagnostics."""
@@ -97,6 +111,7 @@ class StackingResult:
             "method": self.method,
             "blocks": list(self.blocks),
             "weights": {k: float(v) for k, v in self.weights.items()},
+            "point_weights": {k: float(v) for k, v in self.point_weights.items()},
             "per_structure": {
                 name: {key: _plain(value) for key, value in summary.items()}
                 for name, summary in self.per_structure.items()
@@ -135,18 +150,23 @@ def stacking(
         summary["dse"] = float(math.sqrt(diff.size * diff.var()))
 
     return StackingResult(
-        weights=weights_from_loo(pointwise),
+        weights=weights_from_loo(pointwise, bootstrap=BOOTSTRAP),
+        point_weights=weights_from_loo(pointwise),
         per_structure=per_structure,
         blocks=used,
         pointwise=pointwise,
     )
 
 
-def weights_from_loo(pointwise: Mapping[str, np.ndarray]) -> dict[str, float]:
+def weights_from_loo(
+    pointwise: Mapping[str, np.ndarray], bootstrap: int = 0, seed: int = BOOTSTRAP_SEED
+) -> dict[str, float]:
     """Stacking weights from pointwise elpd values (name -> one value per observation).
 
     Maximises ``sum_i log sum_k w_k exp(elpd_ik)`` over the simplex (SLSQP, with an EM
     fixed-point iteration as fallback). Weights are >= 0 and sum to 1; one structure gets 1.
+    With ``bootstrap`` > 0, the weights are averaged over that many Bayesian-bootstrap
+    resamples of the observations (Dirichlet(1, ..., 1) observation weights, from ``seed``).
     """
     names = list(pointwise)
     if not names:
@@ -162,7 +182,14 @@ def weights_from_loo(pointwise: Mapping[str, np.ndarray]) -> dict[str, float]:
             raise ValueError(f"pointwise elpd of structure {n!r} is not finite")
     if len(names) == 1:
         return {names[0]: 1.0}
-    w = _stacking_weights(np.column_stack(cols))
+    lpd = np.column_stack(cols)
+    if bootstrap > 0:
+        rng = np.random.default_rng(seed)
+        draws = rng.dirichlet(np.ones(lpd.shape[0]), size=bootstrap)
+        w = np.mean([_stacking_weights(lpd, o) for o in draws], axis=0)
+        w = w / w.sum()
+    else:
+        w = _stacking_weights(lpd)
     return {n: float(v) for n, v in zip(names, w, strict=True)}
 
 
@@ -272,26 +299,30 @@ def _psis_loo(ll: xr.DataArray) -> tuple[np.ndarray, dict[str, Any]]:
 # ------------------------------------------------------------------------------------------------
 
 
-def _objective(dens: np.ndarray, w: np.ndarray) -> float:
-    """Minus the mean log score of the mixture with weights ``w`` (densities shifted per row)."""
-    return float(-np.mean(np.log(np.maximum(dens @ w, _TINY))))
+def _objective(dens: np.ndarray, w: np.ndarray, obs: np.ndarray | None = None) -> float:
+    """Minus the (observation-weighted) mean log score of the mixture with weights ``w``
+    (densities shifted per row)."""
+    logs = np.log(np.maximum(dens @ w, _TINY))
+    return float(-(np.mean(logs) if obs is None else obs @ logs))
 
 
-def _stacking_weights(lpd: np.ndarray) -> np.ndarray:
-    """Stacking weights for an (observations, structures) matrix of finite pointwise elpd."""
+def _stacking_weights(lpd: np.ndarray, obs: np.ndarray | None = None) -> np.ndarray:
+    """Stacking weights for an (observations, structures) matrix of finite pointwise elpd, with
+    optional observation weights ``obs`` (summing to 1; a Bayesian-bootstrap resample)."""
     k = lpd.shape[1]
     # per observation, shift so the best structure has density 1: the optimum is unchanged
     dens = np.exp(lpd - lpd.max(axis=1, keepdims=True))
     uniform = np.full(k, 1.0 / k)
+    o = np.full(lpd.shape[0], 1.0 / lpd.shape[0]) if obs is None else obs
 
     def gradient(w: np.ndarray) -> np.ndarray:
         mix = np.maximum(dens @ w, _TINY)
-        return -np.mean(dens / mix[:, None], axis=0)
+        return -(o @ (dens / mix[:, None]))
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         res = minimize(
-            lambda w: _objective(dens, w),
+            lambda w: _objective(dens, w, o),
             uniform,
             jac=gradient,
             method="SLSQP",
@@ -300,9 +331,10 @@ def _stacking_weights(lpd: np.ndarray) -> np.ndarray:
             options={"ftol": 1e-12, "maxiter": 1000},
         )
     w = _on_simplex(res.x)
-    base = _objective(dens, uniform)
-    if w is None or not np.isfinite(_objective(dens, w)) or _objective(dens, w) > base + 1e-12:
-        w = _em_weights(dens, uniform)
+    base = _objective(dens, uniform, o)
+    score = _objective(dens, w, o) if w is not None else np.inf
+    if w is None or not np.isfinite(score) or score > base + 1e-12:
+        w = _em_weights(dens, uniform, o)
     return w
 
 
@@ -316,12 +348,19 @@ def _on_simplex(x: np.ndarray) -> np.ndarray | None:
     return x / total
 
 
-def _em_weights(dens: np.ndarray, w: np.ndarray, iters: int = 5000, tol: float = 1e-12):
+def _em_weights(
+    dens: np.ndarray,
+    w: np.ndarray,
+    obs: np.ndarray | None = None,
+    iters: int = 5000,
+    tol: float = 1e-12,
+):
     """Fixed-point (EM) iteration for mixture weights: monotone and always on the simplex."""
     w = w.copy()
+    o = np.full(dens.shape[0], 1.0 / dens.shape[0]) if obs is None else obs
     for _ in range(iters):
         mix = np.maximum(dens @ w, _TINY)
-        new = w * np.mean(dens / mix[:, None], axis=0)
+        new = w * (o @ (dens / mix[:, None]))
         new /= new.sum()
         if np.max(np.abs(new - w)) < tol:
             return new

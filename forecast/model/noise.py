@@ -6,7 +6,9 @@ sees the same noise, so scenario differences are clean):
 - ``slope``: a random walk in the capability slope (ECI/yr per sqrt(yr)), partly common to all
   countries;
 - ``shocks``: each country's race shocks, its realised frontier (the record-setting models) about
-  the latent path;
+  the latent path; arrival is judged on the path plus its shocks (a realised record reaches the
+  threshold), while trajectories answer for the latent path, whose predictive adds the fitted
+  record scatter instead;
 - ``regimes``: a break in the capability trend, common to all countries: at a random onset
   (a Poisson process of ``regime_break_rate_per_year``) the trend's growth from then on is
   scaled by a slowdown or an acceleration factor (``regime_slowdown_share`` of breaks slow it).
@@ -108,10 +110,6 @@ class ProjectionNoise:
         return np.where(after, (factor - 1.0)[:, None] * (trend - at_onset[:, None]), 0.0)
 
     def noise(self, country: str) -> np.ndarray | float:
-        """The projection's own randomness added to a country's capability path."""
-        out: np.ndarray | float = 0.0
-        if "slope" in self.sources:
-            out = out + self.slope_noise[country]
-        if "shocks" in self.sources:
-            out = out + self.race_shocks[country]
-        return out
+        """The random walk added to a country's latent capability path (race shocks act on
+        arrival only: ``CountryPaths.racing``)."""
+        return self.slope_noise[country] if "slope" in self.sources else 0.0

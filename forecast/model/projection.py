@@ -75,6 +75,17 @@ class CountryPaths:
     dlog_additions: np.ndarray | None = None  # may be a broadcast view
     dlog_power: np.ndarray | Deferred | None = None
     dalgorithms: np.ndarray | float = 0.0
+    shocks: np.ndarray | None = None  # race shocks: realised records about the path (None: off)
+
+    def racing(self, base: bool = False) -> np.ndarray:
+        """The path arrival is judged on: the capability (``base``: the status quo's) plus the
+        race shocks. A threshold is reached when a realised record-setting model reaches it;
+        the trajectories answer for the latent frontier, and its predictive adds the fitted
+        record scatter instead."""
+        path = self.capability
+        if base and self.base_capability is not None:
+            path = self.base_capability
+        return path if self.shocks is None else path + self.shocks
 
     def delta(self, name: str, k: int) -> np.ndarray | float:
         """The scenario's change of a path at grid column k (0 before ``start``)."""
@@ -417,14 +428,18 @@ class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
         capability = trend + self.regime_change(trend) + self.noise(country)
         f32 = np.float32
         capability = capability.astype(f32)
+        shocks = self.race_shocks[country].astype(f32) if "shocks" in self.sources else None
         paths = CountryPaths(
             capability=capability,
-            arrival=first_crossing(grid, capability, self.threshold_capability),
+            arrival=first_crossing(grid, capability + shocks, self.threshold_capability)
+            if shocks is not None
+            else first_crossing(grid, capability, self.threshold_capability),
             log_stock=np.log(stock).astype(f32),
             log10_flop=log10_flop.astype(f32),
             log10_effective=(log10_flop + algorithms).astype(f32),
             ln_additions=np.log(additions).astype(f32),
             ln_power=np.log(power).astype(f32),
+            shocks=shocks,
         )
         return Baseline(
             paths=paths,
@@ -478,7 +493,7 @@ class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
             if level is self.threshold_capability:
                 return base.paths
             return replace(
-                base.paths, arrival=first_crossing(self.grid, base.paths.capability, level)
+                base.paths, arrival=first_crossing(self.grid, base.paths.racing(), level)
             )
         d = self.draws
         k0 = int(np.searchsorted(self.grid, t_s - 1e-9))
@@ -518,11 +533,12 @@ class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
             change = change + beta * extra
         capability = paths.capability.copy()
         capability[:, after] += change
-        crossing = np.maximum(first_crossing(self.grid, capability, level), t_s)
+        racing = capability if paths.shocks is None else capability + paths.shocks
+        crossing = np.maximum(first_crossing(self.grid, racing, level), t_s)
         if level is self.threshold_capability:
             before = paths.arrival  # the status quo's own crossing of the same level
         else:
-            before = first_crossing(self.grid, paths.capability, level)
+            before = first_crossing(self.grid, paths.racing(), level)
         arrival = np.where(before < t_s, before, crossing)
         return replace(
             paths,

@@ -109,10 +109,10 @@ def parse_options(
 
 def arrival_at(grid: np.ndarray, paths: CountryPaths, level: np.ndarray) -> np.ndarray:
     """Arrival per draw at another threshold level, with the scenario's start rule."""
-    crossing = first_crossing(grid, paths.capability, level)
+    crossing = first_crossing(grid, paths.racing(), level)
     if paths.base_capability is None:
         return crossing
-    before = first_crossing(grid, paths.base_capability, level)
+    before = first_crossing(grid, paths.racing(base=True), level)
     t_s = paths.start_year
     return np.where(before < t_s, before, np.maximum(crossing, t_s))
 

@@ -268,8 +268,9 @@ def race_sources_card(f: Forecaster) -> str:
         "\n".join(rows)
         + "\n\n"
         + "\n".join(by)
-        + f"\n\n(Scenario {race['scenario']}; slope = {race['sources']['slope']}, shocks = "
-        f"{race['sources']['shocks']}; run {f.run.id}.)"
+        + f"\n\n(Scenario {race['scenario']}; "
+        + "; ".join(f"{s} = {race['sources'][s]}" for s in sources)
+        + f"; run {f.run.id}.)"
     )
 
 

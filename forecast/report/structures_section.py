@@ -10,8 +10,9 @@ the library's own answers (``forecast.questions.structures``):
   count above 0.7, with the method note (:func:`structures`);
 - every scenario's effect on every country, under the mixture and each structure: the median
   arrival shift and the shift of P(first), each with its MC error (:func:`scenario_effects`);
-- the race decomposition: P(first) with the projection's randomness sources switched off one at
-  a time, their Shapley split, and P(first) under each structure (:func:`race_sources`);
+- the race decomposition: P(first) with the projection's randomness sources (slope random walk,
+  race shocks, trend breaks: whatever ``race_sources`` lists) switched off one at a time, their
+  Shapley split, and P(first) under each structure (:func:`race_sources`);
 - a plain-language paragraph written from those numbers (:func:`structures_summary`): whether
   the data tell the structures apart, and which structure moves the export-control effect most.
 """
@@ -126,6 +127,20 @@ def control_effect(
     }
 
 
+SOURCE_NAMES = {
+    "slope": "the slope random walk",
+    "shocks": "the race shocks",
+    "regimes": "trend breaks",
+}
+"""Short names of the projection's randomness sources in the paragraph (else their labels)."""
+
+
+def _and(items: Sequence[str]) -> str:
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _years(value: float | None, mcse: float | None) -> str:
     if value is None:
         return "n/a"
@@ -230,14 +245,18 @@ def structures_summary(
             text += " The structures agree on it within Monte Carlo noise."
         parts.append(text)
     if race is not None:
+        labels = race.get("sources") or {}
         for row in race["countries"]:
             if row["country"] != CONTROL_COUNTRY:
                 continue
-            slope, shocks = row["added_by"].get("slope", 0.0), row["added_by"].get("shocks", 0.0)
+            added = [
+                f"{SOURCE_NAMES.get(src, labels.get(src, src))} {share:+.3f}"
+                for src, share in sorted(row["added_by"].items())
+            ]
             parts.append(
                 f"Of P({row['country']} first) = {row['p_first']['p']:.3f}, the fitted parameters "
-                f"alone give {row['parameters_only']['p']:.3f}; the slope random walk adds "
-                f"{slope:+.3f} and the race shocks {shocks:+.3f}."
+                f"alone give {row['parameters_only']['p']:.3f}; the projection's own randomness "
+                f"adds the rest: {_and(added)}."
             )
     return " ".join(parts)
 

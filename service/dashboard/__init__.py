@@ -1,7 +1,8 @@
 """The web dashboard: a page for forecasters at ``/``, drawn in the browser from the ``/v1`` API.
 
-``DashboardController`` serves the page and one read helper the API lacks (the breakthrough
-threshold on the ECI scale, ``/v1/dashboard/threshold``); ``static_files_router`` serves the
+``DashboardController`` serves the page and the read helpers it needs (the breakthrough
+threshold on the ECI scale, ``/v1/dashboard/threshold``; the model structures and each
+scenario's effect under each, ``/v1/dashboard/structures``); ``static_files_router`` serves the
 page's script and style sheet from ``service/dashboard/static`` (hand-written, no third-party
 code, nothing fetched from elsewhere at run time).
 """

@@ -14,6 +14,11 @@ and ``RANGES`` of the threshold parser), so the page and the validator cannot di
 the slider ends of the multipliers, which the model leaves unbounded above, are the page's own
 choice (:data:`SLIDER_TOP`).
 
+The structures panel reads ``GET /v1/dashboard/structures``: the run's model structures with
+their weights and LOO comparison, and each scenario's effect per structure and mixed, answered
+here from ``forecast.questions.structures`` (the functions the report's section uses), so the
+panel does not depend on the API's own structures endpoints.
+
 The API has no endpoint for the breakthrough threshold itself, which the capability fan charts
 need as a band; ``GET /v1/dashboard/threshold`` answers it from
 ``Forecaster.projector.threshold_capability`` (per-draw ECI of the threshold), as quantiles with
@@ -159,6 +164,85 @@ def ask_threshold(
     }
 
 
+# -- the structures panel ---------------------------------------------------------------------
+class StructureRow(Struct):
+    """One model structure of the run: its weight, gate status and PSIS-LOO comparison (null
+    where the run holds none, e.g. a quick fit weighed equally)."""
+
+    structure: str
+    description: str
+    equation: str
+    weight: float
+    status: str | None
+    gate_failures: list[str]
+    elpd_loo: float | None
+    se: float | None
+    elpd_diff: float | None
+    dse: float | None
+    pareto_k_max: float | None
+    n_pareto_k_high: int | None
+    n_observations: int | None
+
+
+class CountryEffect(Struct):
+    """A scenario's effect on one country under one draw set, against the status quo."""
+
+    country: str
+    median_shift_years: float | None
+    median_shift_mcse: float | None
+    p_first_status_quo: float | None
+    p_first_status_quo_mcse: float | None
+    p_first_shift: float | None
+    p_first_shift_mcse: float | None
+
+
+class EffectRow(Struct):
+    """One scenario under one draw set (``mixture`` or a structure's name)."""
+
+    structure: str
+    weight: float
+    scenario: str
+    countries: list[CountryEffect]
+
+
+class DashboardStructures(Struct):
+    """The run's structures and each scenario's effect per structure and mixed."""
+
+    question: Literal["dashboard_structures"]
+    run_id: str
+    method: str | None
+    blocks: list[str] | None
+    note: str | None
+    structures: list[StructureRow]
+    versus: str
+    scenario: str | None
+    effects: list[EffectRow]
+
+
+def ask_structures(f: Forecaster, scenario: str | None = None) -> dict[str, Any]:
+    """The structures table and the scenario effects of ``scenario`` (None or the baseline:
+    every scenario), from ``forecast.questions.structures`` as the report shows them."""
+    from forecast.questions.structures import scenario_effects, structures
+    from forecast.report.structures_section import structure_rows
+
+    name = scenario if scenario and scenario != BASELINE_SCENARIO else None
+    if name is not None:
+        get_scenario(name, f.scenarios)  # unknown name: UnknownScenarioError (422)
+    table = structures(f)
+    effects = scenario_effects(f, [name] if name else None)
+    return {
+        "question": "dashboard_structures",
+        "run_id": table["run_id"],
+        "method": table["method"],
+        "blocks": table["blocks"],
+        "note": table["note"],
+        "structures": structure_rows(table),
+        "versus": effects["versus"],
+        "scenario": name,
+        "effects": effects["rows"],
+    }
+
+
 # -- the page ---------------------------------------------------------------------------------
 SLIDER_TOP = 3.0
 """Right end of a multiplier's slider (the validator accepts any value >= 0)."""
@@ -286,6 +370,32 @@ class DashboardController(Controller):
         check_query({"scenario": scenario})
         compute = partial(ask_threshold, scenario=scenario, quantiles=tuple(q) if q else None)
         return await respond(request, services, run, compute, Threshold)
+
+    @get(
+        "/v1/dashboard/structures",
+        operation_id="getDashboardStructures",
+        tags=["dashboard"],
+        summary="The run's model structures and each scenario's effect under each",
+        description="The dashboard's structures panel: every model structure of the run with its "
+        "weight (stacking of PSIS-LOO predictive densities, or the prior set's), gate status "
+        "and LOO comparison (elpd_loo and se; elpd difference from the best structure and its "
+        "se; the largest Pareto k and how many terms lie above 0.7), and each scenario's effect "
+        "on every country under the mixture and under each structure: the shift of the median "
+        "arrival (years) and of P(first), each with its Monte Carlo standard error, against the "
+        "status quo. `scenario` picks one scenario (default or status_quo: every scenario).",
+        responses=QUESTION_ERRORS,
+    )
+    async def structures(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        scenario: ScenarioQuery = None,
+        run: RunQuery = None,
+    ) -> Response[DashboardStructures]:
+        """The structures panel's numbers."""
+        check_query({"scenario": scenario})
+        compute = partial(ask_structures, scenario=scenario)
+        return await respond(request, services, run, compute, DashboardStructures)
 
 
 def static_files_router() -> Router:

@@ -115,7 +115,12 @@ def test_agrees_with_arviz_stats(three, result) -> None:
         assert result.per_structure[name]["elpd_loo"] == pytest.approx(elpds[name].elpd, abs=0.05)
     table = arviz_stats.compare(elpds, method="stacking", round_to="none")
     for name in three:
-        assert result.weights[name] == pytest.approx(table.loc[name, "weight"], abs=0.02)
+        # the plain optimum is arviz's; the reported weights average bootstrap resamples
+        assert result.point_weights[name] == pytest.approx(table.loc[name, "weight"], abs=0.02)
+    assert sum(result.weights.values()) == pytest.approx(1.0)
+    assert max(result.weights, key=result.weights.get) == max(
+        result.point_weights, key=result.point_weights.get
+    )
 
 
 @pytest.mark.fast
@@ -125,6 +130,7 @@ def test_to_dict_is_json_ready(result) -> None:
     assert again == d
     assert d["blocks"] == [BLOCK]
     assert d["weights"] == pytest.approx(result.weights)
+    assert d["point_weights"] == pytest.approx(result.point_weights)
     assert type(d["per_structure"]["B"]["n_observations"]) is int
     assert type(d["per_structure"]["B"]["elpd_loo"]) is float
     assert set(d["per_structure"]["C"]) == {
@@ -264,3 +270,18 @@ def test_weights_from_loo_rejects_bad_input() -> None:
         weights_from_loo({"a": np.zeros(3), "b": np.zeros(4)})
     with pytest.raises(ValueError, match="not finite"):
         weights_from_loo({"a": np.zeros(3), "b": np.array([0.0, np.nan, 1.0])})
+
+
+@pytest.mark.fast
+def test_bootstrap_weights_shrink_a_narrow_win_off_the_corner() -> None:
+    """Two structures that predict almost alike: the plain optimum may take a corner, the
+    bootstrap average keeps both in play; a clear win stays a clear win."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(-1.0, 0.5, 150)
+    b = a + rng.normal(0.01, 0.3, 150)  # a hair better on average
+    point = weights_from_loo({"a": a, "b": b})
+    bagged = weights_from_loo({"a": a, "b": b}, bootstrap=200)
+    assert sum(bagged.values()) == pytest.approx(1.0)
+    assert min(bagged.values()) > min(point.values())
+    clear = weights_from_loo({"a": a, "c": a - 1.0}, bootstrap=200)
+    assert clear["a"] > 0.95

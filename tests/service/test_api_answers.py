@@ -202,7 +202,7 @@ async def test_run_posterior_downloads_as_netcdf(
         assert tree.attrs["id"] == run_id
         post = tree["posterior"].to_dataset()
         draws = np.asarray(post["efficiency_rate"].values).reshape(-1)
-        assert np.array_equal(draws, forecaster.run.draws["efficiency_rate"])
+        assert np.array_equal(draws, forecaster.full_run.draws["efficiency_rate"])
     missing = await client.get("/v1/runs/19990101T000000-deadbeef/posterior")
     assert missing.status_code == 404
 

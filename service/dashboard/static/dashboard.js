@@ -1399,11 +1399,113 @@
           : `scenario ${sel.scenario}`;
       setStatus(`Showing run ${state.current.id}, ${what}.`);
       setMainState("ready", { scenario: sel.scenario, versus: views.length > 1 ? sel.raw : "" });
+      renderStructures(sel.scenario).catch((error) => {
+        if (byId("scenario").value !== sel.scenario) return;
+        fill(byId("structures-body"), h("p", { class: "note", text: `Could not load the structures: ${error.message}` }));
+        byId("structures-status").textContent = "";
+        byId("structures").dataset.state = "error";
+      });
     } catch (error) {
       if (token !== state.token) return;
       setStatus(`Could not load the answers: ${error.message}`, true);
       setMainState("error");
     }
+  }
+
+  // -- model structures: weights and each scenario's effect per structure ----------------------
+  function shiftCell(value, mcse, digits, unit, none) {
+    const text = finite(value) ? `${signed(value, digits)} ± ${fmtSe(mcse, digits)}${unit}` : none;
+    return h("td", { class: "num", text });
+  }
+
+  function looText(row) {
+    if (!finite(row.elpd_loo)) return "n/a";
+    return `${row.elpd_loo.toFixed(1)} ± ${fmtSe(row.se, 1)}`;
+  }
+
+  async function renderStructures(scenario) {
+    const section = byId("structures");
+    const status = byId("structures-status");
+    section.dataset.state = "loading";
+    status.textContent = "Loading the structures…";
+    const answer = await api("/v1/dashboard/structures", { scenario, run: state.current.id });
+    if (byId("scenario").value !== scenario) return; // a newer selection is being drawn
+    const codes = COUNTRIES.map(([code]) => code);
+    const table = h(
+      "table",
+      { id: "structures-table" },
+      h("caption", { text: `Structures of run ${answer.run_id}; weights by ${answer.method || "n/a"}` }),
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          ["Structure", "Weight", "Gate", "elpd_loo ± s.e.", "elpd difference ± s.e.", "Max Pareto k (terms > 0.7)"].map((t) =>
+            h("th", { scope: "col", text: t }),
+          ),
+        ),
+      ),
+      h(
+        "tbody",
+        null,
+        answer.structures.map((row) =>
+          h(
+            "tr",
+            { "data-structure": row.structure },
+            h("th", { scope: "row", title: row.description }, h("code", { text: row.structure }), h("br"), h("span", { class: "hint", text: row.description })),
+            h("td", { class: "num weight", text: row.weight.toFixed(3) }),
+            h("td", { text: row.status || "n/a" }),
+            h("td", { class: "num", text: looText(row) }),
+            shiftCell(row.elpd_diff, row.dse, 1, "", "n/a"),
+            h("td", { class: "num", text: finite(row.pareto_k_max) ? `${row.pareto_k_max.toFixed(2)} (${row.n_pareto_k_high})` : "n/a" }),
+          ),
+        ),
+      ),
+    );
+    const effects = h(
+      "table",
+      { id: "structures-effects" },
+      h("caption", {
+        text: `${answer.scenario ? `Scenario ${answer.scenario}` : "Every scenario"} against ${answer.versus}: shift of the median arrival (years) and of P(first), ± MC s.e.; “later”: the median lies beyond the horizon`,
+      }),
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          h("th", { scope: "col", text: "Scenario" }),
+          h("th", { scope: "col", text: "Draws" }),
+          codes.map((c) => tint(h("th", { scope: "col", text: `${countryName(c)}: median shift` }), c)),
+          codes.map((c) => tint(h("th", { scope: "col", text: `P(${countryName(c)} first) shift` }), c)),
+        ),
+      ),
+      h(
+        "tbody",
+        null,
+        answer.effects.map((row) => {
+          const by = Object.fromEntries(row.countries.map((e) => [e.country, e]));
+          return h(
+            "tr",
+            { "data-scenario": row.scenario, "data-structure": row.structure, class: row.structure === "mixture" ? "mixture-row" : null },
+            h("td", { text: row.scenario }),
+            h("th", { scope: "row" }, h("code", { text: row.structure }), row.structure === "mixture" ? "" : ` (weight ${row.weight.toFixed(3)})`),
+            codes.map((c) => shiftCell(by[c] && by[c].median_shift_years, by[c] && by[c].median_shift_mcse, 2, " yr", "later")),
+            codes.map((c) => shiftCell(by[c] && by[c].p_first_shift, by[c] && by[c].p_first_shift_mcse, 3, "", "n/a")),
+          );
+        }),
+      ),
+    );
+    fill(
+      byId("structures-body"),
+      h("div", { class: "table-scroll" }, table),
+      answer.note ? h("p", { class: "note", text: answer.note }) : null,
+      h("div", { class: "table-scroll" }, effects),
+    );
+    status.textContent = "";
+    section.dataset.state = "ready";
+    section.dataset.scenario = scenario;
   }
 
   // -- run history ----------------------------------------------------------------------------
@@ -2266,6 +2368,8 @@
       for (const id of ["scenario", "versus", "show"]) byId(id).disabled = true;
       setMainState("error");
       builderUnavailable(`The scenario builder needs a current run. ${text}`);
+      byId("structures").dataset.state = "error";
+      fill(byId("structures-body"), h("p", { class: "note", text: `The structures need a current run. ${text}` }));
       byId("history").dataset.state = "error";
       checkReports();
       return;
