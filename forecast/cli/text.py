@@ -316,6 +316,33 @@ def format_backtest(payload: Mapping[str, Any]) -> str:
     )
     if s["baseline_better_pairs"]:
         lines.append("baseline better: " + "; ".join(s["baseline_better_pairs"]))
+    by = payload.get("by_structure") or {}
+    if by:
+        lines.append("")
+        lines.append("per structure (the same fits, each structure's own draws):")
+        lines.append(f"  {'structure':26}{'cov80':>7}{'mean CRPS':>11}  80% coverage by cutoff")
+        mix_cov = s.get("coverage80_by_cutoff", {})
+        lines.append(
+            f"  {'mixture':26}{num(s['coverage80'], '.2f', 7)}{num(s.get('mean_crps'), '.3f', 11)}"
+            f"  {', '.join(f'{k} {v}' for k, v in mix_cov.items())}"
+        )
+        for name, row in by.items():
+            cov = row.get("coverage80_by_cutoff", {})
+            lines.append(
+                f"  {name:26}{num(row['coverage80'], '.2f', 7)}"
+                f"{num(row.get('mean_crps'), '.3f', 11)}"
+                f"  {', '.join(f'{k} {v}' for k, v in cov.items())}"
+            )
+    lfo = payload.get("leave_future_out")
+    if lfo and lfo.get("weights"):
+        weights = ", ".join(f"{k} {v:.2f}" for k, v in lfo["weights"].items())
+        lines.append(f"leave-future-out weights ({lfo['points']} held-out points): {weights}")
+        for row in lfo["mean_log_score_by_cutoff"]:
+            lines.append(
+                f"  {row['cutoff']}: mean log score, mixture with the fit's LOO weights "
+                f"{num(row['mixture_loo_weights'], '.3f')}, with weights from earlier cutoffs "
+                f"{num(row['mixture_lfo_weights'], '.3f')}"
+            )
     pub = payload.get("published")
     if pub:
         md = pub["metr_doubling"]

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
+
+import numpy as np
 
 from forecast.sweeps.engine import INLINE, backtest_spec, run_sweep
 from forecast.sweeps.index import SweepStore
@@ -47,6 +50,79 @@ def structure_summaries(passed: list[dict[str, Any]], scores: dict[str, Any]) ->
         mean = round(sum(crps) / len(crps), 5) if crps else None
         out[name] = summary(entries) | {"mean_crps": mean}
     return out
+
+
+def leave_future_out(passed: list[dict[str, Any]], scores: dict[str, Any]) -> dict[str, Any] | None:
+    """Structure weights from exact leave-future-out: stacking of each structure's log
+    predictive density of the points held out after each cutoff (refits at the cutoffs, not an
+    importance-sampling approximation), and how a mixture with such weights predicts.
+
+    ``weights`` use every held-out point (the weights a forecaster could state now, in a prior
+    set's ``[structures] weights``). Per cutoff, ``honest_weights`` use only points of earlier
+    cutoffs dated on or before it, and the table compares the mean log score at that cutoff of
+    each structure, of the fit's own (PSIS-LOO) mixture and of the mixture with the honest
+    weights: log sum_k w_k p_k(y) per point, from the structures' log scores.
+    """
+    from forecast.fit.stacking import BOOTSTRAP, weights_from_loo
+
+    rows: list[dict[str, Any]] = []
+    for entry in passed:
+        own = scores[entry["cutoff"]]
+        by = own.get("by_structure") or {}
+        if not by:
+            return None
+        names = list(by)
+        for i, point in enumerate(own["points"]):
+            logs = {n: (by[n]["points"][i]["model"] or {}).get("log_score") for n in names}
+            mix = (point["model"] or {}).get("log_score")
+            if any(v is None or not np.isfinite(v) for v in logs.values()):
+                continue
+            when = date.fromisoformat(point["point"]["when"])
+            rows.append({"cutoff": entry["cutoff"], "when": when, "logs": logs, "loo_mix": mix})
+    if not rows:
+        return None
+    names = list(rows[0]["logs"])
+
+    def weights(subset: list[dict[str, Any]]) -> dict[str, float] | None:
+        if len(subset) < 2:
+            return None
+        return weights_from_loo(
+            {n: np.array([r["logs"][n] for r in subset]) for n in names}, bootstrap=BOOTSTRAP
+        )
+
+    def mixed(r: dict[str, Any], w: dict[str, float]) -> float:
+        logs = np.array([r["logs"][n] for n in names])
+        top = logs.max()
+        shares = np.array([w[n] for n in names])
+        return float(top + np.log(np.sum(shares * np.exp(logs - top))))
+
+    table = []
+    for entry in passed:
+        cutoff = date.fromisoformat(entry["cutoff"])
+        here = [r for r in rows if r["cutoff"] == entry["cutoff"]]
+        earlier = [
+            r for r in rows if date.fromisoformat(r["cutoff"]) < cutoff and r["when"] <= cutoff
+        ]
+        honest = weights(earlier)
+        line: dict[str, Any] = {"cutoff": entry["cutoff"], "points": len(here)}
+        line |= {n: round(float(np.mean([r["logs"][n] for r in here])), 4) for n in names}
+        loo = [r["loo_mix"] for r in here if r["loo_mix"] is not None]
+        line["mixture_loo_weights"] = round(float(np.mean(loo)), 4) if loo else None
+        line["honest_weights"] = (
+            None if honest is None else {n: round(v, 4) for n, v in honest.items()}
+        )
+        line["mixture_lfo_weights"] = (
+            None if honest is None else round(float(np.mean([mixed(r, honest) for r in here])), 4)
+        )
+        table.append(line)
+    overall = weights(rows)
+    return {
+        "method": "stacking of held-out log predictive densities after each cutoff (exact "
+        "leave-future-out by refitting), averaged over Bayesian-bootstrap resamples",
+        "points": len(rows),
+        "weights": None if overall is None else {n: round(v, 4) for n, v in overall.items()},
+        "mean_log_score_by_cutoff": table,
+    }
 
 
 def run_backtest_sweep(
@@ -116,6 +192,7 @@ def run_backtest_sweep(
         "cutoffs": [{k: v for k, v in e.items() if not k.startswith("_")} for e in cutoffs],
         "summary": pooled,
         "by_structure": by_structure,
+        "leave_future_out": leave_future_out(passed, own_scores),
         "baselines": bt["table"],
         "failed_fits": bt["failed_fits"],
         "prior_vintage": bt["prior_vintage"],
