@@ -412,6 +412,14 @@ def render(sweep: Mapping[str, Any]) -> str:
         "",
         *baseline_summary(pairs),
         "",
+        "#### Structures",
+        "",
+        "Each structure inside the fits that sampled every structure (`mixture`), scored on the "
+        "same held-out points as their mixture; lower CRPS is better (mean over all points, "
+        "mixed scales as above); cov80 with a 90% interval.",
+        "",
+        *structure_table(cut, scores),
+        "",
         "#### Fits that failed the diagnostics gate (never pooled above)",
         "",
         *failed_table(rows, scores),
@@ -422,6 +430,54 @@ def render(sweep: Mapping[str, Any]) -> str:
         END,
     ]
     return "\n".join(lines)
+
+
+def structure_table(rows: Sequence[Mapping[str, Any]], scores: Mapping[str, Any]) -> list[str]:
+    """Per cutoff, the 80% coverage and mean CRPS of every structure inside each mixture fit
+    (the fit's own draws of each structure, on the same held-out points), then the structures'
+    leave-future-out weights and how a mixture with them predicts."""
+    from forecast.sweeps.backtest import leave_future_out
+
+    mixed = [r for r in rows if r["gate_pass"] and scores[r["key"]].get("by_structure")]
+    if not mixed:
+        return ["No fit of this sweep sampled every structure (`--structure mixture`)."]
+    out = [
+        "| priors | cutoff | draws | points | cov80 | mean CRPS |",
+        "|---|---|---|---|---|---|",
+    ]
+    lfo_lines: list[str] = []
+    for priors in dict.fromkeys(r["priors"] for r in mixed):
+        mine = sorted((r for r in mixed if r["priors"] == priors), key=lambda r: r["cutoff"])
+        for r in mine:
+            s = scores[r["key"]]
+            for name, own in [("mixture", s), *s["by_structure"].items()]:
+                pts = own["points"]
+                cov = coverage(pts)
+                cell = _cov_cell(cov["inside"][LEVELS.index(0.8)], cov["n"])
+                out.append(
+                    f"| {priors} | {r['cutoff']} | {name} | {cov['n']} | {cell} | "
+                    f"{_num(mean_crps(pts, MODEL))} |"
+                )
+        lfo = leave_future_out(
+            [{"cutoff": r["cutoff"]} for r in mine], {r["cutoff"]: scores[r["key"]] for r in mine}
+        )
+        if lfo and lfo["weights"]:
+            weights = ", ".join(f"{k} {v:.2f}" for k, v in lfo["weights"].items())
+            lfo_lines.append(
+                f"Leave-future-out weights, `{priors}` ({lfo['points']} held-out points): "
+                f"{weights}. Mean log score per cutoff, mixture with the fit's own (PSIS-LOO) "
+                "weights against a mixture with the weights of the earlier cutoffs' held-out "
+                "points dated before it:"
+            )
+            lfo_lines.append("")
+            lfo_lines.append("| cutoff | points | LOO-weighted mixture | LFO-weighted mixture |")
+            lfo_lines.append("|---|---|---|---|")
+            for row in lfo["mean_log_score_by_cutoff"]:
+                lfo_lines.append(
+                    f"| {row['cutoff']} | {row['points']} | {_num(row['mixture_loo_weights'])} "
+                    f"| {_num(row['mixture_lfo_weights'])} |"
+                )
+    return [*out, "", *lfo_lines] if lfo_lines else out
 
 
 def replace_block(text: str, block: str) -> str:
