@@ -62,6 +62,7 @@ from service.domains.questions.controller import QuestionController
 from service.domains.refits.controller import RefitController
 from service.domains.reports.controller import ReportController
 from service.domains.runs.controller import RunController
+from service.domains.structures.controller import StructureController
 from service.domains.sweeps.controller import SweepController
 from service.domains.system.catalog import CatalogController
 from service.domains.system.controller import SystemController, metrics_controller
@@ -275,6 +276,7 @@ def create_app(
             ExportController,
             DriversController,
             ExternalController,
+            StructureController,
             ReportController,
             SweepController,
             DashboardController,

@@ -30,6 +30,7 @@ from service.domains.observations import schemas as observation_schemas
 from service.domains.questions import schemas as question_schemas
 from service.domains.refits import schemas as refit_schemas
 from service.domains.runs import schemas as run_schemas
+from service.domains.structures import schemas as structure_schemas
 from service.domains.system import schemas as system_schemas
 from service.live import DATE_TITLE, SCENARIO_TITLE, date_pattern, date_range, date_words
 from service.live import scenario_names as live_scenario_names
@@ -48,6 +49,11 @@ TAGS = [
     Tag(name="alerts", description="New observations far outside the current predictive"),
     Tag(name="refits", description="Refit jobs run by the worker process"),
     Tag(name="exports", description="Answers in other formats"),
+    Tag(
+        name="structures",
+        description="The run's model structures (how chips become capability), their weights "
+        "and the answers under each",
+    ),
     Tag(name="reports", description="Dated forecast reports (HTML, PDF, JSON)"),
     Tag(name="system", description="Health"),
     DASHBOARD_TAG,
@@ -60,6 +66,7 @@ SCHEMA_MODULES: tuple[ModuleType, ...] = (
     system_schemas,
     observation_schemas,
     refit_schemas,
+    structure_schemas,
 )
 """Every module that declares request or response Structs."""
 

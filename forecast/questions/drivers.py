@@ -219,6 +219,7 @@ def drivers(
     return extra | {
         "question": "drivers",
         "run_id": f.run.id,
+        "structure": f.structure,
         "scenario": scenario or BASELINE_SCENARIO,
         "country": code,
         "quantity": quantity,

@@ -213,6 +213,7 @@ def external(f: Forecaster | None = None, source: str | None = None) -> dict[str
     return {
         "question": "external",
         "run_id": f.run.id if f is not None else None,
+        "structure": f.structure if f is not None else None,
         "note": "Definitions differ from ours (see each row's mapping); 'ours' answers under "
         "the row's mapped threshold, for the earlier of the two countries when the scope is "
         "'world'. Figures marked checked = 'secondary' are as reported by secondary sources.",

@@ -592,6 +592,7 @@ class Forecaster:
             "scenario": scenario,
             "versus": versus,
             "run_id": self.run.id,
+            "structure": self.structure,
             "answers": {scenario: a, versus: b},
             "difference": self._difference(question, scenario, versus, kwargs),
         }

@@ -199,6 +199,7 @@ def metaculus_forecast(
     return {
         "question": "metaculus_cdf",
         "run_id": f.run.id,
+        "structure": f.structure,
         "scenario": scenario or BASELINE_SCENARIO,
         "country": code,
         "draws": int(f.projector.n_draws),

@@ -48,6 +48,20 @@ def log_prior(prior_set: PriorSet, draws: dict[str, np.ndarray]) -> dict[str, np
     return {name: p.logpdf(draws[name]) for name, p in prior_set.priors.items() if name in draws}
 
 
+def run_log_prior(f: Forecaster, prior_set: PriorSet) -> dict[str, np.ndarray]:
+    """:func:`log_prior` at the forecaster's draws, where a structure that does not use a
+    parameter pinned it: its prior does not act on those draws (log density 0 there), and a
+    parameter pinned in every draw has no prior to scale."""
+    lp = log_prior(prior_set, f.projector.draws)
+    for name in list(lp):
+        pinned = f.run.pinned_mask(name)
+        if pinned.all():
+            del lp[name]
+        elif pinned.any():
+            lp[name] = np.where(pinned, 0.0, lp[name])
+    return lp
+
+
 def _tree(
     quantities: dict[str, np.ndarray],
     lp: dict[str, np.ndarray],
@@ -157,7 +171,7 @@ def prior_sensitivity(
         tree = _stored_groups(f)
     prior_set = parse_prior_set(f.run.priors_text, "priors.toml")
     draws = f.projector.draws
-    lp = log_prior(prior_set, draws)
+    lp = run_log_prior(f, prior_set)
     projected = f.scenario(scenario)
     end = float(f.projector.grid[-1])
     arrivals = {
@@ -185,6 +199,7 @@ def prior_sensitivity(
     answer: dict[str, Any] = {
         "question": "psense",
         "run_id": f.run.id,
+        "structure": f.structure,
         "scenario": projected.scenario.name,
         "draws": int(f.projector.n_draws),
         "chains": chains,
@@ -218,15 +233,27 @@ def _likelihood_blocks(
     group = tree["log_likelihood"].to_dataset()
     n = int(f.projector.n_draws)
     chains = int(f.run.chains)
-    if int(group.sizes.get("chain", -1)) != chains or group.sizes.get("draw", 0) * chains != n:
+    # a mixture's or one structure's draws are a subset of the stored ones (source_index)
+    index = getattr(f.run, "source_index", None)
+    stored = int(group.sizes.get("chain", 0)) * int(group.sizes.get("draw", 0))
+    if index is None and (int(group.sizes.get("chain", -1)) != chains or stored != n):
         raise ForecastError(
             f"the log likelihood has {dict(group.sizes)} draws; run {f.run.id} has "
             f"{chains} chains x {n // max(chains, 1)} draws"
         )
+    if index is not None and (index.size != n or (index.size and index.max() >= stored)):
+        raise ForecastError(f"the log likelihood holds {stored} draws, not run {f.run.id}'s")
+
+    def flat(values: Any) -> np.ndarray:
+        out = np.asarray(values, dtype=float).reshape(-1)
+        return out if index is None else out[index]
+
     if "posterior" in tree.children:
         post = tree["posterior"].to_dataset()
         for name in set(post.data_vars) & set(f.projector.draws):
-            if not np.allclose(np.asarray(post[name].values, float).reshape(-1), f.run.draws[name]):
+            if f.run.pinned_mask(name).any():
+                continue  # pinned draws differ from the stored ones by design
+            if not np.allclose(flat(post[name].values), f.run.draws[name]):
                 raise ForecastError(
                     f"the tree's posterior is not run {f.run.id}'s ({name} differs)"
                 )
@@ -234,7 +261,7 @@ def _likelihood_blocks(
     for name, values in group.data_vars.items():
         obs_dims = [d for d in values.dims if d not in ("chain", "draw")]
         total = values.astype(np.float64).sum(obs_dims).transpose("chain", "draw")
-        out[str(name)] = np.asarray(total.values).reshape(-1)
+        out[str(name)] = flat(total.values)
         sizes[str(name)] = int(np.prod([values.sizes[d] for d in obs_dims]))
     return out, sizes
 

@@ -117,8 +117,8 @@ class LoadedRun:
 
     def mixture(self) -> LoadedRun:
         """The draws of the structure mixture: from each chain of each structure, the evenly
-        spaced share of its draws its weight asks for, so each mixture chain holds one chain's
-        worth of draws (MC errors keep their chain structure)."""
+        spaced share of its draws its weight asks for, interleaved, so each mixture chain holds
+        one chain's worth of draws (MC errors keep their chain structure)."""
         import numpy as np
 
         entries = [e for e in self.structures if e.get("weight", 0.0) > 0]
@@ -139,11 +139,18 @@ class LoadedRun:
         counts = largest_remainder(weights / weights.sum(), per_chain)
         rows = []
         for c in range(chains):
+            chosen, place = [], []
             for k, entry_picks in enumerate(picks):
                 own = entry_picks[c]
                 if counts[k]:
-                    step = own.size / counts[k]
-                    rows.append(own[(np.arange(counts[k]) * step).astype(int)])
+                    at = np.arange(counts[k])
+                    chosen.append(own[(at * (own.size / counts[k])).astype(int)])
+                    place.append((at + 0.5) / counts[k])
+            # interleaved by position along the chains, so that the mixture chain's
+            # autocorrelation is its draws', not a step between structures (which an effective
+            # sample size estimate would read as a very slow-mixing chain)
+            order = np.argsort(np.concatenate(place), kind="stable")
+            rows.append(np.concatenate(chosen)[order])
         return self._take(np.concatenate(rows), chains, {**self.meta, "draw_set": "mixture"})
 
 

@@ -1,4 +1,5 @@
-"""Per-request options of the questions: ``threshold``, ``lever``, ``given`` and ``prior``.
+"""Per-request options of the questions: ``threshold``, ``lever``, ``given``, ``prior``,
+``structure`` and ``by_structure``.
 
 The parameters are declared here and added to each question handler; :func:`parse` checks
 their syntax at once (a 400 naming the parameter, in words), and :func:`with_options` turns a
@@ -7,6 +8,12 @@ question's ``compute`` into one answered under them by :func:`forecast.questions
 effective draws are the library's 422). ``prior`` answers under changed priors by importance
 reweighting of the stored draws (:mod:`forecast.questions.reweight`), with the diagnostics in
 the answer's ``reweighting``.
+
+``structure`` answers from one model structure's draws (:meth:`Forecaster.for_structure`;
+default the weighted mixture) and ``by_structure`` adds the same question answered under each
+fitted structure (:meth:`Forecaster.by_structure`); :func:`with_structure` wraps the compute
+last, so the other options hold under every structure. An unknown name is a 400 naming
+``structure`` (an enum); a structure the run did not fit is a 422.
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ from litestar.exceptions import ValidationException
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
+from forecast.core.definitions import MIXTURE
 from forecast.core.errors import UsageError
 from forecast.questions import custom
 from forecast.questions.forecaster import Forecaster
+from service.domains.questions.schemas import Structure
 
 THRESHOLD_PATTERN = r"^([A-Za-z0-9_-]{1,64}|(horizon50|horizon80|eci):[0-9.eE+-]{1,24})$"
 LEVER_PATTERN = r"^([A-Za-z]{2,3}\.)?([a-z_]{1,20}\.)?[a-z_]{1,40}=[0-9A-Za-z.:+-]{1,40}$"
@@ -95,6 +104,84 @@ PriorQuery = Annotated[
         examples=[Example(summary="a slower efficiency prior", value=["efficiency_rate:0.3:0.9"])],
     ),
 ]
+
+
+StructureQuery = Annotated[
+    Structure,
+    QueryParameter(
+        description="Which draws answer: a model structure's (how chips become capability; "
+        "the run's structures are listed at /v1/structures) or `mixture`, the structures' "
+        "weighted mixture (default); a structure the run did not fit is a 422",
+        examples=[Example(summary="one structure", value="diffusion")],
+    ),
+]
+MIXTURE_STRUCTURE = Structure(MIXTURE)
+"""The default of ``structure``: the weighted mixture of the run's structures."""
+ByStructureQuery = Annotated[
+    bool,
+    QueryParameter(
+        description="Add `by_structure`: the same question answered under each fitted "
+        "structure, with its weight (costs about structures + 1 times the question)",
+    ),
+]
+
+
+def structure_factor(by_structure: bool, structures: int) -> int:
+    """How many times a question is answered: once, or once more per fitted structure."""
+    return structures + 1 if by_structure else 1
+
+
+def structure_points(
+    points: Callable[[Forecaster], int] | int, by_structure: bool
+) -> Callable[[Forecaster], int]:
+    """A question's points per draw (a callable of the forecaster, or a number), times the
+    answers ``by_structure`` asks for."""
+
+    def per_draw(f: Forecaster) -> int:
+        base = points(f) if callable(points) else points
+        return base * structure_factor(by_structure, len(f.full_run.structures))
+
+    return per_draw
+
+
+def structure_forecaster(f: Forecaster, structure: str | None) -> Forecaster:
+    """The forecaster answering under ``structure`` (None or ``mixture``: ``f``); a structure
+    the run did not fit is the library's UsageError (422) naming the parameter."""
+    if structure is None or str(structure) == MIXTURE:
+        return f
+    name = str(structure)
+    fitted = [e["name"] for e in f.full_run.structures]
+    if name not in fitted:
+        raise UsageError(
+            f"structure: run {f.run.id} did not fit structure {name!r} "
+            f"(it has: {', '.join(fitted)}; see /v1/structures)"
+        )
+    return f.for_structure(name)
+
+
+def with_structure(
+    compute: Callable[[Forecaster], dict[str, Any]],
+    structure: str | None,
+    by_structure: bool = False,
+) -> Callable[[Forecaster], dict[str, Any]]:
+    """``compute`` answered from ``structure``'s draws, with ``by_structure`` (the same compute
+    under each fitted structure, each answer the structure's) when asked; ``compute`` itself
+    for the mixture without ``by_structure`` (the library's answer as it is). An answer that
+    does not name its structure (a comparison, drivers, an export) gets ``structure`` here."""
+    if (structure is None or str(structure) == MIXTURE) and not by_structure:
+        return compute
+
+    def label(g: Forecaster) -> dict[str, Any]:
+        out = compute(g)
+        return out if "structure" in out else out | {"structure": g.structure}
+
+    def answer(f: Forecaster) -> dict[str, Any]:
+        out = label(structure_forecaster(f, structure))
+        if by_structure:
+            out = out | {"by_structure": f.by_structure(label)}
+        return out
+
+    return answer
 
 
 def check_shapes(values: Mapping[str, list[str] | None]) -> None:

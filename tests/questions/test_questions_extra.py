@@ -35,7 +35,10 @@ def test_metaculus_export_passes_every_rule(forecaster, lower_open, upper_open) 
                 )
                 assert rule_violations(a["cdf"], lower_open, upper_open) == {}
                 assert len(a["cdf"]) == 201 and all(r["passed"] for r in a["rules"])
-                assert np.max(np.abs(np.array(a["cdf"]) - a["model_cdf"])) < 0.2
+                # a closed upper bound must hold every draw: the mass the model puts beyond it
+                # (draws that never arrive) moves inside
+                beyond = 0.0 if upper_open else 1.0 - a["model_cdf"][-1]
+                assert np.max(np.abs(np.array(a["cdf"]) - a["model_cdf"])) < 0.2 + beyond
 
 
 def test_default_threshold_is_unchanged(forecaster) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,16 @@ from forecast.questions.drivers import drivers
 from forecast.questions.psense import prior_sensitivity
 from forecast.questions.thresholds import load_thresholds
 from service.domains.drivers.schemas import Drivers, Psense, Thresholds
-from service.domains.options import LeverQuery, ThresholdQuery, parse
+from service.domains.options import (
+    MIXTURE_STRUCTURE,
+    ByStructureQuery,
+    LeverQuery,
+    StructureQuery,
+    ThresholdQuery,
+    parse,
+    structure_points,
+    with_structure,
+)
 from service.domains.questions.controller import QUESTION_ERRORS
 from service.domains.questions.params import (
     CountryQuery,
@@ -23,7 +32,7 @@ from service.domains.questions.params import (
     ScenarioQuery,
 )
 from service.live import check_query
-from service.responses import cached_json, respond
+from service.responses import DEFAULT_POINTS, cached_json, respond
 from service.runtime import ServicesDep
 
 
@@ -59,6 +68,8 @@ class DriversController(Controller):
         scenario: ScenarioQuery = None,
         threshold: ThresholdQuery = None,
         lever: LeverQuery = None,
+        structure: StructureQuery = MIXTURE_STRUCTURE,
+        by_structure: ByStructureQuery = False,
         run: RunQuery = None,
     ) -> Response[Drivers]:
         """Drivers of one answer."""
@@ -74,7 +85,9 @@ class DriversController(Controller):
             threshold=threshold,
             levers=lever,
         )
-        return await respond(request, services, run, compute, Drivers)
+        compute = with_structure(compute, structure, by_structure)
+        points = structure_points(DEFAULT_POINTS, by_structure)
+        return await respond(request, services, run, compute, Drivers, points=points)
 
     @get(
         "/psense",
@@ -92,11 +105,14 @@ class DriversController(Controller):
         request: Request[Any, Any, Any],
         services: ServicesDep,
         scenario: ScenarioQuery = None,
+        structure: StructureQuery = MIXTURE_STRUCTURE,
         run: RunQuery = None,
     ) -> Response[Psense]:
-        """Prior sensitivity of the arrivals."""
+        """Prior sensitivity of the arrivals, of the mixture or of one structure (the stored
+        posterior groups are read at that draw set's draws)."""
         check_query({"scenario": scenario})
         compute = partial(prior_sensitivity, scenario=scenario)
+        compute = with_structure(compute, structure, False)
         return await respond(request, services, run, compute, Psense)
 
     @get(

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from msgspec import Struct
 
-from service.domains.questions.schemas import Country
+from service.domains.questions.schemas import Country, Structure, under_structure
 
 
 class DriverGroup(Struct):
@@ -37,13 +37,16 @@ class Drivers(Struct, omit_defaults=True):
     sum_of_shares: float
     interactions: float
     options: dict[str, Any] | None = None
+    structure: Structure | None = None
+    by_structure: list[DriversUnderStructure] | None = None
 
 
 class Sensitivity(Struct):
     """One quantity's power-scaling sensitivity to one prior, its MC error across chains, and
-    whether it is above the threshold."""
+    whether it is above the threshold (``sensitivity`` null when it cannot be estimated: JSON
+    has no NaN)."""
 
-    sensitivity: float
+    sensitivity: float | None
     mcse: float | None
     informative: bool
 
@@ -68,6 +71,10 @@ class Psense(Struct):
     method: str
     threshold: float
     priors: list[PriorSensitivity]
+    structure: str | None = None
+
+
+DriversUnderStructure = under_structure(Drivers)
 
 
 class Thresholds(Struct):

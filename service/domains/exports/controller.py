@@ -12,13 +12,18 @@ from litestar.params import QueryParameter
 from service.domains.exports.answers import metaculus_cdf
 from service.domains.exports.schemas import MetaculusCdf
 from service.domains.options import (
+    MIXTURE_STRUCTURE,
+    ByStructureQuery,
     GivenQuery,
     LeverQuery,
     PriorQuery,
+    StructureQuery,
     ThresholdQuery,
     check_prior,
+    structure_points,
     with_options,
     with_prior,
+    with_structure,
 )
 from service.domains.questions.controller import QUESTION_ERRORS
 from service.domains.questions.params import (
@@ -28,7 +33,7 @@ from service.domains.questions.params import (
     ScenarioQuery,
 )
 from service.live import check_query
-from service.responses import respond
+from service.responses import DEFAULT_POINTS, respond
 from service.runtime import ServicesDep
 
 
@@ -69,6 +74,8 @@ class ExportController(Controller):
         lever: LeverQuery = None,
         given: GivenQuery = None,
         prior: PriorQuery = None,
+        structure: StructureQuery = MIXTURE_STRUCTURE,
+        by_structure: ByStructureQuery = False,
         run: RunQuery = None,
     ) -> Response[MetaculusCdf]:
         """The 201-point CDF."""
@@ -87,5 +94,9 @@ class ExportController(Controller):
         check_prior(prior)
         compute = with_options(compute, "arrival", threshold, lever, given)
         compute = with_prior(compute, prior)
+        compute = with_structure(compute, structure, by_structure)
+        points = structure_points(DEFAULT_POINTS, by_structure)
         vary = today.isoformat() if lower is None else ""
-        return await respond(request, services, run, compute, MetaculusCdf, vary=vary)
+        return await respond(
+            request, services, run, compute, MetaculusCdf, vary=vary, points=points
+        )

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from msgspec import Struct
 
-from service.domains.questions.schemas import Country, Estimate
+from service.domains.questions.schemas import Country, Estimate, Structure, under_structure
 
 
 class MetaculusRule(Struct):
@@ -56,3 +56,9 @@ class MetaculusCdf(Struct, omit_defaults=True):
     uniform_weight: float
     adjustment: float
     options: dict[str, Any] | None = None
+    reweighting: dict[str, Any] | None = None
+    structure: Structure | None = None
+    by_structure: list[MetaculusCdfUnderStructure] | None = None
+
+
+MetaculusCdfUnderStructure = under_structure(MetaculusCdf)

@@ -10,13 +10,21 @@ from litestar.params import QueryParameter
 from msgspec import Struct
 
 from forecast.questions.external import external
+from service.domains.options import (
+    MIXTURE_STRUCTURE,
+    ByStructureQuery,
+    StructureQuery,
+    structure_points,
+    with_structure,
+)
 from service.domains.questions.controller import QUESTION_ERRORS
 from service.domains.questions.params import RunQuery
-from service.responses import respond
+from service.domains.questions.schemas import Structure, under_structure
+from service.responses import DEFAULT_POINTS, respond
 from service.runtime import ServicesDep
 
 
-class ExternalForecasts(Struct):
+class ExternalForecasts(Struct, omit_defaults=True):
     """As ``forecast ask external --json``: each row's source, definitions and ours beside it."""
 
     question: str
@@ -24,6 +32,11 @@ class ExternalForecasts(Struct):
     note: str
     horizon_end: str | None
     forecasts: list[dict[str, Any]]
+    structure: Structure | None = None
+    by_structure: list[ExternalForecastsUnderStructure] | None = None
+
+
+ExternalForecastsUnderStructure = under_structure(ExternalForecasts)
 
 
 class ExternalController(Controller):
@@ -50,8 +63,11 @@ class ExternalController(Controller):
         source: Annotated[
             str | None, QueryParameter(max_length=64, description="One forecast by id")
         ] = None,
+        structure: StructureQuery = MIXTURE_STRUCTURE,
+        by_structure: ByStructureQuery = False,
         run: RunQuery = None,
     ) -> Response[ExternalForecasts]:
         """External forecasts and ours."""
-        compute = partial(external, source=source)
-        return await respond(request, services, run, compute, ExternalForecasts)
+        compute = with_structure(partial(external, source=source), structure, by_structure)
+        points = structure_points(DEFAULT_POINTS, by_structure)
+        return await respond(request, services, run, compute, ExternalForecasts, points=points)

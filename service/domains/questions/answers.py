@@ -4,7 +4,8 @@ Each ``ask_*`` function maps API parameters to one
 :class:`~forecast.questions.forecaster.Forecaster` call (or ``compare`` when ``versus`` is
 given) and returns the library's dict unchanged. :func:`answer_batch` answers a batch, each item
 by its GET endpoint's call under the item's ``threshold``, ``lever`` and ``given``
-(:func:`service.domains.options.with_options`); a library error or a badly shaped option becomes
+(:func:`service.domains.options.with_options`) and its ``structure`` and ``by_structure``
+(:func:`service.domains.options.with_structure`); a library error or a badly shaped option becomes
 that question's problem details (an option's located in the body, such as
 ``body.questions[2].lever[0]``).
 """
@@ -234,6 +235,7 @@ def _one(f: Forecaster, index: int, item: Any) -> tuple[dict[str, Any], Any]:
         compute = options.with_options(call, question, item.threshold, item.lever, item.given)
     except ValidationException:
         raise located_option_errors(index, item) from None
+    compute = options.with_structure(compute, item.structure, item.by_structure)
     return compute(f), schema
 
 

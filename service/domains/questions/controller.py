@@ -19,13 +19,18 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, QueryParameter
 
 from service.domains.options import (
+    MIXTURE_STRUCTURE,
+    ByStructureQuery,
     GivenQuery,
     LeverQuery,
     PriorQuery,
+    StructureQuery,
     ThresholdQuery,
     check_prior,
+    structure_points,
     with_options,
     with_prior,
+    with_structure,
 )
 from service.domains.questions.answers import (
     answer_batch,
@@ -97,7 +102,9 @@ class QuestionController(Controller):
         summary="When a country reaches breakthrough capability",
         description="Arrival quantiles, quarterly CDF and P(later than the horizon end), as "
         "`forecast ask arrival`. With `versus`: the answer under `scenario` and under `versus`, "
-        "and their difference.",
+        "and their difference. `structure` answers from one model structure's draws (default the "
+        "weighted mixture); `by_structure=true` adds the answer under each fitted structure, "
+        "as on every question.",
         responses=QUESTION_ERRORS,
     )
     async def arrival(
@@ -113,6 +120,8 @@ class QuestionController(Controller):
         lever: LeverQuery = None,
         given: GivenQuery = None,
         prior: PriorQuery = None,
+        structure: StructureQuery = MIXTURE_STRUCTURE,
+        by_structure: ByStructureQuery = False,
         run: RunQuery = None,
     ) -> Response[Arrival | ArrivalComparison]:
         """Arrival of the breakthrough threshold."""
@@ -130,7 +139,10 @@ class QuestionController(Controller):
         compute = with_options(compute, "arrival", threshold, lever, given)
 
         compute = with_prior(compute, prior)
-        return await respond(request, services, run, compute, schema, points=points)
+        compute = with_structure(compute, structure, by_structure)
+        return await respond(
+            request, services, run, compute, schema, points=structure_points(points, by_structure)
+        )
 
     @get(
         "/probability",
@@ -151,6 +163,8 @@ class QuestionController(Controller):
         lever: LeverQuery = None,
         given: GivenQuery = None,
         prior: PriorQuery = None,
+        structure: StructureQuery = MIXTURE_STRUCTURE,
+        by_structure: ByStructureQuery = False,
         run: RunQuery = None,
     ) -> Response[Probability | ProbabilityComparison]:
         """Probability of arrival on or before a date."""
@@ -161,7 +175,10 @@ class QuestionController(Controller):
         check_prior(prior)
         compute = with_options(compute, "probability", threshold, lever, given)
         compute = with_prior(compute, prior)
-        return await respond(request, services, run, compute, schema, points=lambda _: points)
+        compute = with_structure(compute, structure, by_structure)
+        return await respond(
+            request, services, run, compute, schema, points=structure_points(points, by_structure)
+        )
 
     @get(
         "/race",
@@ -183,6 +200,8 @@ class QuestionController(Controller):
         lever: LeverQuery = None,
         given: GivenQuery = None,
         prior: PriorQuery = None,
+        structure: StructureQuery = MIXTURE_STRUCTURE,
+        by_structure: ByStructureQuery = False,
         run: RunQuery = None,
     ) -> Response[Race | RaceComparison]:
         """The race between the countries."""
@@ -193,7 +212,10 @@ class QuestionController(Controller):
         check_prior(prior)
         compute = with_options(compute, "race", threshold, lever, given)
         compute = with_prior(compute, prior)
-        return await respond(request, services, run, compute, schema, points=lambda _: points)
+        compute = with_structure(compute, structure, by_structure)
+        return await respond(
+            request, services, run, compute, schema, points=structure_points(points, by_structure)
+        )
 
     @get(
         "/trajectories",
@@ -218,6 +240,8 @@ class QuestionController(Controller):
         lever: LeverQuery = None,
         given: GivenQuery = None,
         prior: PriorQuery = None,
+        structure: StructureQuery = MIXTURE_STRUCTURE,
+        by_structure: ByStructureQuery = False,
         run: RunQuery = None,
         latent: LatentQuery = False,
         component: ComponentQuery = None,
@@ -238,7 +262,15 @@ class QuestionController(Controller):
         check_prior(prior)
         compute = with_options(compute, "trajectory", threshold, lever, given)
         compute = with_prior(compute, prior)
-        return await respond(request, services, run, compute, Trajectory, points=lambda _: points)
+        compute = with_structure(compute, structure, by_structure)
+        return await respond(
+            request,
+            services,
+            run,
+            compute,
+            Trajectory,
+            points=structure_points(points, by_structure),
+        )
 
     @get(
         "/surprise",
@@ -262,6 +294,8 @@ class QuestionController(Controller):
         lever: LeverQuery = None,
         given: GivenQuery = None,
         prior: PriorQuery = None,
+        structure: StructureQuery = MIXTURE_STRUCTURE,
+        by_structure: ByStructureQuery = False,
         run: RunQuery = None,
     ) -> Response[Surprise]:
         """An observation's percentile."""
@@ -279,7 +313,15 @@ class QuestionController(Controller):
         check_prior(prior)
         compute = with_options(compute, "surprise", threshold, lever, given)
         compute = with_prior(compute, prior)
-        return await respond(request, services, run, compute, Surprise, points=lambda _: points)
+        compute = with_structure(compute, structure, by_structure)
+        return await respond(
+            request,
+            services,
+            run,
+            compute,
+            Surprise,
+            points=structure_points(points, by_structure),
+        )
 
     @post(
         "/questions",
@@ -298,7 +340,9 @@ class QuestionController(Controller):
         """A batch of questions answered from one run."""
         run_id = data.run or services.current.require()
         forecaster = await services.pool.get(run_id)
-        points = batch_points(data.questions, cdf_points(forecaster))
+        points = batch_points(
+            data.questions, cdf_points(forecaster), len(forecaster.full_run.structures)
+        )
         charge(request, int(forecaster.projector.n_draws) * points)
         items = await anyio.to_thread.run_sync(answer_batch, forecaster, data.questions, request)
         return BatchAnswer(run_id=run_id, answers=items)

@@ -14,7 +14,9 @@ point, so the cost bounds both the CPU and the size of an answer:
 - ``versus`` (a comparison of two scenarios): 4 x the question.
 
 The options ``threshold``, ``lever`` and ``given`` add no points, on the GET endpoints and in a
-batch alike (:func:`question_points` reads the same fields as the GET handlers).
+batch alike (:func:`question_points` reads the same fields as the GET handlers); ``by_structure``
+multiplies a question's points by the fitted structures + 1 (it is answered under the mixture and
+under each structure).
 
 :func:`batch_points` sums a batch; the service charges ``draws x points`` per request
 (:func:`service.limits.charge`).
@@ -81,8 +83,13 @@ def surprise_points(countries: Sequence[str] | None) -> int:
     return PER_EVALUATION * _n(countries, len(COUNTRIES))
 
 
-def question_points(question: Any, cdf_points: int) -> int:
-    """Points of one batch question."""
+def question_points(question: Any, cdf_points: int, structures: int = 1) -> int:
+    """Points of one batch question (``structures``: how many the run fitted)."""
+    factor = structures + 1 if getattr(question, "by_structure", False) else 1
+    return _question_points(question, cdf_points) * factor
+
+
+def _question_points(question: Any, cdf_points: int) -> int:
     match question:
         case ArrivalQuestion():
             return arrival_points(question.quantiles, question.cdf, cdf_points, question.versus)
@@ -97,6 +104,6 @@ def question_points(question: Any, cdf_points: int) -> int:
     raise TypeError(f"unknown question type {type(question).__name__}")
 
 
-def batch_points(questions: Iterable[Any], cdf_points: int) -> int:
+def batch_points(questions: Iterable[Any], cdf_points: int, structures: int = 1) -> int:
     """Points of a batch: the sum over its questions."""
-    return sum(question_points(q, cdf_points) for q in questions)
+    return sum(question_points(q, cdf_points, structures) for q in questions)

@@ -19,11 +19,19 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
+import msgspec
 from litestar.openapi.spec import Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from msgspec import Meta, Struct
 
-from forecast.core.definitions import COUNTRIES, MAX_QUANTILES, QUANTITIES, REGISTRY
+from forecast.core.definitions import (
+    COUNTRIES,
+    MAX_QUANTILES,
+    MIXTURE,
+    QUANTITIES,
+    REGISTRY,
+    STRUCTURE_NAMES,
+)
 from service.live import DATE_TITLE, SCENARIO_TITLE, date_error, scenario_error
 from service.params import RUN_ID_PATTERN, list_items
 from service.problems import Problem
@@ -39,6 +47,13 @@ Channel = StrEnum(  # type: ignore[misc]
 Channel.__doc__ = "A supply channel of a country's chip additions (priors/countries.toml)."
 Quantity = StrEnum("Quantity", {q: q for q in QUANTITIES})  # type: ignore[misc]
 Quantity.__doc__ = "An observable quantity with a trajectory (natural unit in the answer)."
+Structure = StrEnum(  # type: ignore[misc]
+    "Structure", {n: n for n in (*STRUCTURE_NAMES, MIXTURE)}
+)
+Structure.__doc__ = (
+    "Which draws answer: a model structure (how chips become capability, "
+    "forecast.core.definitions.STRUCTURES) or `mixture`, the structures' weighted mixture."
+)
 
 QUANTILE_ITEMS = Schema(type=OpenAPIType.NUMBER, exclusive_minimum=0.0, exclusive_maximum=1.0)
 DATE_ITEMS = Schema(type=OpenAPIType.STRING, title=DATE_TITLE)
@@ -119,6 +134,8 @@ class Arrival(Struct, omit_defaults=True):
     cdf: list[CdfPoint] | None = None
     options: dict[str, Any] | None = None
     reweighting: dict[str, Any] | None = None
+    structure: Structure | None = None
+    by_structure: list[ArrivalUnderStructure] | None = None
 
 
 class Probability(Struct, omit_defaults=True):
@@ -135,6 +152,8 @@ class Probability(Struct, omit_defaults=True):
     mcse: float
     options: dict[str, Any] | None = None
     reweighting: dict[str, Any] | None = None
+    structure: Structure | None = None
+    by_structure: list[ProbabilityUnderStructure] | None = None
 
 
 class GapWithin(Struct):
@@ -207,6 +226,8 @@ class Race(Struct, omit_defaults=True):
     gap_definition: str | None = None
     options: dict[str, Any] | None = None
     reweighting: dict[str, Any] | None = None
+    structure: Structure | None = None
+    by_structure: list[RaceUnderStructure] | None = None
 
 
 class TrajectoryValue(Struct):
@@ -244,6 +265,8 @@ class Trajectory(Struct, omit_defaults=True):
     component: Channel | None = None
     options: dict[str, Any] | None = None
     reweighting: dict[str, Any] | None = None
+    structure: Structure | None = None
+    by_structure: list[TrajectoryUnderStructure] | None = None
 
 
 class SurpriseObservation(Struct):
@@ -281,6 +304,8 @@ class Surprise(Struct, omit_defaults=True):
     kind: str | None = None
     options: dict[str, Any] | None = None
     reweighting: dict[str, Any] | None = None
+    structure: Structure | None = None
+    by_structure: list[SurpriseUnderStructure] | None = None
 
 
 class Delta(Struct):
@@ -298,12 +323,14 @@ class QuantileShift(Struct):
     mcse_years: NullableFloat
 
 
-class ArrivalDifference(Struct):
-    """Arrival under the scenario minus arrival under ``versus``."""
+class ArrivalDifference(Struct, omit_defaults=True):
+    """Arrival under the scenario minus arrival under ``versus`` (``p_first``: the change in
+    P(the country reaches it before every other country))."""
 
     quantile_shift: list[QuantileShift]
     mean_paired_shift_years: NullableFloat
     mean_paired_shift_mcse: NullableFloat
+    p_first: Delta | None = None
 
 
 class ProbabilityDifference(Struct):
@@ -339,6 +366,8 @@ class ArrivalComparison(Struct, omit_defaults=True):
     difference: ArrivalDifference
     options: dict[str, Any] | None = None
     reweighting: dict[str, Any] | None = None
+    structure: Structure | None = None
+    by_structure: list[ArrivalComparisonUnderStructure] | None = None
 
 
 class ProbabilityComparison(Struct, omit_defaults=True):
@@ -352,6 +381,8 @@ class ProbabilityComparison(Struct, omit_defaults=True):
     difference: ProbabilityDifference
     options: dict[str, Any] | None = None
     reweighting: dict[str, Any] | None = None
+    structure: Structure | None = None
+    by_structure: list[ProbabilityComparisonUnderStructure] | None = None
 
 
 class RaceComparison(Struct, omit_defaults=True):
@@ -365,6 +396,33 @@ class RaceComparison(Struct, omit_defaults=True):
     difference: RaceDifference
     options: dict[str, Any] | None = None
     reweighting: dict[str, Any] | None = None
+    structure: Structure | None = None
+    by_structure: list[RaceComparisonUnderStructure] | None = None
+
+
+def under_structure(answer: type[Struct]) -> type[Struct]:
+    """The Struct of one entry of an answer's ``by_structure``: the same question answered
+    from one structure's draws (``structure``, its ``weight`` in the mixture, ``answer``)."""
+    entry = msgspec.defstruct(
+        f"{answer.__name__}UnderStructure",
+        [("structure", Structure), ("weight", float), ("answer", answer)],
+        module=answer.__module__,
+    )
+    entry.__doc__ = (
+        f"The {answer.__name__} question answered from one structure's draws, with the "
+        "structure's weight in the mixture."
+    )
+    return entry
+
+
+ArrivalUnderStructure = under_structure(Arrival)
+ProbabilityUnderStructure = under_structure(Probability)
+RaceUnderStructure = under_structure(Race)
+TrajectoryUnderStructure = under_structure(Trajectory)
+SurpriseUnderStructure = under_structure(Surprise)
+ArrivalComparisonUnderStructure = under_structure(ArrivalComparison)
+ProbabilityComparisonUnderStructure = under_structure(ProbabilityComparison)
+RaceComparisonUnderStructure = under_structure(RaceComparison)
 
 
 # -- batch questions --------------------------------------------------------------------------
@@ -426,6 +484,8 @@ class _Question(Struct, tag_field="question", forbid_unknown_fields=True, kw_onl
     400's message): each scenario name's shape and each date's range (:mod:`service.live`).
     The options (``threshold``, ``lever``, ``given``) are every kind's, as on the GET endpoints;
     their shapes are checked when the batch is answered, so a bad one is that question's problem.
+    ``structure`` answers from one model structure's draws (default: the mixture) and
+    ``by_structure`` adds the answer under each fitted structure, as on the GET endpoints.
     """
 
     date_fields: ClassVar[tuple[str, ...]] = ()
@@ -433,6 +493,8 @@ class _Question(Struct, tag_field="question", forbid_unknown_fields=True, kw_onl
     threshold: ThresholdText | None = None
     lever: Levers | None = None
     given: Conditions | None = None
+    structure: Structure | None = None
+    by_structure: bool = False
 
     def __post_init__(self) -> None:
         for name in ("scenario", "versus"):
