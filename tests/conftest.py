@@ -20,12 +20,21 @@ os.environ.setdefault(
 
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory: pytest.TempPathFactory):
-    """A store holding one quick fit on the bundled data, made current (looser quick gate)."""
+    """A store holding one quick fit of every structure on the bundled data, made current
+    (looser quick gate; equal structure weights, as a quick fit stores no log likelihood)."""
+    from forecast.core.definitions import STRUCTURE_NAMES
     from forecast.fit.sampling import QUICK, QUICK_GATE, fit
     from forecast.store.runs import RunStore
 
     store = RunStore(tmp_path_factory.mktemp("store"))
-    result = fit(config=QUICK, store=store, gate=QUICK_GATE, progress=False, log=lambda _: None)
+    result = fit(
+        config=QUICK,
+        store=store,
+        gate=QUICK_GATE,
+        progress=False,
+        log=lambda _: None,
+        structures=STRUCTURE_NAMES,
+    )
     assert result.status == "passed", result.meta["gate_failures"]
     return store, result
 

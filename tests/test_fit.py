@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from forecast.fit.sampling import QUICK, Gate, Inputs, finalize, prepare
 from forecast.model.graph import parameter_names
 
@@ -37,10 +39,16 @@ def test_quick_fit_stores_a_current_run_with_metadata(quick_run):
 def test_loaded_run_has_every_parameter_flattened(quick_run):
     store, result = quick_run
     run = store.load(result.run_id)
-    n = result.meta["sampler"]["draws"] * result.meta["sampler"]["chains"]
+    structures = len(result.meta["structures"])
+    per = result.meta["sampler"]["draws"] * result.meta["sampler"]["chains"]
+    n = per * structures  # every structure's chains, one after another
     assert set(parameter_names()) <= set(run.draws)
     assert all(v.shape == (n,) for v in run.draws.values())
-    assert run.chains == result.meta["sampler"]["chains"]
+    assert run.chains == result.meta["sampler"]["chains"] * structures
+    assert np.bincount(run.structure).tolist() == [per] * structures
+    mixed = run.mixture()
+    assert mixed.chains == result.meta["sampler"]["chains"]
+    assert all(v.shape == (per,) for v in mixed.draws.values())
 
 
 def test_gate_failure_is_stored_as_failed_and_never_current(quick_run):

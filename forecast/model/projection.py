@@ -726,6 +726,16 @@ class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
 
         capability = value("capability")
         additions = np.exp(value("ln_additions"))
+        with np.errstate(over="ignore"):  # a far tail beyond float range reads as infinite
+            return self._quantities(t, value, capability, additions)
+
+    def _quantities(
+        self,
+        t: float,
+        value: Callable[[str], np.ndarray],
+        capability: np.ndarray,
+        additions: np.ndarray,
+    ) -> dict[str, np.ndarray]:
         return {
             "compute_stock_h100e": np.exp(value("log_stock")),
             "chip_additions_h100e_per_year": additions,

@@ -194,7 +194,7 @@ def counterfactual_run(
     result = fit(
         priors=prior_set,
         extra=data.extra or (),
-        config=SamplerConfig(**sampler),
+        config=SamplerConfig(**sampler_config(sampler)),
         store=cf_store,
         gate=Gate(**gate),
         progress=False,
@@ -556,3 +556,11 @@ def _from_previous_payload(
         "the numbers printed in the previous report, without a split.",
         "rows": split_rows(then, now_metrics, None, "total_only"),
     }
+
+
+def sampler_config(stored: dict[str, Any]) -> dict[str, Any]:
+    """A run's stored sampler settings as ``SamplerConfig`` keywords (lists back to tuples)."""
+    out = dict(stored)
+    if isinstance(out.get("structures"), list):
+        out["structures"] = tuple(out["structures"])
+    return out
