@@ -21,6 +21,7 @@ handler. Only paths under ``/v1/`` are checked: the dashboard's static files tak
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -33,7 +34,7 @@ STRICT_PREFIX = "/v1/"
 DATE_NAMES = frozenset({"by", "at", "date", "lower", "upper"})
 """Query parameters that hold dates, whatever their schema says."""
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DECLARED: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
+_DECLARED: weakref.WeakKeyDictionary[Any, tuple[frozenset[str], ...]] = weakref.WeakKeyDictionary()
 
 
 def _collect(model: Any, names: set[str], lists: set[str]) -> None:
@@ -45,8 +46,10 @@ def _collect(model: Any, names: set[str], lists: set[str]) -> None:
 
 
 def declared(handler: Any, path_params: dict[str, Any]) -> tuple[frozenset[str], ...]:
-    """(query names, repeatable names, date names) the handler declares (cached per handler)."""
-    key = id(handler)
+    """(query names, repeatable names, date names) the handler declares (cached per handler
+    object: keyed by the object itself, not its id, which a later app's handler may reuse once
+    an earlier app is gone)."""
+    key = handler
     if key not in _DECLARED:
         model = handler.create_kwargs_model(path_parameters=dict.fromkeys(path_params))
         names: set[str] = set()

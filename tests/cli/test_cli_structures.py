@@ -195,7 +195,7 @@ def test_fit_passes_the_structures_to_fit(empty_home, capsys, monkeypatch):
     assert seen["structures"] is None
 
 
-@pytest.mark.not_fast
+@pytest.mark.slow  # a real quick fit of one structure
 def test_a_structure_the_run_did_not_fit_is_one_line(empty_home, capsys):
     assert main(["fit", "--quick", "--no-progress", "--structure", "diffusion"]) == 0
     capsys.readouterr()

@@ -64,7 +64,7 @@ def store(fitted_home: Path, store_copier: Any) -> Iterator[Path]:
 
 @schema.parametrize()
 @settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

@@ -388,7 +388,7 @@ RANDOM_SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.not_fast
+@pytest.mark.slow  # dozens of writer processes killed at random points
 def test_kills_at_random_points_keep_the_store_consistent(home):
     """A child saves runs in a loop and is SIGKILLed at a random moment, five times over: after
     1 to 3 more saves, 0 to 60 ms into the next one (a save takes some tens of ms)."""
