@@ -21,7 +21,6 @@ handler. Only paths under ``/v1/`` are checked: the dashboard's static files tak
 from __future__ import annotations
 
 import re
-import weakref
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -34,7 +33,9 @@ STRICT_PREFIX = "/v1/"
 DATE_NAMES = frozenset({"by", "at", "date", "lower", "upper"})
 """Query parameters that hold dates, whatever their schema says."""
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DECLARED: weakref.WeakKeyDictionary[Any, tuple[frozenset[str], ...]] = weakref.WeakKeyDictionary()
+_DECLARED: dict[int, tuple[Any, tuple[frozenset[str], ...]]] = {}
+"""Per handler id: the handler itself (kept, so no later handler can reuse its id) and what it
+declares."""
 
 
 def _collect(model: Any, names: set[str], lists: set[str]) -> None:
@@ -47,10 +48,11 @@ def _collect(model: Any, names: set[str], lists: set[str]) -> None:
 
 def declared(handler: Any, path_params: dict[str, Any]) -> tuple[frozenset[str], ...]:
     """(query names, repeatable names, date names) the handler declares (cached per handler
-    object: keyed by the object itself, not its id, which a later app's handler may reuse once
-    an earlier app is gone)."""
-    key = handler
-    if key not in _DECLARED:
+    object: the entry keeps the handler, so a later app's handler never finds another's entry
+    under a reused id; route handlers take no weak references)."""
+    key = id(handler)
+    entry = _DECLARED.get(key)
+    if entry is None or entry[0] is not handler:
         model = handler.create_kwargs_model(path_parameters=dict.fromkeys(path_params))
         names: set[str] = set()
         lists: set[str] = set()
@@ -62,8 +64,8 @@ def declared(handler: Any, path_params: dict[str, Any]) -> tuple[frozenset[str],
             alias = getattr(kwarg, "query", None) or param.name
             if title == DATE_TITLE and alias in names:
                 dates.add(alias)
-        _DECLARED[key] = (frozenset(names), frozenset(lists), frozenset(dates))
-    return _DECLARED[key]
+        _DECLARED[key] = (handler, (frozenset(names), frozenset(lists), frozenset(dates)))
+    return _DECLARED[key][1]
 
 
 def problems(

@@ -21,7 +21,7 @@ def _logp(model: pm.Model):
     return model.compile_logp()
 
 
-@pytest.mark.not_fast
+@pytest.mark.slow  # builds and compiles the model three times
 @pytest.mark.parametrize(
     ("first", "second"), [(date(2022, 12, 31), date(2024, 12, 31)), (date(2024, 12, 31), None)]
 )

@@ -113,6 +113,7 @@ def test_split_says_when_the_old_prior_file_is_gone(private_store, tmp_path):
     assert any("no longer available" in n for n in changes["notes"])
 
 
+@pytest.mark.slow  # renders a second full report beside the first
 def test_second_report_compares_with_the_first(rendered, tmp_path):
     """A stored report of the same run: 'same run', nothing changed; render json only."""
     store, _, first = rendered
@@ -277,6 +278,7 @@ def change_cases(quick_run, rendered, tmp_path_factory):
     }
 
 
+@pytest.mark.slow  # renders every change case in a full report
 @pytest.mark.parametrize("case", CASES)
 def test_every_change_case_renders_in_the_page(case, change_cases, rendered):
     """Each case of 'what changed' renders in the HTML template and has the same keys."""

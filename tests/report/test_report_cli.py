@@ -7,6 +7,7 @@ import json
 import pytest
 
 
+@pytest.mark.slow  # renders HTML, PDF and JSON through the CLI
 def test_cli_writes_the_requested_files(private_store, tmp_path, monkeypatch, capsys):
     from forecast.cli.main import main
 

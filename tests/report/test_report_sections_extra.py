@@ -173,6 +173,7 @@ def sweep_home(quick_run, tmp_path):
     return home, result.run_id, sid, ids
 
 
+@pytest.mark.slow  # renders a full report with a sweep's summary
 def test_report_with_a_sweep_lists_failed_fits_apart(sweep_home, tmp_path, monkeypatch, capsys):
     from forecast.cli.main import main
 
