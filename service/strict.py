@@ -33,9 +33,10 @@ STRICT_PREFIX = "/v1/"
 DATE_NAMES = frozenset({"by", "at", "date", "lower", "upper"})
 """Query parameters that hold dates, whatever their schema says."""
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DECLARED: dict[int, tuple[Any, tuple[frozenset[str], ...]]] = {}
-"""Per handler id: the handler itself (kept, so no later handler can reuse its id) and what it
-declares."""
+_DECLARED_KEY = "_strict_query_declared"
+"""Where a handler keeps what it declares: its own ``opt`` mapping, so the cache lives and dies
+with the handler (a module-level cache by ``id()`` could hand a later app's handler another's
+entry, and one holding the handlers would keep every app alive)."""
 
 
 def _collect(model: Any, names: set[str], lists: set[str]) -> None:
@@ -47,12 +48,11 @@ def _collect(model: Any, names: set[str], lists: set[str]) -> None:
 
 
 def declared(handler: Any, path_params: dict[str, Any]) -> tuple[frozenset[str], ...]:
-    """(query names, repeatable names, date names) the handler declares (cached per handler
-    object: the entry keeps the handler, so a later app's handler never finds another's entry
-    under a reused id; route handlers take no weak references)."""
-    key = id(handler)
-    entry = _DECLARED.get(key)
-    if entry is None or entry[0] is not handler:
+    """(query names, repeatable names, date names) the handler declares (cached in the
+    handler's ``opt``)."""
+    opt = getattr(handler, "opt", None)
+    cached = opt.get(_DECLARED_KEY) if isinstance(opt, dict) else None
+    if cached is None:
         model = handler.create_kwargs_model(path_parameters=dict.fromkeys(path_params))
         names: set[str] = set()
         lists: set[str] = set()
@@ -64,8 +64,10 @@ def declared(handler: Any, path_params: dict[str, Any]) -> tuple[frozenset[str],
             alias = getattr(kwarg, "query", None) or param.name
             if title == DATE_TITLE and alias in names:
                 dates.add(alias)
-        _DECLARED[key] = (handler, (frozenset(names), frozenset(lists), frozenset(dates)))
-    return _DECLARED[key][1]
+        cached = (frozenset(names), frozenset(lists), frozenset(dates))
+        if isinstance(opt, dict):
+            opt[_DECLARED_KEY] = cached
+    return cached
 
 
 def problems(
