@@ -420,6 +420,8 @@ def fit(
     tell(Progress("preparing"))
     prior_set, obs, data_hash = prepare(priors, extra, cutoff)
     names = plan_structures(prior_set, structures or config.structures)
+    # the run records what it sampled, so a refit from its stored settings samples the same
+    config = replace(config, structures=names)
     _announce(say, prior_set, obs, data_hash, config)
     cache: dict[str, Any] | None = None
     trees: dict[str, xr.DataTree] = {}
@@ -694,11 +696,12 @@ class Refitter:
         _announce(self.say, prior_set, obs, data_hash, config)
         compiled, compile_s = self._compiled_for(prior_set, obs)
         t1 = time.perf_counter()
+        config = replace(config, structures=plan_structures(prior_set, config.structures))
         trees = {
             name: sample_compiled(
                 with_structure(compiled, name), config, progress=False, report=self.report
             )
-            for name in plan_structures(prior_set, config.structures)
+            for name in config.structures or ()
         }
         return finalize(
             trees,

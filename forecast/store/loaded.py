@@ -89,7 +89,7 @@ class LoadedRun:
         return self.meta.get("draw_set")
 
     def _take(self, index: np.ndarray, chains: int, meta: dict[str, Any]) -> LoadedRun:
-        source = self.source_index if self.source_index is not None else None
+        source = self.source_index
         return replace(
             self,
             meta=meta,

@@ -150,6 +150,7 @@ def test_refit_split_with_a_data_change_the_model_ignores(private_store, tmp_pat
         progress=False,
         log=quiet,
         make_current=False,
+        structures=result.meta["sampler"]["structures"],  # the same sampler as run P
     )
     reports = ReportStore(tmp_path / "home")
     changes = split_for(
