@@ -43,7 +43,7 @@ from forecast.core.errors import UsageError
 from forecast.data.observations import COUNTRIES, country_index
 from forecast.model.projection import Projector
 from forecast.priors.scenarios import get_scenario
-from forecast.questions.forecaster import Forecaster, iso, parse_date
+from forecast.questions.forecaster import Forecaster, iso, parse_date, projector_for
 
 GROUPS: dict[str, str] = {
     "threshold": "the breakthrough threshold (prior) and the ECI-to-METR-horizon link",
@@ -96,15 +96,7 @@ def group_of(name: str) -> str:
 def _projector(
     f: Forecaster, draws: dict[str, np.ndarray], structure: np.ndarray | None = None
 ) -> Projector:
-    run = f.run
-    return Projector(
-        draws,
-        run.settings,
-        run.data_end,
-        run.seed,
-        stock_additions=run.meta.get("stock_additions"),
-        structure=structure,
-    )
+    return projector_for(f.run, draws, structure)
 
 
 SCALES = ("rank", "years")

@@ -203,6 +203,26 @@ class ScenarioAnswer:
     ordered: dict[str, np.ndarray]  # arrival draws sorted, per country
 
 
+def projector_for(
+    run: LoadedRun,
+    draws: Mapping[str, np.ndarray] | None = None,
+    structure: np.ndarray | None = None,
+    sources: frozenset[str] | None = None,
+) -> Projector:
+    """The projector of a run's draws (or of ``draws`` in their place, with each draw's
+    ``structure``), with every noise source or only ``sources``."""
+    extra = {} if sources is None else {"sources": sources}
+    return Projector(
+        run.draws if draws is None else draws,
+        run.settings,
+        run.data_end,
+        run.seed,
+        stock_additions=run.meta.get("stock_additions"),
+        structure=run.structure if draws is None else structure,
+        **extra,
+    )
+
+
 class Forecaster:
     """Answers questions from one stored run."""
 
@@ -212,14 +232,7 @@ class Forecaster:
         self.run = run
         self.token = next(_TOKENS)
         self.scenarios = dict(scenarios) if scenarios is not None else load_scenarios()
-        self.projector = Projector(
-            run.draws,
-            run.settings,
-            run.data_end,
-            run.seed,
-            stock_additions=run.meta.get("stock_additions"),
-            structure=run.structure,
-        )
+        self.projector = projector_for(run)
         self._cache: dict[str, ScenarioAnswer] = {}
         self._by_structure: dict[str, Forecaster] = {}
 

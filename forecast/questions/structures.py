@@ -18,9 +18,9 @@ import numpy as np
 from forecast.core import mcstats
 from forecast.core.definitions import BASELINE_SCENARIO, MIXTURE, structure_info
 from forecast.data.observations import COUNTRIES
-from forecast.model.projection import NOISE_SOURCES, Projector
+from forecast.model.projection import NOISE_SOURCES
 from forecast.priors.scenarios import get_scenario
-from forecast.questions.forecaster import Forecaster, first_indicators
+from forecast.questions.forecaster import Forecaster, first_indicators, projector_for
 
 LOO_NOTE = (
     "Weights stack PSIS-LOO predictive densities of the capability observations (compute, ECI "
@@ -138,19 +138,7 @@ def race_sources(f: Forecaster, scenario: str | None = None) -> dict[str, Any]:
     p: dict[frozenset[str], dict[str, tuple[float, float]]] = {}
     for size in range(len(NOISE_SOURCES) + 1):
         for sources in _subsets(NOISE_SOURCES, size):
-            proj = (
-                f.projector
-                if sources == NOISE_SOURCES
-                else Projector(
-                    run.draws,
-                    run.settings,
-                    run.data_end,
-                    run.seed,
-                    stock_additions=run.meta.get("stock_additions"),
-                    structure=run.structure,
-                    sources=sources,
-                )
-            )
+            proj = f.projector if sources == NOISE_SOURCES else projector_for(run, sources=sources)
             first = first_indicators({c: proj.country(c, sc).arrival for c in COUNTRIES})
             p[sources] = {
                 c: mcstats.probability(first[c], mcstats.effective_size(first[c], run.chains))
