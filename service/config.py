@@ -172,6 +172,10 @@ class ApiSettings:
         default_factory=lambda: _choice("FORECAST_METRICS", "public", ("public", "key", "off"))
     )
     max_age: int = field(default_factory=lambda: _int("FORECAST_MAX_AGE", 60, low=0))
+    compute_threads: int = field(default_factory=lambda: _int("FORECAST_COMPUTE_THREADS", 1, low=1))
+    """Questions computed at once off the event loop. Their work is mostly Python holding the
+    GIL, so more threads only take turns and starve the loop; one keeps answers in arrival
+    order (see docs/service-performance.md)."""
     cors_origins: tuple[str, ...] = field(default_factory=_origins)
     watch_seconds: float = field(default_factory=lambda: _float("FORECAST_WATCH_SECONDS", 1.0))
 

@@ -137,7 +137,7 @@ async def respond(
         if answers_on_loop(compute, forecaster, cost):
             answer = compute(forecaster)
         else:
-            answer = await anyio.to_thread.run_sync(compute, forecaster)
+            answer = await anyio.to_thread.run_sync(compute, forecaster, limiter=services.computing)
         body = encode_answer(answer, schema)
         services.answers.put(etag, body)
     if not vary and not request.route_handler.resolve_guards():  # no guard is ever skipped

@@ -37,6 +37,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
 from litestar.di import NamedDependency
 
@@ -236,6 +237,8 @@ class Services:
     worker: WorkerHandle | None
     budget: CostBudget
     front: AnswerIndex = field(default_factory=lambda: AnswerIndex(4096))
+    computing: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
+    """Threads computing questions at once (``FORECAST_COMPUTE_THREADS``)."""
     observation_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     refit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -268,6 +271,7 @@ class Services:
             worker=worker,
             budget=CostBudget(settings.api.client_cost_per_minute),
             front=AnswerIndex(settings.api.answer_cache),
+            computing=anyio.CapacityLimiter(settings.api.compute_threads),
         )
 
     def worker_state(self) -> str:

@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any
 from service.jobs import ServiceDB
 
 if TYPE_CHECKING:  # the fitting stack is imported in the worker process only
-    from forecast.fit.sampling import FitResult, Gate, Refitter, SamplerConfig
+    from forecast.fit.refitter import Refitter
+    from forecast.fit.sampling import FitResult, Gate, SamplerConfig
     from forecast.store.runs import RunStore
 
 log = logging.getLogger("service.worker")
@@ -54,7 +55,7 @@ _REFITTER: Refitter | None = None
 def refitter_for(store: RunStore) -> Refitter:
     """The worker process's long-lived ``Refitter`` (one compiled model, reused across jobs)."""
     global _REFITTER
-    from forecast.fit.sampling import Refitter
+    from forecast.fit.refitter import Refitter
 
     if _REFITTER is None or _REFITTER.store.home != store.home:
         _REFITTER = Refitter(store=store)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def default_fit(tmp_path_factory):
-    from forecast.fit.sampling import Refitter
+    from forecast.fit.refitter import Refitter
     from forecast.store.runs import RunStore
 
     refitter = Refitter(store=RunStore(tmp_path_factory.mktemp("store")), log=lambda _: None)

@@ -339,8 +339,8 @@ def format_backtest(payload: Mapping[str, Any]) -> str:
         lines.append(f"leave-future-out weights ({lfo['points']} held-out points): {weights}")
         for row in lfo["mean_log_score_by_cutoff"]:
             lines.append(
-                f"  {row['cutoff']}: mean log score, mixture with the fit's LOO weights "
-                f"{num(row['mixture_loo_weights'], '.3f')}, with weights from earlier cutoffs "
+                f"  {row['cutoff']}: mean log score, mixture with the fit's own weights "
+                f"{num(row['mixture_own_weights'], '.3f')}, with weights from earlier cutoffs "
                 f"{num(row['mixture_lfo_weights'], '.3f')}"
             )
     pub = payload.get("published")
@@ -517,9 +517,13 @@ def _weight(row: Mapping[str, Any]) -> str:
 
 def format_structures(s: Mapping[str, Any]) -> str:
     """``forecast structures``: each structure's weight, gate status and diagnostics (and its
-    leave-one-out summary when the weights were stacked), then what each structure assumes."""
+    leave-future-out and leave-one-out summaries when the weights were stacked), then what each
+    structure assumes."""
     with_loo = any(r.get("loo") for r in s["structures"])
+    with_lfo = any(r.get("lfo") for r in s["structures"])
     header = ["structure", "weight", "status", "R-hat", "bulk ESS", "div"]
+    if with_lfo:
+        header += ["held-out elpd", "held-out diff", "LOO weight"]
     if with_loo:
         header += ["elpd_loo", "elpd diff", "Pareto k > 0.7"]
     rows = []
@@ -533,6 +537,13 @@ def format_structures(s: Mapping[str, Any]) -> str:
             num(d.get("min_ess_bulk"), ".0f"),
             num(d.get("divergences"), "d"),
         ]
+        if with_lfo:
+            lfo = r.get("lfo") or {}
+            row += [
+                _pm(lfo.get("elpd_lfo"), lfo.get("se"), ".1f"),
+                _pm(lfo.get("elpd_diff"), lfo.get("dse"), ".1f"),
+                num(r.get("loo_weight"), ".3f"),
+            ]
         if with_loo:
             loo = r.get("loo") or {}
             row += [
@@ -546,6 +557,13 @@ def format_structures(s: Mapping[str, Any]) -> str:
         f"Model structures of run {s['run_id']} (weights: {s['method']}; sum {total:.3f})",
         *table(header, rows),
     ]
+    holdout = s.get("holdout")
+    if holdout:
+        lines.append(
+            f"holdout: refitted on the data to {holdout['cutoff']}, "
+            f"{holdout['n_observations']} held-out observations"
+            + ("" if holdout.get("used") else f"; not used ({holdout.get('note')})")
+        )
     for r in s["structures"]:
         lines.append(f"\n  {r['structure']}: {r['description']}")
         lines.append(f"    {r['equation']}")

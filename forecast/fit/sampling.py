@@ -35,6 +35,14 @@ from forecast.data.observations import (
     measurement_error,
     stock_additions_meta,
 )
+from forecast.fit.holdout import (
+    Holdout,
+    fit_holdout,
+    holdout_cutoff,
+    holdout_weights,
+    holdout_years,
+    skipped,
+)
 from forecast.fit.progress import (
     Progress,
     ProgressFn,
@@ -49,6 +57,7 @@ from forecast.fit.provenance import (
     observations_digest,
     run_id_for,
 )
+from forecast.fit.stacking import STACKING_BLOCKS
 from forecast.fit.structures import (
     concat_chains,
     plan_structures,
@@ -426,6 +435,7 @@ def fit(
     cache: dict[str, Any] | None = None
     trees: dict[str, xr.DataTree] = {}
     compile_s = sampling_s = 0.0
+    gate = gate or Gate()
     if config.sampler == "nutpie":
         compiled, compile_s, cache = compile_nutpie(build_model(obs, prior_set), say, report)
         t1 = time.perf_counter()
@@ -433,22 +443,62 @@ def fit(
             say(f"structure {name}")
             trees[name] = sample_compiled(with_structure(compiled, name), config, progress, report)
         sampling_s = time.perf_counter() - t1
+
+        def on_past(past: Observations, name: str) -> xr.DataTree:
+            swapped = swap_data(compiled, {**model_data(past), **prior_data(prior_set)})
+            return sample_compiled(with_structure(swapped, name), config, progress, report)
     else:
         for name in names:
             model = build_model(obs, prior_set, name)
             trees[name], c_s, s_s = sample(model, config, progress, report, say)
             compile_s, sampling_s = compile_s + c_s, sampling_s + s_s
+
+        def on_past(past: Observations, name: str) -> xr.DataTree:
+            return sample(build_model(past, prior_set, name), config, progress, report, say)[0]
+
+    holdout = fit_holdout_for(prior_set, extra, obs, names, config, gate, say, on_past, report)
     return finalize(
         trees,
         Inputs(prior_set, obs, data_hash, tuple(Path(p) for p in extra), cutoff),
         config,
         timing=(started, compile_s, sampling_s),
         store=store,
-        gate=gate or Gate(),
+        gate=gate,
         say=say,
         make_current=make_current,
         report=report,
         compile_cache=cache,
+        holdout=holdout,
+    )
+
+
+def fit_holdout_for(
+    prior_set: PriorSet,
+    extra: Sequence[Path | str],
+    obs: Observations,
+    names: Sequence[str],
+    config: SamplerConfig,
+    gate: Gate,
+    say: Callable[[str], None],
+    on_past: Callable[[Observations, str], xr.DataTree],
+    report: ProgressFn | None = None,
+) -> Holdout | None:
+    """The holdout refits that weigh the structures (``forecast.fit.holdout``), or None when
+    the weights come from elsewhere (one structure, a pin or stated weights, no log densities,
+    no ``holdout_years``). ``on_past(obs, name)`` samples a structure on the earlier data."""
+    years = holdout_years(prior_set, names, config.log_densities)
+    if years <= 0:
+        return None
+    cutoff = holdout_cutoff(obs.data_end, years)
+    extra = tuple(Path(p) for p in extra)
+    if cut_tables(data_tables.load_all(extra), cutoff)["compute_stock"].empty:
+        note = f"no chip-stock data up to {cutoff.isoformat()} to refit the structures on"
+        say(f"holdout: {note}; weights by leave-one-out")
+        return Holdout(cutoff, {}, {}, 0.0, note=note)
+    (report or _no_progress)(Progress("holdout", None, None, f"refits on data to {cutoff}"))
+    _, past, _ = prepare(prior_set, extra, cutoff)
+    return fit_holdout(
+        cutoff, names, lambda name: on_past(past, name), gate.check, diagnostics, say
     )
 
 
@@ -493,9 +543,13 @@ def finalize(
     make_current: bool = True,
     report: ProgressFn | None = None,
     compile_cache: dict[str, Any] | None = None,
+    holdout: Holdout | None = None,
 ) -> FitResult:
     """Check the gate per structure, weigh the structures, write the run to the store and (if
     every structure passed) make it current.
+
+    ``holdout`` holds the structures refitted before a holdout period (``fit_holdout_for``):
+    the weights then stack their predictive densities of the held-out observations.
 
     ``trees`` maps each fitted structure to its sampled tree (a single tree is the default
     structure's). The run's posterior holds every structure's chains one after another; its
@@ -563,22 +617,36 @@ def finalize(
         "sampling_seconds": round(sampling_s, 3),
     }
     log_liks: dict[str, xr.Dataset] = {}
+    holdout_liks: dict[str, xr.Dataset] = {}
     if config.log_densities:
         from forecast.fit.loglik import log_densities
 
         tell(Progress("log densities", None, None, "pointwise log likelihood and log prior"))
         seconds = 0.0
         for name, tree in slim.items():
-            densities = log_densities(build_model(obs, prior_set, name), tree)
+            model = build_model(obs, prior_set, name)
+            densities = log_densities(model, tree)
             slim[name] = xr.DataTree.from_dict(
                 {g: tree[g].to_dataset() for g in tree.children}
                 | {"log_likelihood": densities.log_likelihood, "log_prior": densities.log_prior}
             )
             log_liks[name] = densities.log_likelihood
             seconds += densities.seconds
+            if holdout is not None and name in holdout.trees:
+                held = log_densities(model, holdout.trees[name])
+                holdout_liks[name] = held.log_likelihood
+                seconds += held.seconds
         meta["log_density_seconds"] = round(seconds, 3)
+    lfo = None
+    if holdout is not None and holdout.note is not None:
+        lfo = skipped(holdout)
+    elif holdout is not None and len(holdout_liks) == len(slim):
+        data = model_data(obs)
+        times = {b: data[b.replace("_obs", "_t")] for b in STACKING_BLOCKS}
+        start = float(decimal_year(holdout.cutoff + timedelta(days=1)))
+        lfo = holdout_weights(holdout, holdout_liks, times, start)
     meta["structures"] = entries
-    meta["structure_weights"] = structure_weights(prior_set, log_liks, list(slim))
+    meta["structure_weights"] = structure_weights(prior_set, log_liks, list(slim), lfo)
     for entry in entries:
         entry["weight"] = meta["structure_weights"]["weights"].get(entry["name"], 0.0)
     run_tree = concat_chains(slim)
@@ -621,100 +689,6 @@ def _graph_shape(prior_set: PriorSet) -> str:
     (prior parameter values are data, see ``forecast.model.graph.prior_data``)."""
     families = sorted((name, prior_set[name].dist) for name in prior_set)
     return json.dumps([families, dict(prior_set.settings)], sort_keys=True, default=str)
-
-
-class Refitter:
-    """A long-lived fitter that compiles once and refits on new observations by swapping data.
-
-    Compilation dominates a fit, so the service's worker process keeps one ``Refitter``: the
-    first ``refit`` gets the compiled model (from the disk compile cache when it holds the
-    model's graph, see ``forecast.fit.compile_cache``; else by compiling into it), later ones
-    only replace the ``pm.Data`` arrays (``CompiledModel.with_data``) and sample. Prior
-    parameters are data too, so another prior set with the same families and settings swaps
-    its values in; one with other families or settings gets its own compiled model (again
-    from the disk cache when it was compiled before).
-    """
-
-    def __init__(
-        self,
-        config: SamplerConfig | None = None,
-        store: RunStore | None = None,
-        gate: Gate | None = None,
-        log: Callable[[str], None] | None = None,
-        report: ProgressFn | None = None,
-    ) -> None:
-        self.config = config or SamplerConfig()
-        if self.config.sampler != "nutpie":
-            raise ValueError("Refitter swaps data in a compiled nutpie model: use sampler nutpie")
-        self.store = store or RunStore()
-        self.gate = gate or Gate()
-        self.say = log or _stderr
-        self.report = report
-        self._compiled: Any = None
-        self._shape: str | None = None
-        self._cache: dict[str, Any] | None = None
-
-    def _compiled_for(self, prior_set: PriorSet, obs: Observations) -> tuple[Any, float]:
-        """The compiled model with ``obs`` and the priors swapped in, compiling first if needed
-        (seconds). Prior parameters are data: a prior set with the same families and settings
-        reuses the compiled model."""
-        shape = _graph_shape(prior_set)
-        if self._compiled is not None and self._shape == shape:
-            names = {var.name for var in self._compiled.shared_var_keys}
-            updates = {**model_data(obs), **prior_data(prior_set)}  # default switches
-            if names <= updates.keys():  # every data array of the compiled model is replaced
-                return swap_data(self._compiled, updates), 0.0
-        model = build_model(obs, prior_set)
-        self._compiled, seconds, self._cache = compile_nutpie(model, self.say, self.report)
-        self._shape = shape
-        return self._compiled, seconds
-
-    def warm(self, priors: str | Path | PriorSet = "default") -> float:
-        """Compile the model for a prior set ahead of the first refit; returns seconds taken."""
-        prior_set, obs, _ = prepare(priors)
-        return self._compiled_for(prior_set, obs)[1]
-
-    def refit(
-        self,
-        priors: str | Path | PriorSet = "default",
-        extra: Sequence[Path] = (),
-        config: SamplerConfig | None = None,
-        make_current: bool = True,
-        cutoff: date | None = None,
-    ) -> FitResult:
-        """Fit on the bundled data plus ``extra`` files, reusing the compiled model if any.
-
-        ``cutoff`` keeps only observations dated on or before it (never made current).
-        """
-        config = config or self.config
-        self.store.preflight(run_size_bytes(config), "a refit")  # refuse a full or read-only store
-        tell = self.report or _no_progress
-        started = time.perf_counter()
-        make_current = make_current and cutoff is None
-        tell(Progress("preparing"))
-        prior_set, obs, data_hash = prepare(priors, extra, cutoff)
-        _announce(self.say, prior_set, obs, data_hash, config)
-        compiled, compile_s = self._compiled_for(prior_set, obs)
-        t1 = time.perf_counter()
-        config = replace(config, structures=plan_structures(prior_set, config.structures))
-        trees = {
-            name: sample_compiled(
-                with_structure(compiled, name), config, progress=False, report=self.report
-            )
-            for name in config.structures or ()
-        }
-        return finalize(
-            trees,
-            Inputs(prior_set, obs, data_hash, tuple(Path(p) for p in extra), cutoff),
-            config,
-            timing=(started, compile_s, time.perf_counter() - t1),
-            store=self.store,
-            gate=self.gate,
-            say=self.say,
-            make_current=make_current,
-            report=self.report,
-            compile_cache=self._cache,
-        )
 
 
 def with_overrides(config: SamplerConfig, **overrides: Any) -> SamplerConfig:

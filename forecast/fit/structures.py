@@ -5,7 +5,8 @@
 ``[structures]`` plan or the caller names fewer. The run keeps each structure's chains one after
 another; its diagnostics are each structure's own (R-hat across structures would compare
 different models); the weights come from the prior set (pinned or stated) or from stacking of
-leave-one-out predictive densities (``forecast.fit.stacking``).
+held-out predictive densities after a holdout refit (``forecast.fit.holdout``), with
+leave-one-out stacking (``forecast.fit.stacking``) reported beside them.
 """
 
 from __future__ import annotations
@@ -59,11 +60,16 @@ def worst_diagnostics(
 
 
 def structure_weights(
-    prior_set: PriorSet, log_liks: Mapping[str, xr.Dataset], fitted: Sequence[str]
+    prior_set: PriorSet,
+    log_liks: Mapping[str, xr.Dataset],
+    fitted: Sequence[str],
+    holdout: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """How the run's structures are weighed: the prior set's pin or stated weights; else
-    stacking of PSIS-LOO predictive densities when the log likelihood was computed; else equal
-    weights (quick fits), said plainly."""
+    stacking of the held-out predictive densities of the holdout refits (``holdout``, from
+    ``forecast.fit.holdout.holdout_weights``), with PSIS-LOO stacking reported beside them
+    (``loo_weights``); else PSIS-LOO stacking alone when there is no holdout; else equal weights
+    (quick fits), said plainly."""
     plan = getattr(prior_set, "structure_plan", None)
     _, fixed, pinned = plan() if plan is not None else ((), None, None)
     if len(fitted) == 1:
@@ -77,8 +83,21 @@ def structure_weights(
     if log_liks:
         from forecast.fit.stacking import stacking
 
-        result = stacking(log_liks)
-        return result.to_dict()
+        out = stacking(log_liks).to_dict()
+        if holdout is None:
+            return out
+        out["leave_future_out"] = {
+            k: v for k, v in holdout.items() if k not in ("weights", "point_weights")
+        }
+        if holdout.get("weights") is None:
+            out["method"] += f" (leave-future-out not used: {holdout.get('note')})"
+            return out
+        out["loo_weights"] = out["weights"]
+        out["loo_point_weights"] = out["point_weights"]
+        out["method"] = holdout["method"]
+        out["weights"] = dict(holdout["weights"])
+        out["point_weights"] = dict(holdout["point_weights"])
+        return out
     return {
         "method": "equal (no log likelihood stored: a quick fit cannot be stacked)",
         "weights": {n: 1.0 / len(fitted) for n in fitted},

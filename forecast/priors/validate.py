@@ -122,7 +122,10 @@ _SETTING_ORDER: tuple[tuple[str, str, bool], ...] = (
 )
 
 _SECTIONS: tuple[str, ...] = ("meta", "settings", "structures", "priors")
-STRUCTURE_KEYS: tuple[str, ...] = ("weights", "pin", "fit")
+STRUCTURE_KEYS: tuple[str, ...] = ("weights", "pin", "fit", "holdout_years")
+HOLDOUT_YEARS = SettingSpec(0.0, 5.0)
+"""Range of ``[structures] holdout_years``: the years at the end of the data the structures are
+refitted without and scored on (0: PSIS-LOO stacking of all the data instead)."""
 """Keys of the optional ``[structures]`` section, in the order :meth:`PriorSet.to_toml` writes."""
 _META_KEYS: tuple[str, ...] = ("name", "description")
 RESOLVED_FROM = "resolved_from"
@@ -156,7 +159,8 @@ class CheckedSet:
     resolved_from: tuple[str, ...] | None
     structures: dict[str, Any]
     """``[structures]`` as plain values: any of ``weights`` (name -> weight, summing to 1),
-    ``pin`` (a name) and ``fit`` (names in registry order); empty when the file has none."""
+    ``pin`` (a name), ``fit`` (names in registry order) and ``holdout_years``; empty when the
+    file has none."""
 
 
 _TEXT_FIELDS: tuple[str, ...] = ("dist", "unit", "source", "description")
@@ -594,6 +598,20 @@ def _check_structures(data: Mapping[str, Any], report: Reporter) -> dict[str, An
     if "weights" in section:
         weights = _check_weights(section["weights"], fit, report)
 
+    holdout: float | None = None
+    if "holdout_years" in section:
+        value, path = section["holdout_years"], (*base, "holdout_years")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            report.add(path, f"expected a number of years, got {describe_value(value)}")
+        elif not math.isfinite(value) or not HOLDOUT_YEARS.contains(float(value)):
+            report.add(
+                path,
+                f"{value!r} is outside {HOLDOUT_YEARS.describe()} (years at the end of the data "
+                "held out to weigh the structures; 0 weighs them by leave-one-out instead)",
+            )
+        else:
+            holdout = float(value)
+
     if len(report.issues) > before:
         return {}
     out: dict[str, Any] = {}
@@ -603,6 +621,8 @@ def _check_structures(data: Mapping[str, Any], report: Reporter) -> dict[str, An
         out["pin"] = pin
     if fit is not None:
         out["fit"] = fit
+    if holdout is not None:
+        out["holdout_years"] = holdout
     return out
 
 

@@ -3,7 +3,8 @@ scenario's effect under every structure, and where the race's uncertainty comes 
 
 A run holds every structure of the chips-to-capability channel
 (``forecast.core.definitions.STRUCTURES``), each fitted to the same data, with weights from
-stacking of leave-one-out predictive densities or stated by the prior set. Answers use the
+stacking of held-out (leave-future-out) predictive densities, of leave-one-out ones, or stated
+by the prior set. Answers use the
 weighted mixture by default; the functions here put the structures side by side, so a reader can
 see when a headline is a modelling assumption rather than a finding.
 """
@@ -23,11 +24,17 @@ from forecast.priors.scenarios import get_scenario
 from forecast.questions.forecaster import Forecaster, first_indicators, projector_for
 
 LOO_NOTE = (
-    "Weights stack PSIS-LOO predictive densities of the capability observations (compute, ECI "
-    "and METR records, record gaps, the ECI cross-section), which are independent given the "
-    "parameters; the chip-stock series is left out (an AR(1) series: leaving one quarter out "
-    "would need leave-future-out) and so are the supply-channel ratios (the same in every "
-    "structure). Pareto k above 0.7 marks observations whose LOO estimate is unreliable."
+    "PSIS-LOO stacking uses the capability observations (compute, ECI and METR records, record "
+    "gaps, the ECI cross-section), which are independent given the parameters; the chip-stock "
+    "series is left out (an AR(1) series: leaving one quarter out would need leave-future-out) "
+    "and so are the supply-channel ratios (the same in every structure). Pareto k above 0.7 "
+    "marks observations whose LOO estimate is unreliable."
+)
+LFO_NOTE = (
+    "The weights are leave-future-out: each structure was refitted on the data up to the "
+    "holdout cutoff and scored on the later capability observations, because leave-one-out "
+    "treats the record series as exchangeable and so rewards interpolation rather than "
+    "forecasting. The PSIS-LOO weights are shown beside them (loo_weight). "
 )
 
 
@@ -38,11 +45,15 @@ def structures(f: Forecaster) -> dict[str, Any]:
     run = f.full_run
     record = run.meta.get("structure_weights") or {"method": "single structure"}
     per = record.get("per_structure") or {}
+    lfo_record = record.get("leave_future_out") or {}
+    lfo_per = lfo_record.get("per_structure") or {}
+    loo_weights = record.get("loo_weights") or {}
     rows = []
     for entry in run.structures:
         info = structure_info(entry["name"])
         diag = entry.get("diagnostics") or run.meta.get("diagnostics", {})
         loo = per.get(info.name)
+        lfo = lfo_per.get(info.name)
         rows.append(
             {
                 "structure": info.name,
@@ -59,15 +70,46 @@ def structures(f: Forecaster) -> dict[str, Any]:
                 "loo": None
                 if loo is None
                 else {k: _round(v, 3) if isinstance(v, float) else v for k, v in loo.items()},
+                "loo_weight": _round(loo_weights.get(info.name), 4),
+                "lfo": None
+                if lfo is None
+                else {
+                    k: _round(v, 3) if isinstance(v, float) else v
+                    for k, v in lfo.items()
+                    if k != "holdout_fit"
+                }
+                | {"holdout_fit": _holdout_diagnostics(lfo.get("holdout_fit") or {})},
             }
         )
+    holdout = None
+    if lfo_record:
+        holdout = {
+            "cutoff": lfo_record.get("cutoff"),
+            "n_observations": lfo_record.get("n_observations"),
+            "used": bool(loo_weights),
+            "note": lfo_record.get("note"),
+        }
+    note = None
+    if per:
+        note = (LFO_NOTE if holdout and holdout["used"] else "") + LOO_NOTE
     return {
         "question": "structures",
         "run_id": run.id,
         "method": record.get("method"),
         "blocks": record.get("blocks"),
-        "note": LOO_NOTE if per else None,
+        "holdout": holdout,
+        "note": note,
         "structures": rows,
+    }
+
+
+def _holdout_diagnostics(diag: dict[str, Any]) -> dict[str, Any]:
+    """The holdout refit's worst R-hat, smallest bulk ESS, divergences and gate failures."""
+    return {
+        "max_rhat": _round(diag.get("max_rhat"), 4),
+        "min_ess_bulk": _round(diag.get("min_ess_bulk"), 0),
+        "divergences": diag.get("divergences"),
+        "gate_failures": list(diag.get("gate_failures") or []),
     }
 
 

@@ -189,11 +189,18 @@ def structures_card(f: Forecaster) -> str:
     effects = scenario_effects(f)
     race = race_sources(f)
     rows = [
-        "| structure | weight | gate | elpd_loo +/- se | elpd difference +/- se | max Pareto k "
-        "(terms above 0.7) |",
-        "|---|---|---|---|---|---|",
+        "| structure | weight | gate | held-out elpd +/- se | held-out difference +/- se | "
+        "LOO weight | elpd_loo +/- se | elpd difference +/- se | max Pareto k (terms above 0.7) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in structure_rows(table):
+        held = (
+            f"{r['elpd_lfo']:.1f} +/- {r['lfo_se']:.1f}"
+            if r["elpd_lfo"] is not None and r["lfo_se"] is not None
+            else "n/a"
+        )
+        held_diff = _signed(r["lfo_diff"], r["lfo_dse"], 1)
+        loo_weight = f"{r['loo_weight']:.3f}" if r["loo_weight"] is not None else "n/a"
         loo = (
             f"{r['elpd_loo']:.1f} +/- {r['se']:.1f}"
             if r["elpd_loo"] is not None and r["se"] is not None
@@ -206,7 +213,8 @@ def structures_card(f: Forecaster) -> str:
             else "n/a"
         )
         rows.append(
-            f"| {r['structure']} | {r['weight']:.3f} | {r['status']} | {loo} | {diff} | {k} |"
+            f"| {r['structure']} | {r['weight']:.3f} | {r['status']} | {held} | {held_diff} | "
+            f"{loo_weight} | {loo} | {diff} | {k} |"
         )
     effect_rows = [
         "| scenario | draws | "

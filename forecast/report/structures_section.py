@@ -2,12 +2,14 @@
 
 A run holds several model structures of how chips become capability
 (``forecast.core.definitions.STRUCTURES``), each fitted to the same data and weighed by stacking
-of PSIS-LOO predictive densities (or by the prior set). This section puts them side by side from
-the library's own answers (``forecast.questions.structures``):
+of held-out (leave-future-out) predictive densities, of PSIS-LOO ones, or by the prior set. This
+section puts them side by side from the library's own answers
+(``forecast.questions.structures``):
 
-- the structures: name, one-line description, weight, gate status, elpd_loo ± se, the elpd
-  difference from the best structure ± its standard error, and the largest Pareto k with the
-  count above 0.7, with the method note (:func:`structures`);
+- the structures: name, one-line description, weight, gate status, the held-out elpd ± se and
+  the LOO weight (when the weights are leave-future-out), elpd_loo ± se, the elpd difference from
+  the best structure ± its standard error, and the largest Pareto k with the count above 0.7,
+  with the method note (:func:`structures`);
 - every scenario's effect on every country, under the mixture and each structure: the median
   arrival shift and the shift of P(first), each with its MC error (:func:`scenario_effects`);
 - the race decomposition: P(first) with the projection's randomness sources (slope random walk,
@@ -39,11 +41,12 @@ PARETO_K_LIMIT = 0.7
 
 
 def structure_rows(answer: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One table row per structure from ``structures(f)``: the LOO statistics flattened (None
-    where the run holds no LOO comparison)."""
+    """One table row per structure from ``structures(f)``: the LOO and leave-future-out
+    statistics flattened (None where the run holds no such comparison)."""
     rows = []
     for s in answer["structures"]:
         loo = s.get("loo") or {}
+        lfo = s.get("lfo") or {}
         rows.append(
             {
                 "structure": s["structure"],
@@ -59,6 +62,12 @@ def structure_rows(answer: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "pareto_k_max": loo.get("pareto_k_max"),
                 "n_pareto_k_high": loo.get("n_pareto_k_above_0_7"),
                 "n_observations": loo.get("n_observations"),
+                "loo_weight": s.get("loo_weight"),
+                "elpd_lfo": lfo.get("elpd_lfo"),
+                "lfo_se": lfo.get("se"),
+                "lfo_diff": lfo.get("elpd_diff"),
+                "lfo_dse": lfo.get("dse"),
+                "n_held_out": lfo.get("n_observations"),
             }
         )
     return rows
@@ -172,6 +181,24 @@ def structures_summary(
         parts.append(f"This run holds one structure, {rows[0]['structure']} (weight 1).")
     else:
         parts.append(f"Weights, by {method}: {weights}.")
+    holdout = table.get("holdout") or {}
+    held = [r for r in rows if r.get("elpd_lfo") is not None]
+    if holdout.get("used") and len(held) > 1:
+        best = max(held, key=lambda r: r["elpd_lfo"])
+        worst = min(held, key=lambda r: r["elpd_lfo"])
+        loo = ", ".join(
+            f"{r['structure']} {r['loo_weight']:.2f}"
+            for r in rows
+            if r.get("loo_weight") is not None
+        )
+        parts.append(
+            f"Refitted on the data to {holdout['cutoff']} and scored on the "
+            f"{holdout['n_observations']} capability observations after it, {best['structure']} "
+            f"predicted best and {worst['structure']} worst (held-out elpd difference "
+            f"{worst['lfo_diff']:+.1f} +/- {worst['lfo_dse']:.1f}); stacking of leave-one-out "
+            f"densities, which rewards interpolating the records rather than forecasting them, "
+            f"would give {loo}."
+        )
     verdict = distinguished(rows)
     if verdict["available"]:
         big = verdict["largest"]

@@ -60,8 +60,9 @@ def leave_future_out(passed: list[dict[str, Any]], scores: dict[str, Any]) -> di
     ``weights`` use every held-out point (the weights a forecaster could state now, in a prior
     set's ``[structures] weights``). Per cutoff, ``honest_weights`` use only points of earlier
     cutoffs dated on or before it, and the table compares the mean log score at that cutoff of
-    each structure, of the fit's own (PSIS-LOO) mixture and of the mixture with the honest
-    weights: log sum_k w_k p_k(y) per point, from the structures' log scores.
+    each structure, of the mixture with the fit's own weights (its holdout refits, or PSIS-LOO
+    where it had none) and of the mixture with the honest weights: log sum_k w_k p_k(y) per
+    point, from the structures' log scores.
     """
     from forecast.fit.stacking import BOOTSTRAP, weights_from_loo
 
@@ -107,7 +108,7 @@ def leave_future_out(passed: list[dict[str, Any]], scores: dict[str, Any]) -> di
         line: dict[str, Any] = {"cutoff": entry["cutoff"], "points": len(here)}
         line |= {n: round(float(np.mean([r["logs"][n] for r in here])), 4) for n in names}
         loo = [r["loo_mix"] for r in here if r["loo_mix"] is not None]
-        line["mixture_loo_weights"] = round(float(np.mean(loo)), 4) if loo else None
+        line["mixture_own_weights"] = round(float(np.mean(loo)), 4) if loo else None
         line["honest_weights"] = (
             None if honest is None else {n: round(v, 4) for n, v in honest.items()}
         )

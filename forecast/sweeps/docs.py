@@ -69,6 +69,11 @@ def load(store: Any, sweep_id: str) -> dict[str, Any]:
         "scores": store.scores([r["key"] for r in rows]),
         "model": f"{meta['model_type']} {meta['model_version']}",
         "published": published(store, rows),
+        "weights": {
+            r["key"]: store.runs.meta(r["run_id"]).get("structure_weights")
+            for r in rows
+            if r.get("structure") == "mixture" and r.get("run_id")
+        },
     }
 
 
@@ -418,7 +423,7 @@ def render(sweep: Mapping[str, Any]) -> str:
         "same held-out points as their mixture; lower CRPS is better (mean over all points, "
         "mixed scales as above); cov80 with a 90% interval.",
         "",
-        *structure_table(cut, scores),
+        *structure_table(cut, scores, sweep.get("weights") or {}),
         "",
         "#### Fits that failed the diagnostics gate (never pooled above)",
         "",
@@ -432,10 +437,16 @@ def render(sweep: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def structure_table(rows: Sequence[Mapping[str, Any]], scores: Mapping[str, Any]) -> list[str]:
+def structure_table(
+    rows: Sequence[Mapping[str, Any]],
+    scores: Mapping[str, Any],
+    weights: Mapping[str, Mapping[str, Any] | None] | None = None,
+) -> list[str]:
     """Per cutoff, the 80% coverage and mean CRPS of every structure inside each mixture fit
-    (the fit's own draws of each structure, on the same held-out points), then the structures'
-    leave-future-out weights and how a mixture with them predicts."""
+    (the fit's own draws of each structure, on the same held-out points), the weights each fit
+    gave its structures and how (``weights``: fit key -> the run's ``structure_weights``), then
+    the structures' leave-future-out weights from the sweep's own cutoffs and how a mixture with
+    them predicts."""
     from forecast.sweeps.backtest import leave_future_out
 
     mixed = [r for r in rows if r["gate_pass"] and scores[r["key"]].get("by_structure")]
@@ -446,6 +457,7 @@ def structure_table(rows: Sequence[Mapping[str, Any]], scores: Mapping[str, Any]
         "|---|---|---|---|---|---|",
     ]
     lfo_lines: list[str] = []
+    own_weights: list[str] = []
     for priors in dict.fromkeys(r["priors"] for r in mixed):
         mine = sorted((r for r in mixed if r["priors"] == priors), key=lambda r: r["cutoff"])
         for r in mine:
@@ -458,26 +470,66 @@ def structure_table(rows: Sequence[Mapping[str, Any]], scores: Mapping[str, Any]
                     f"| {priors} | {r['cutoff']} | {name} | {cov['n']} | {cell} | "
                     f"{_num(mean_crps(pts, MODEL))} |"
                 )
+        own_weights.extend(weight_rows(priors, mine, weights or {}))
         lfo = leave_future_out(
             [{"cutoff": r["cutoff"]} for r in mine], {r["cutoff"]: scores[r["key"]] for r in mine}
         )
         if lfo and lfo["weights"]:
             weights = ", ".join(f"{k} {v:.2f}" for k, v in lfo["weights"].items())
             lfo_lines.append(
-                f"Leave-future-out weights, `{priors}` ({lfo['points']} held-out points): "
-                f"{weights}. Mean log score per cutoff, mixture with the fit's own (PSIS-LOO) "
-                "weights against a mixture with the weights of the earlier cutoffs' held-out "
-                "points dated before it:"
+                f"Weights from this sweep's own cutoffs, `{priors}` (stacking of each "
+                f"structure's projected predictive density of the {lfo['points']} points held "
+                f"out after the cutoffs): {weights}. Mean log score per cutoff, the mixture "
+                "with the fit's own weights against a mixture with the weights of the earlier "
+                "cutoffs' held-out points dated before it:"
             )
             lfo_lines.append("")
-            lfo_lines.append("| cutoff | points | LOO-weighted mixture | LFO-weighted mixture |")
+            lfo_lines.append(
+                "| cutoff | points | mixture, the fit's own weights | mixture, earlier cutoffs' "
+                "weights |"
+            )
             lfo_lines.append("|---|---|---|---|")
             for row in lfo["mean_log_score_by_cutoff"]:
                 lfo_lines.append(
-                    f"| {row['cutoff']} | {row['points']} | {_num(row['mixture_loo_weights'])} "
+                    f"| {row['cutoff']} | {row['points']} | {_num(row['mixture_own_weights'])} "
                     f"| {_num(row['mixture_lfo_weights'])} |"
                 )
+    if own_weights:
+        out += [
+            "",
+            "Each mixture fit's own weights: stacking of its structures' predictive densities "
+            "of the capability observations after its holdout cutoff (each structure refitted "
+            "on the data up to it), or of PSIS-LOO densities where the data before the holdout "
+            "cannot be fitted (the method column says which and why).",
+            "",
+            "| priors | cutoff | method | weights |",
+            "|---|---|---|---|",
+            *own_weights,
+        ]
     return [*out, "", *lfo_lines] if lfo_lines else out
+
+
+def weight_rows(
+    priors: str,
+    fits: Sequence[Mapping[str, Any]],
+    weights: Mapping[str, Mapping[str, Any] | None],
+) -> list[str]:
+    """One table line per mixture fit: its weighing method in brief and its weights."""
+    out = []
+    for r in fits:
+        record = weights.get(r["key"])
+        if not record:
+            continue
+        lfo = record.get("leave_future_out") or {}
+        if record.get("loo_weights") is not None:
+            how = f"holdout after {lfo.get('cutoff')} ({lfo.get('n_observations')} points)"
+        elif lfo:
+            how = f"PSIS-LOO ({lfo.get('note')})"
+        else:
+            how = str(record.get("method", "n/a")).split(",")[0]
+        shares = ", ".join(f"{k} {v:.2f}" for k, v in (record.get("weights") or {}).items())
+        out.append(f"| {priors} | {r['cutoff']} | {how} | {shares} |")
+    return out
 
 
 def replace_block(text: str, block: str) -> str:

@@ -149,7 +149,15 @@ def structures_of(structure: str) -> tuple[str, ...]:
 def run_fit(task: FitTask) -> dict[str, Any]:
     """Fit one grid point, check the gate, answer the headline questions and (with a cutoff,
     on observed data) score the backtest. Returns the run and its row; stores nothing."""
-    from forecast.fit.sampling import Inputs, finalize, sample_compiled, with_structure
+    from forecast.fit.sampling import (
+        Inputs,
+        finalize,
+        fit_holdout_for,
+        sample_compiled,
+        swap_data,
+        with_structure,
+    )
+    from forecast.model.graph import model_data, prior_data
 
     started = time.perf_counter()
     point = task.point
@@ -165,6 +173,16 @@ def run_fit(task: FitTask) -> dict[str, Any]:
         name: sample_compiled(with_structure(compiled, name), task.config, progress=False)
         for name in structures_of(point.structure)
     }
+    holdout = None
+    if point.sim_index is None:  # simulated data sets are not weighed (recovery is per structure)
+
+        def on_past(past: Any, name: str) -> Any:
+            swapped = swap_data(compiled, {**model_data(past), **prior_data(prior_set)})
+            return sample_compiled(with_structure(swapped, name), task.config, progress=False)
+
+        holdout = fit_holdout_for(
+            prior_set, task.extra, obs, list(trees), task.config, task.gate, lambda _: None, on_past
+        )
     sampling_s = time.perf_counter() - t1
     capture = _Capture()
     result = finalize(
@@ -176,6 +194,7 @@ def run_fit(task: FitTask) -> dict[str, Any]:
         gate=task.gate,
         say=lambda _: None,
         make_current=False,
+        holdout=holdout,
     )
     t_scoring = time.perf_counter()
     run_id = run_id_for_key(task.key)

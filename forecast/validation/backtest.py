@@ -46,7 +46,7 @@ from forecast.validation.points import (
 from forecast.validation.predictive import record_predictive, stock_predictive
 
 if TYPE_CHECKING:
-    from forecast.fit.sampling import Refitter
+    from forecast.fit.refitter import Refitter
     from forecast.questions.forecaster import Forecaster
     from forecast.store.runs import RunStore
 
@@ -322,7 +322,8 @@ def run_backtest(
     refitter: Refitter | None = None,
 ) -> dict[str, Any]:
     """Refit at each cutoff (or load the current run) and score; returns the JSON payload."""
-    from forecast.fit.sampling import QUICK, QUICK_GATE, Gate, Refitter, SamplerConfig
+    from forecast.fit.refitter import Refitter
+    from forecast.fit.sampling import QUICK, QUICK_GATE, Gate, SamplerConfig
     from forecast.questions.forecaster import Forecaster
     from forecast.store.runs import RunStore
 

@@ -166,8 +166,8 @@ def ask_threshold(
 
 # -- the structures panel ---------------------------------------------------------------------
 class StructureRow(Struct):
-    """One model structure of the run: its weight, gate status and PSIS-LOO comparison (null
-    where the run holds none, e.g. a quick fit weighed equally)."""
+    """One model structure of the run: its weight, gate status, leave-future-out and PSIS-LOO
+    comparisons (null where the run holds none, e.g. a quick fit weighed equally)."""
 
     structure: str
     description: str
@@ -182,6 +182,12 @@ class StructureRow(Struct):
     pareto_k_max: float | None
     n_pareto_k_high: int | None
     n_observations: int | None
+    loo_weight: float | None = None
+    elpd_lfo: float | None = None
+    lfo_se: float | None = None
+    lfo_diff: float | None = None
+    lfo_dse: float | None = None
+    n_held_out: int | None = None
 
 
 class CountryEffect(Struct):
@@ -377,8 +383,10 @@ class DashboardController(Controller):
         tags=["dashboard"],
         summary="The run's model structures and each scenario's effect under each",
         description="The dashboard's structures panel: every model structure of the run with its "
-        "weight (stacking of PSIS-LOO predictive densities, or the prior set's), gate status "
-        "and LOO comparison (elpd_loo and se; elpd difference from the best structure and its "
+        "weight (stacking of held-out or PSIS-LOO predictive densities, or the prior set's), "
+        "gate status, the held-out comparison (elpd_lfo, lfo_se, lfo_diff, lfo_dse over "
+        "n_held_out observations; loo_weight: the weight leave-one-out stacking would give) and "
+        "the LOO comparison (elpd_loo and se; elpd difference from the best structure and its "
         "se; the largest Pareto k and how many terms lie above 0.7), and each scenario's effect "
         "on every country under the mixture and under each structure: the shift of the median "
         "arrival (years) and of P(first), each with its Monte Carlo standard error, against the "

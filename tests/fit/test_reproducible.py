@@ -19,7 +19,8 @@ import pytest
 
 from forecast.data import tables as data_tables
 from forecast.data.observations import build_observations
-from forecast.fit.sampling import Gate, Refitter, SamplerConfig, fit, prepare
+from forecast.fit.refitter import Refitter
+from forecast.fit.sampling import Gate, SamplerConfig, fit, prepare
 from forecast.model.graph import model_data
 from forecast.store.runs import RunStore
 

@@ -49,3 +49,48 @@ def test_stacking_prefers_the_structure_that_made_the_data():
     best = max(result.weights, key=result.weights.get)
     assert best == TRUE_STRUCTURE, result.to_dict()
     assert result.weights[TRUE_STRUCTURE] > 0.5, result.to_dict()
+
+
+def test_leave_future_out_prefers_the_structure_that_made_the_data():
+    """The same, with the weights a default fit uses: every structure refitted on the data
+    before the last year and scored on that year's capability observations."""
+    from datetime import timedelta
+
+    from forecast.core.timeutil import decimal_year
+    from forecast.fit.holdout import fit_holdout, holdout_cutoff, holdout_weights
+    from forecast.fit.sampling import Gate, diagnostics
+    from forecast.fit.stacking import STACKING_BLOCKS
+
+    prior_set, obs, _ = prepare("default")
+    cutoff = holdout_cutoff(obs.data_end, prior_set.structures["holdout_years"])
+    _, past, _ = prepare("default", (), cutoff)
+    truth = {name: float(prior_set[name].ppf(0.5)) for name in parameter_names()}
+    truth["efficiency_compute_exponent"] = TRUE_EXPONENT
+    # observations are independent given the parameters (the stock's AR(1) series is not
+    # scored), so the earlier data may be a draw of its own on the earlier design
+    axes = Axes.from_settings(prior_set.settings, obs.data_end)
+    full = simulate(obs, truth, axes, np.random.default_rng(3), structure=TRUE_STRUCTURE)
+    past_axes = Axes.from_settings(prior_set.settings, past.data_end)
+    earlier = simulate(past, truth, past_axes, np.random.default_rng(4), structure=TRUE_STRUCTURE)
+    compiled, _, _ = compile_nutpie(build_model(obs, prior_set))
+    on_past = swap_data(compiled, model_data(earlier))
+    config = SamplerConfig(draws=500, tune=1000, chains=2, seed=5)
+    held = fit_holdout(
+        cutoff,
+        STRUCTURE_NAMES,
+        lambda name: sample_compiled(with_structure(on_past, name), config, progress=False),
+        Gate().check,
+        diagnostics,
+        lambda _: None,
+    )
+    log_liks = {
+        name: log_densities(build_model(full, prior_set, name), held.trees[name]).log_likelihood
+        for name in STRUCTURE_NAMES
+    }
+    data = model_data(full)
+    times = {b: data[b.replace("_obs", "_t")] for b in STACKING_BLOCKS}
+    start = float(decimal_year(cutoff + timedelta(days=1)))
+    result = holdout_weights(held, log_liks, times, start)
+    assert result["n_observations"] > 20, result
+    best = max(result["weights"], key=result["weights"].get)
+    assert best == TRUE_STRUCTURE, result

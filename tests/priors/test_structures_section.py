@@ -19,6 +19,8 @@ pytestmark = pytest.mark.fast
 
 ALL = tuple(STRUCTURE_NAMES)
 CHILD_HEAD = 'extends = "default"\n\n[meta]\nname = "child"\n'
+INHERITED = {"holdout_years": 1.0}
+"""What every set extending ``default`` inherits in ``[structures]``."""
 WEIGHTS = (
     "[structures]\n"
     "weights = { global_efficiency = 0.5, compute_driven_progress = 0.3, diffusion = 0.1, "
@@ -52,12 +54,37 @@ def round_trip(prior_set: PriorSet, folder: Path) -> PriorSet:
 # ------------------------------------------------------------------------------------------------
 
 
-def test_default_set_fits_every_structure_by_stacking() -> None:
+def test_default_set_fits_every_structure_weighed_on_a_one_year_holdout() -> None:
     default = load_prior_set("default")
-    assert default.structures == {}
+    assert default.structures == {"holdout_years": 1.0}
     assert default.structure_plan() == (ALL, None, None)
-    assert "[structures]" not in default.to_toml()
-    assert default.to_dict()["structures"] == {}
+    assert "\n[structures]\nholdout_years = 1.0\n" in default.to_toml()
+    assert default.to_dict()["structures"] == {"holdout_years": 1.0}
+
+
+def test_holdout_years_is_inherited_and_can_be_switched_off(in_tmp: Path) -> None:
+    inherited = load_prior_set(child(in_tmp, WEIGHTS))
+    assert inherited.structures["holdout_years"] == 1.0
+    off = load_prior_set(child(in_tmp, "[structures]\nholdout_years = 0\n", name="off"))
+    assert off.structures == {"holdout_years": 0.0}
+    assert "structures.holdout_years" in off.overridden
+    round_trip(off, in_tmp)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("-1", "outside [0, 5]"),
+        ("6.5", "outside [0, 5]"),
+        ("nan", "outside [0, 5]"),
+        ('"one"', "expected a number of years, got"),
+        ("true", "expected a number of years, got"),
+    ],
+)
+def test_bad_holdout_years_says_where_and_why(in_tmp: Path, value: str, fragment: str) -> None:
+    path = child(in_tmp, f"[structures]\nholdout_years = {value}\n")
+    text = " | ".join(messages(path))
+    assert "structures.holdout_years" in text and fragment in text
 
 
 def test_weights_round_trip(in_tmp: Path) -> None:
@@ -68,7 +95,7 @@ def test_weights_round_trip(in_tmp: Path) -> None:
     assert weights["global_efficiency"] == pytest.approx(0.5)
     assert prior_set.structure_plan() == (ALL, weights, None)
     assert "structures.weights" in prior_set.overridden
-    assert prior_set.to_dict()["structures"] == {"weights": weights}
+    assert prior_set.to_dict()["structures"] == {"weights": weights} | INHERITED
     assert "\n[structures]\nweights = { global_efficiency = 0.5" in prior_set.to_toml()
     round_trip(prior_set, in_tmp)
 
@@ -94,7 +121,7 @@ def test_weights_are_normalised_and_missing_fitted_ones_are_zero(in_tmp: Path) -
 
 def test_pin_round_trips(in_tmp: Path) -> None:
     prior_set = load_prior_set(child(in_tmp, '[structures]\npin = "diffusion"\n'))
-    assert prior_set.structures == {"pin": "diffusion"}
+    assert prior_set.structures == {"pin": "diffusion"} | INHERITED
     assert prior_set.structure_plan() == (("diffusion",), {"diffusion": 1.0}, "diffusion")
     round_trip(prior_set, in_tmp)
 
@@ -109,13 +136,13 @@ def test_pin_within_fit(in_tmp: Path) -> None:
 def test_fit_alone_round_trips(in_tmp: Path) -> None:
     body = '[structures]\nfit = ["diffusion", "global_efficiency"]   # a comment\n'
     prior_set = load_prior_set(child(in_tmp, body))
-    assert prior_set.structures == {"fit": ["global_efficiency", "diffusion"]}
+    assert prior_set.structures == {"fit": ["global_efficiency", "diffusion"]} | INHERITED
     assert prior_set.structure_plan() == (("global_efficiency", "diffusion"), None, None)
     round_trip(prior_set, in_tmp)
 
 
 def test_complete_file_with_structures_round_trips(tmp_path: Path) -> None:
-    text = DEFAULT_TEXT + "\n" + WEIGHTS
+    text = DEFAULT_TEXT.replace("[structures]\n", WEIGHTS)
     prior_set = parse_prior_set(text, tmp_path / "default.toml")
     assert prior_set.structure_plan()[1] == pytest.approx(
         {
@@ -139,10 +166,14 @@ def test_child_inherits_and_overrides_structures(in_tmp: Path) -> None:
     grandchild = load_prior_set(
         child(in_tmp, "[structures]\nweights = { diffusion = 1 }\n", name="leaf", parent="mid")
     )
-    assert grandchild.structures == {
-        "weights": {"diffusion": 1.0},
-        "fit": ["global_efficiency", "diffusion"],
-    }
+    assert (
+        grandchild.structures
+        == {
+            "weights": {"diffusion": 1.0},
+            "fit": ["global_efficiency", "diffusion"],
+        }
+        | INHERITED
+    )
     assert grandchild.structure_plan() == (
         ("global_efficiency", "diffusion"),
         {"global_efficiency": 0.0, "diffusion": 1.0},
@@ -151,7 +182,7 @@ def test_child_inherits_and_overrides_structures(in_tmp: Path) -> None:
     assert "structures.weights" in grandchild.overridden
     assert "structures.fit" not in grandchild.overridden
     plain = load_prior_set(child(in_tmp, "", name="plain", parent="mid"))
-    assert plain.structures == {"fit": ["global_efficiency", "diffusion"]}
+    assert plain.structures == {"fit": ["global_efficiency", "diffusion"]} | INHERITED
     round_trip(grandchild, in_tmp)
 
 
@@ -160,11 +191,11 @@ def test_child_pin_replaces_parent_weights(in_tmp: Path) -> None:
     leaf = load_prior_set(
         child(in_tmp, '[structures]\npin = "diffusion"\n', name="leaf", parent="mid")
     )
-    assert leaf.structures == {"pin": "diffusion"}
+    assert leaf.structures == {"pin": "diffusion"} | INHERITED
     back = load_prior_set(
         child(in_tmp, "[structures]\nweights = { diffusion = 2 }\n", name="back", parent="leaf")
     )
-    assert back.structures == {"weights": {"diffusion": 1.0}}
+    assert back.structures == {"weights": {"diffusion": 1.0}} | INHERITED
 
 
 def test_inherited_error_names_the_parent_file(in_tmp: Path) -> None:
@@ -304,7 +335,7 @@ ERRORS = [
         '[structures]\nfit = ["diffusion"]\nstacking = true\n',
         "stacking =",
         "structures.stacking",
-        "unknown key (allowed: weights, pin, fit)",
+        "unknown key (allowed: weights, pin, fit, holdout_years)",
         id="unknown-key",
     ),
     pytest.param(

@@ -76,13 +76,20 @@ def test_rendered_report_shows_the_structures(rendered, forecaster):
         assert cells[1] == s["description"]
         assert cells[2] == f"{s['weight']:.3f}"
         assert cells[3].startswith(s["status"])
-        if loo is None:
-            assert cells[4:] == ["n/a"] * 4
+        lfo = s["lfo"]
+        if lfo is None:
+            assert cells[4:6] == ["n/a"] * 2
         else:
-            assert cells[4] == f"{loo['elpd_loo']:.1f} ± {loo['se']:.1f}"
-            assert cells[5] == _signed(loo["elpd_diff"], loo["dse"], 1)
-            assert cells[6] == f"{loo['pareto_k_max']:.2f}"
-            assert cells[7] == f"{loo['n_pareto_k_above_0_7']} of {loo['n_observations']}"
+            assert cells[4] == f"{lfo['elpd_lfo']:.1f} ± {lfo['se']:.1f}"
+            assert cells[5] == _signed(lfo["elpd_diff"], lfo["dse"], 1)
+        assert cells[6] == ("n/a" if s["loo_weight"] is None else f"{s['loo_weight']:.3f}")
+        if loo is None:
+            assert cells[7:] == ["n/a"] * 4
+        else:
+            assert cells[7] == f"{loo['elpd_loo']:.1f} ± {loo['se']:.1f}"
+            assert cells[8] == _signed(loo["elpd_diff"], loo["dse"], 1)
+            assert cells[9] == f"{loo['pareto_k_max']:.2f}"
+            assert cells[10] == f"{loo['n_pareto_k_above_0_7']} of {loo['n_observations']}"
     assert (table["note"] or table["method"]) and (table["note"] or "") in htmllib.unescape(part)
 
     # 2. every scenario x draw set (mixture and each structure), both countries

@@ -161,6 +161,22 @@ def test_cost_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
         ApiSettings()
 
 
+def test_compute_threads_setting(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from service.config import ApiSettings, Settings, SettingsError
+    from service.runtime import Services
+
+    monkeypatch.setenv("FORECAST_HOME", str(tmp_path))
+    assert ApiSettings().compute_threads == 1
+    monkeypatch.setenv("FORECAST_COMPUTE_THREADS", "3")
+    assert ApiSettings().compute_threads == 3
+    settings = Settings()
+    assert Services.build(settings).computing.total_tokens == 3
+    for bad in ("0", "two"):
+        monkeypatch.setenv("FORECAST_COMPUTE_THREADS", bad)
+        with pytest.raises(SettingsError, match="FORECAST_COMPUTE_THREADS"):
+            ApiSettings()
+
+
 class FakeWorker:
     def __init__(self) -> None:
         self.submitted: list[str] = []

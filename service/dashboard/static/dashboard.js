@@ -1423,6 +1423,11 @@
     return `${row.elpd_loo.toFixed(1)} ± ${fmtSe(row.se, 1)}`;
   }
 
+  function heldOutText(row) {
+    if (!finite(row.elpd_lfo)) return "n/a";
+    return `${row.elpd_lfo.toFixed(1)} ± ${fmtSe(row.lfo_se, 1)}`;
+  }
+
   async function renderStructures(scenario) {
     const section = byId("structures");
     const status = byId("structures-status");
@@ -1441,7 +1446,7 @@
         h(
           "tr",
           null,
-          ["Structure", "Weight", "Gate", "elpd_loo ± s.e.", "elpd difference ± s.e.", "Max Pareto k (terms > 0.7)"].map((t) =>
+          ["Structure", "Weight", "Gate", "Held-out elpd ± s.e.", "LOO weight", "elpd_loo ± s.e.", "elpd difference ± s.e.", "Max Pareto k (terms > 0.7)"].map((t) =>
             h("th", { scope: "col", text: t }),
           ),
         ),
@@ -1456,6 +1461,8 @@
             h("th", { scope: "row", title: row.description }, h("code", { text: row.structure }), h("br"), h("span", { class: "hint", text: row.description })),
             h("td", { class: "num weight", text: row.weight.toFixed(3) }),
             h("td", { text: row.status || "n/a" }),
+            h("td", { class: "num", text: heldOutText(row) }),
+            h("td", { class: "num", text: finite(row.loo_weight) ? row.loo_weight.toFixed(3) : "n/a" }),
             h("td", { class: "num", text: looText(row) }),
             shiftCell(row.elpd_diff, row.dse, 1, "", "n/a"),
             h("td", { class: "num", text: finite(row.pareto_k_max) ? `${row.pareto_k_max.toFixed(2)} (${row.n_pareto_k_high})` : "n/a" }),

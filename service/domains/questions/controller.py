@@ -344,5 +344,7 @@ class QuestionController(Controller):
             data.questions, cdf_points(forecaster), len(forecaster.full_run.structures)
         )
         charge(request, int(forecaster.projector.n_draws) * points)
-        items = await anyio.to_thread.run_sync(answer_batch, forecaster, data.questions, request)
+        items = await anyio.to_thread.run_sync(
+            answer_batch, forecaster, data.questions, request, limiter=services.computing
+        )
         return BatchAnswer(run_id=run_id, answers=items)

@@ -96,9 +96,10 @@ class StructureController(Controller):
         summary="The run's model structures and their weights",
         description="Each structure of the chips-to-capability channel the run fitted: what it "
         "says, its equation, its weight in the mixture that answers by default, its fit's gate "
-        "status and diagnostics, and the stacking diagnostics (PSIS-LOO elpd, its standard "
-        "error, the difference from the best structure, Pareto k). As `forecast ask "
-        "structures`.",
+        "status and diagnostics, and the stacking diagnostics: the held-out (leave-future-out) "
+        "elpd of each structure refitted before the holdout, with `holdout` saying its cutoff, "
+        "and PSIS-LOO (elpd, its standard error, the difference from the best structure, Pareto "
+        "k, and the weight LOO stacking would give). As `forecast structures`.",
         responses=QUESTION_ERRORS,
     )
     async def list_structures(

@@ -34,6 +34,37 @@ class StructureLoo(Struct):
     dse: NullableFloat = None
 
 
+class HoldoutFit(Struct):
+    """The structure's refit on the data before the holdout: its diagnostics."""
+
+    max_rhat: NullableFloat = None
+    min_ess_bulk: NullableFloat = None
+    divergences: int | None = None
+    gate_failures: list[str] = []
+
+
+class StructureLfo(Struct):
+    """Leave-future-out: the structure's log predictive density of the held-out capability
+    observations (refitted without them), and its difference from the best."""
+
+    elpd_lfo: NullableFloat = None
+    se: NullableFloat = None
+    elpd_diff: NullableFloat = None
+    dse: NullableFloat = None
+    n_observations: int | None = None
+    holdout_fit: HoldoutFit | None = None
+
+
+class Holdout(Struct):
+    """The holdout behind leave-future-out weights: the cutoff the structures were refitted
+    to, the held-out observations, and whether the weights use them (``note`` says why not)."""
+
+    cutoff: str | None
+    n_observations: int | None
+    used: bool
+    note: str | None = None
+
+
 class FittedStructure(Struct):
     """One structure of the run: what it says, its equation, its weight and its fit."""
 
@@ -45,16 +76,20 @@ class FittedStructure(Struct):
     gate_failures: list[str]
     diagnostics: StructureDiagnostics
     loo: StructureLoo | None
+    loo_weight: NullableFloat = None
+    lfo: StructureLfo | None = None
 
 
 class Structures(Struct):
-    """The run's structures and how their weights were set (``method``: stacking of PSIS-LOO
-    predictive densities, stated by the prior set, or a single structure)."""
+    """The run's structures and how their weights were set (``method``: stacking of
+    leave-future-out or PSIS-LOO predictive densities, stated by the prior set, or a single
+    structure)."""
 
     question: Literal["structures"]
     run_id: str
     method: str | None
     blocks: list[str] | None
+    holdout: Holdout | None
     note: str | None
     structures: list[FittedStructure]
 
