@@ -121,6 +121,31 @@ def test_effective_size_iid_draws_near_n():
     assert 3000 < ess <= 4000
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    chains=st.sampled_from([1, 2, 4]),
+    stickiness=st.floats(0.0, 0.99),
+    tie_share=st.floats(0.0, 0.5),
+)
+def test_effective_size_is_arviz_bulk_ess(seed, chains, stickiness, tie_share):
+    """The rank-normalised shortcut gives arviz_stats' bulk ESS, ties and infinities included."""
+    from arviz_stats.base import array_stats
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(chains, 400))
+    for k in range(1, x.shape[1]):  # AR(1) chains
+        x[:, k] = stickiness * x[:, k - 1] + x[:, k]
+    x[rng.random(x.shape) < tie_share] = np.inf  # "later than the horizon": one tied value
+    flat = x.reshape(-1)
+    ours = mcstats.effective_size(flat, chains=chains)
+    finite = np.where(np.isfinite(flat), flat, flat[np.isfinite(flat)].max() + 1.0)
+    theirs = float(
+        array_stats.ess(finite.reshape(chains, -1), chain_axis=0, draw_axis=1, method="bulk")
+    )
+    assert ours == pytest.approx(float(np.clip(theirs, 1.0, flat.size)), rel=1e-9)
+
+
 def test_effective_size_sticky_chains_is_small():
     draws = np.repeat(np.arange(40.0), 100)  # 4 chains, each made of long constant runs
     ess = mcstats.effective_size(draws, chains=4)

@@ -67,7 +67,11 @@ def priors_dir() -> Path:
     override = os.environ.get("FORECAST_PRIORS_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "priors"
+    return _REPOSITORY_PRIORS
+
+
+_REPOSITORY_PRIORS = Path(__file__).resolve().parents[2] / "priors"
+"""The repository's ``priors/`` (resolved once: asked on every question with options)."""
 
 
 # ------------------------------------------------------------------------------------------------

@@ -38,21 +38,28 @@ class EfficiencyClock:
 
     def _effort_change(
         self, base: Any, k0: int, t_s: float, dlog_add: np.ndarray, phi: np.ndarray
-    ) -> np.ndarray | None:
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """Change of efficiency years from column k0 on when additions change by exp(dlog_add)
-        from t_s (compute_driven_progress: the clock runs at (A / A_ref)^phi); None if no draw
-        has phi > 0."""
+        from t_s (compute_driven_progress: the clock runs at (A / A_ref)^phi), for the draws
+        whose phi > 0 only: (their indices, their changes (rows, grid - k0)); None if no draw
+        has phi > 0 (in a mixture only one structure's draws move the clock, so the others are
+        not computed)."""
         if base.effort_flow is None:
             return None
+        rows = np.flatnonzero(phi > 0)
+        if rows.size == 0:
+            return None
+        dlog = dlog_add
+        if np.ndim(dlog) == 2 and np.shape(dlog)[0] == phi.shape[0]:
+            dlog = dlog[rows]  # these rows only (it may be a broadcast view)
+        dlog = np.asarray(dlog, dtype=float)
         with np.errstate(invalid="ignore"):
-            rel = np.where(
-                phi[:, None] > 0, np.expm1(phi[:, None] * np.asarray(dlog_add, dtype=float)), 0.0
-            )
-        flow = base.effort_flow[:, k0:] * rel
+            rel = np.expm1(phi[rows, None] * dlog)
+        flow = base.effort_flow[rows, k0:] * rel
         lead = (self.grid[k0] - t_s) * flow[:, :1]
         step = np.diff(self.grid[k0:])
         added = np.cumsum(0.5 * (flow[:, 1:] + flow[:, :-1]) * step, axis=1)
-        return lead + np.concatenate([np.zeros((flow.shape[0], 1)), added], axis=1)
+        return rows, lead + np.concatenate([np.zeros((flow.shape[0], 1)), added], axis=1)
 
     def _effort_since(self, base: Any, k0: int, t_s: float) -> np.ndarray:
         """Efficiency-clock years from t_s to each grid column from k0 on, (draws, grid - k0)."""

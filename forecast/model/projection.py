@@ -19,7 +19,7 @@ end of the data to ``horizon_end_year``. Draws that never reach the threshold ha
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -76,16 +76,28 @@ class CountryPaths:
     dlog_power: np.ndarray | Deferred | None = None
     dalgorithms: np.ndarray | float = 0.0
     shocks: np.ndarray | None = None  # race shocks: realised records about the path (None: off)
+    _racing: dict[bool, np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Racing paths already summed (``replace`` starts a new, empty one)."""
 
     def racing(self, base: bool = False) -> np.ndarray:
         """The path arrival is judged on: the capability (``base``: the status quo's) plus the
         race shocks. A threshold is reached when a realised record-setting model reaches it;
         the trajectories answer for the latent frontier, and its predictive adds the fitted
-        record scatter instead."""
+        record scatter instead. Computed once per paths object (read-only)."""
         path = self.capability
         if base and self.base_capability is not None:
             path = self.base_capability
-        return path if self.shocks is None else path + self.shocks
+        if self.shocks is None:
+            return path
+        key = bool(base and self.base_capability is not None)
+        summed = self._racing.get(key)
+        if summed is None:
+            summed = path + self.shocks
+            summed.flags.writeable = False
+            self._racing[key] = summed
+        return summed
 
     def delta(self, name: str, k: int) -> np.ndarray | float:
         """The scenario's change of a path at grid column k (0 before ``start``)."""
@@ -518,10 +530,16 @@ class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
             phi = _country_params(d, country)["phi"]
             clock = self._effort_change(base, k0, t_s, dlog_add, phi)
             if clock is not None:  # compute_driven_progress: fewer chips, slower algorithms
-                change = change + (
-                    (d["capability_per_oom"] * d["efficiency_rate"])[:, None] * clock
-                ).astype(np.float32)
-                efficiency_change = (d["efficiency_rate"][:, None] * clock).astype(np.float32)
+                rows, years = clock
+                efficiency_change = np.zeros((self.n_draws, self.grid.size - k0), dtype=np.float32)
+                efficiency_change[rows] = (d["efficiency_rate"][rows, None] * years).astype(
+                    np.float32
+                )
+                change = np.array(
+                    np.broadcast_to(change, efficiency_change.shape), dtype=np.float32
+                )
+                rate = (d["capability_per_oom"] * d["efficiency_rate"])[rows, None]
+                change[rows] += (rate * years).astype(np.float32)
         extra: np.ndarray | float = float(levers.efficiency_jump_oom)
         if efficiency_change is not None:
             extra = efficiency_change + np.float32(levers.efficiency_jump_oom)
@@ -534,7 +552,10 @@ class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
         capability = paths.capability.copy()
         capability[:, after] += change
         racing = capability if paths.shocks is None else capability + paths.shocks
-        crossing = np.maximum(first_crossing(self.grid, racing, level), t_s)
+        # columns before k0 - 1 hold the status quo's path: a row that crossed there has
+        # ``before`` < t_s and keeps it, so the search starts one column before the change
+        lo = max(k0 - 1, 0)
+        crossing = np.maximum(first_crossing(self.grid[lo:], racing[:, lo:], level), t_s)
         if level is self.threshold_capability:
             before = paths.arrival  # the status quo's own crossing of the same level
         else:

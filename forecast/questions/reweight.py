@@ -168,6 +168,8 @@ def _take(obj: Any, index: np.ndarray, n: int) -> Any:
     """A dataclass of per-draw arrays with the draws ``index`` picked (other fields kept)."""
     picked = {}
     for item in fields(obj):
+        if not item.init:  # a cache (CountryPaths' summed racing paths): rebuilt when read
+            continue
         value = getattr(obj, item.name)
         if is_dataclass(value):
             picked[item.name] = _take(value, index, n)

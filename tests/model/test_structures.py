@@ -143,7 +143,10 @@ def test_clock_change_matches_a_full_recomputation(forecaster):
     k0 = int(np.searchsorted(p.grid, t_s - 1e-9))
     m = 0.4
     phi = p.draws["efficiency_compute_exponent"]
-    change = p._effort_change(base, k0, t_s, np.full((p.n_draws, p.grid.size - k0), np.log(m)), phi)
+    rows, change = p._effort_change(
+        base, k0, t_s, np.full((p.n_draws, p.grid.size - k0), np.log(m)), phi
+    )
+    assert np.array_equal(rows, np.arange(p.n_draws))  # every draw of this structure has phi > 0
     flow = base.effort_flow.copy()
     flow[:, k0:] *= m ** phi[:, None]
     # exact at the grid points after the start's own interval
