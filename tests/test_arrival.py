@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from scipy import integrate
 
 from forecast.core import mcstats
-from forecast.model.projection import first_crossing, growth_integral
+from forecast.model.paths import first_crossing
+from forecast.model.projection import growth_integral
 
 pytestmark = pytest.mark.fast  # closed-form cases: no fit
 

@@ -19,9 +19,8 @@ end of the data to ``horizon_end_year``. Draws that never reach the threshold ha
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 
@@ -46,94 +45,8 @@ from forecast.model.equations import (
     log_stock,
 )
 from forecast.model.noise import NOISE_SOURCES, ProjectionNoise
+from forecast.model.paths import CountryPaths, Deferred, first_crossing
 from forecast.priors.scenarios import Levers, Scenario
-
-
-@dataclass(frozen=True)
-class CountryPaths:
-    """Projected paths for one country under one scenario, each (draws, grid), float32.
-
-    ``log_stock``, ``log10_flop``, ``log10_effective``, ``ln_additions`` and ``ln_power`` are
-    the status-quo paths; a scenario adds ``dlog_stock`` (change of ln stock),
-    ``dlog_additions``, ``dlog_power`` and ``dalgorithms`` (change of effective compute from
-    efficiency levers, OOM) from grid column ``start`` on. ``column`` applies them. Nothing
-    changes before ``start_year`` (the scenario's start date): between it and the grid column
-    ``start`` the changes ramp in linearly from zero.
-    """
-
-    capability: np.ndarray  # frontier ECI (scenario applied)
-    arrival: np.ndarray  # (draws,) decimal year, inf = later than the horizon end
-    log_stock: np.ndarray  # ln H100e (status quo)
-    log10_flop: np.ndarray  # log10 FLOP of the largest run (status quo)
-    log10_effective: np.ndarray  # log10 effective FLOP (status quo)
-    ln_additions: np.ndarray  # ln H100e/yr (status quo)
-    ln_power: np.ndarray  # ln W of chip TDP (status quo)
-    base_capability: np.ndarray | None = None  # status-quo ECI (None: same as capability)
-    start: int = 0
-    start_year: float = -np.inf
-    dlog_stock: np.ndarray | None = None
-    dlog_additions: np.ndarray | None = None  # may be a broadcast view
-    dlog_power: np.ndarray | Deferred | None = None
-    dalgorithms: np.ndarray | float = 0.0
-    shocks: np.ndarray | None = None  # race shocks: realised records about the path (None: off)
-    _racing: dict[bool, np.ndarray] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-    """Racing paths already summed (``replace`` starts a new, empty one)."""
-
-    def racing(self, base: bool = False) -> np.ndarray:
-        """The path arrival is judged on: the capability (``base``: the status quo's) plus the
-        race shocks. A threshold is reached when a realised record-setting model reaches it;
-        the trajectories answer for the latent frontier, and its predictive adds the fitted
-        record scatter instead. Computed once per paths object (read-only)."""
-        path = self.capability
-        if base and self.base_capability is not None:
-            path = self.base_capability
-        if self.shocks is None:
-            return path
-        key = bool(base and self.base_capability is not None)
-        summed = self._racing.get(key)
-        if summed is None:
-            summed = path + self.shocks
-            summed.flags.writeable = False
-            self._racing[key] = summed
-        return summed
-
-    def delta(self, name: str, k: int) -> np.ndarray | float:
-        """The scenario's change of a path at grid column k (0 before ``start``)."""
-        if k < self.start:
-            return 0.0
-        j = k - self.start
-
-        def part(arr: np.ndarray | None) -> np.ndarray | float:
-            return 0.0 if arr is None else arr[:, j].astype(np.float64)
-
-        if name == "capability":
-            base = self.capability if self.base_capability is None else self.base_capability
-            return self.capability[:, k].astype(np.float64) - base[:, k]
-        if name == "log_stock":
-            return part(self.dlog_stock)
-        if name == "ln_additions":
-            return part(self.dlog_additions)
-        if name == "ln_power":
-            return part(self.dlog_power)
-        value = part(self.dlog_stock)
-        value = value / LN10
-        if name == "log10_effective":
-            extra = self.dalgorithms
-            value = value + (extra[:, j] if isinstance(extra, np.ndarray) else extra)
-        return value
-
-    def status_quo(self, name: str, k: int) -> np.ndarray:
-        """One grid column of a status-quo path, per draw."""
-        if name == "capability":
-            base = self.capability if self.base_capability is None else self.base_capability
-            return base[:, k].astype(np.float64)
-        return getattr(self, name)[:, k].astype(np.float64)
-
-    def column(self, name: str, k: int) -> np.ndarray:
-        """One grid column of a path with the scenario applied, per draw."""
-        return self.status_quo(name, k) + self.delta(name, k)
 
 
 @dataclass(frozen=True)
@@ -189,27 +102,6 @@ def retired(change: np.ndarray) -> np.ndarray:
     return np.where(change <= -1.0 + RETIRED_TOLERANCE, -1.0, change)
 
 
-class Deferred:
-    """An array computed on first use (``[...]`` indexes it), for the parts of a scenario's
-    paths that few answers read."""
-
-    def __init__(self, make: Callable[[], np.ndarray]) -> None:
-        self._make: Callable[[], np.ndarray] | None = make
-        self._value: np.ndarray | None = None
-
-    @property
-    def value(self) -> np.ndarray:
-        if self._value is None:
-            assert self._make is not None
-            with np.errstate(divide="ignore"):
-                self._value = self._make()
-            self._make = None
-        return self._value
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        return self.value[key]
-
-
 def ar1_decay(rho: np.ndarray, years: np.ndarray | float) -> np.ndarray:
     """rho ** (years / quarter): the AR(1) coefficient is per quarter of the additions series."""
     return np.exp(np.log(np.clip(rho, 1e-12, 1.0)) * np.asarray(years) / QUARTER_YEARS)
@@ -224,31 +116,6 @@ def growth_integral(
     g_inf delta + (g0 - g_inf) tau (1 - exp(-delta / tau)).
     """
     return g_inf * delta + (g0 - g_inf) * tau * -np.expm1(-delta / tau)
-
-
-def first_crossing(grid: np.ndarray, path: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """First time each row of ``path`` reaches ``level`` (per row), linearly interpolated.
-
-    Rows already at or above the level at the first grid point return ``grid[0]``; rows that
-    never reach it return ``inf``.
-    """
-    above = path >= level[:, None]
-    hit = above.any(axis=1)
-    k = np.argmax(above, axis=1)
-    out = np.full(path.shape[0], np.inf)
-    at_start = hit & (k == 0)
-    out[at_start] = grid[0]
-    inner = hit & (k > 0)
-    rows = np.nonzero(inner)[0]
-    kk = k[rows]
-    before, after = path[rows, kk - 1], path[rows, kk]
-    with np.errstate(invalid="ignore"):
-        frac = (level[rows] - before) / np.where(after > before, after - before, 1.0)
-    # a path coming up from minus infinity (a stock that had fully retired) crosses at the
-    # grid point where it is back
-    frac = np.where(np.isfinite(before), frac, 1.0)
-    out[rows] = grid[kk - 1] + frac * (grid[kk] - grid[kk - 1])
-    return out
 
 
 class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):

@@ -31,7 +31,7 @@ import numpy as np
 from forecast.core import mcstats
 from forecast.core.definitions import BASELINE_SCENARIO, COUNTRIES
 from forecast.core.errors import UsageError
-from forecast.model.projection import CountryPaths, first_crossing
+from forecast.model.paths import CountryPaths, first_crossing
 from forecast.priors.scenarios import get_scenario
 from forecast.questions import thresholds as th
 from forecast.questions.conditional import (

@@ -32,7 +32,8 @@ from forecast.core.definitions import (
 from forecast.core.errors import UsageError
 from forecast.core.timeutil import date_to_year, year_to_date
 from forecast.data.observations import COUNTRIES, country_index
-from forecast.model.projection import CountryPaths, Projector
+from forecast.model.paths import CountryPaths
+from forecast.model.projection import Projector
 from forecast.priors.scenarios import Scenario, get_scenario, load_scenarios
 from forecast.store.runs import LoadedRun, RunStore
 

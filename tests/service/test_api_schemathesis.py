@@ -24,7 +24,8 @@ from service.app import create_app
 from service.auth import Keyring
 from service.config import AuthSettings, LogSettings, Settings, StoreSettings, WorkerSettings
 
-pytestmark = pytest.mark.fit
+# about a minute of generated requests: in the slow tier, which CI runs after the default suite
+pytestmark = [pytest.mark.fit, pytest.mark.slow]
 
 HOME = Path(tempfile.mkdtemp(prefix="schemathesis-store-"))
 APP = create_app(
