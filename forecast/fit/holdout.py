@@ -57,8 +57,10 @@ def holdout_cutoff(data_end: float, years: float) -> date:
     year = math.floor(data_end)
     start = date(year, 1, 1)
     end = start + timedelta(days=round((data_end - year) * (date(year + 1, 1, 1) - start).days))
-    back = date(end.year - int(years), end.month, end.day) if float(years).is_integer() else None
-    if back is None:
+    if float(years).is_integer():
+        day = min(end.day, 28) if (end.month, end.day) == (2, 29) else end.day
+        back = date(end.year - int(years), end.month, day)  # 29 February: the 28th
+    else:
         back = end - timedelta(days=round(years * 365.25))
     return back - timedelta(days=1)
 

@@ -45,6 +45,7 @@ def holdout(names=("a", "b")) -> Holdout:
         (date(2024, 1, 1), 1, date(2022, 12, 31)),
         (date(2026, 1, 1), 2, date(2023, 12, 31)),
         (date(2025, 7, 1), 1, date(2024, 6, 30)),
+        (date(2024, 2, 29), 1, date(2023, 2, 27)),  # a leap day: a year back is the 28th
     ],
 )
 def test_holdout_cutoff_is_whole_years_before_the_data_end(end, years, expected) -> None:
