@@ -10,8 +10,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import xarray as xr
-
 from forecast.data.observations import Observations
 from forecast.fit.progress import Progress, ProgressFn, _no_progress
 from forecast.fit.sampling import (
@@ -26,6 +24,7 @@ from forecast.fit.sampling import (
     compile_nutpie,
     finalize,
     fit_holdout_for,
+    on_other_data,
     prepare,
     run_size_bytes,
     sample_compiled,
@@ -120,12 +119,7 @@ class Refitter:
             for name in names
         }
 
-        def on_past(past: Observations, name: str) -> xr.DataTree:
-            swapped = swap_data(compiled, {**model_data(past), **prior_data(prior_set)})
-            return sample_compiled(
-                with_structure(swapped, name), config, progress=False, report=self.report
-            )
-
+        on_past = on_other_data(compiled, prior_set, config, report=self.report)
         holdout = fit_holdout_for(
             prior_set, extra, obs, names, config, self.gate, self.say, on_past, self.report
         )

@@ -443,10 +443,7 @@ def fit(
             say(f"structure {name}")
             trees[name] = sample_compiled(with_structure(compiled, name), config, progress, report)
         sampling_s = time.perf_counter() - t1
-
-        def on_past(past: Observations, name: str) -> xr.DataTree:
-            swapped = swap_data(compiled, {**model_data(past), **prior_data(prior_set)})
-            return sample_compiled(with_structure(swapped, name), config, progress, report)
+        on_past = on_other_data(compiled, prior_set, config, progress, report)
     else:
         for name in names:
             model = build_model(obs, prior_set, name)
@@ -470,6 +467,23 @@ def fit(
         compile_cache=cache,
         holdout=holdout,
     )
+
+
+def on_other_data(
+    compiled: Any,
+    prior_set: PriorSet,
+    config: SamplerConfig,
+    progress: bool = False,
+    report: ProgressFn | None = None,
+) -> Callable[[Observations, str], xr.DataTree]:
+    """``(obs, name) -> tree``: a structure of the compiled model sampled on other observations
+    (the holdout refits of :func:`fit_holdout_for`), by swapping the data in."""
+
+    def sample_on(obs: Observations, name: str) -> xr.DataTree:
+        swapped = swap_data(compiled, {**model_data(obs), **prior_data(prior_set)})
+        return sample_compiled(with_structure(swapped, name), config, progress, report)
+
+    return sample_on
 
 
 def fit_holdout_for(

@@ -153,11 +153,10 @@ def run_fit(task: FitTask) -> dict[str, Any]:
         Inputs,
         finalize,
         fit_holdout_for,
+        on_other_data,
         sample_compiled,
-        swap_data,
         with_structure,
     )
-    from forecast.model.graph import model_data, prior_data
 
     started = time.perf_counter()
     point = task.point
@@ -175,11 +174,7 @@ def run_fit(task: FitTask) -> dict[str, Any]:
     }
     holdout = None
     if point.sim_index is None:  # simulated data sets are not weighed (recovery is per structure)
-
-        def on_past(past: Any, name: str) -> Any:
-            swapped = swap_data(compiled, {**model_data(past), **prior_data(prior_set)})
-            return sample_compiled(with_structure(swapped, name), task.config, progress=False)
-
+        on_past = on_other_data(compiled, prior_set, task.config)
         holdout = fit_holdout_for(
             prior_set, task.extra, obs, list(trees), task.config, task.gate, lambda _: None, on_past
         )
