@@ -28,7 +28,8 @@ compare rows with each other rather than with other machines. The store needs a 
 when there is none the benchmark first runs ``forecast fit`` (a few minutes) and says so.
 
 Usage: ``python bench/api.py [--duration 10] [--connections 32] [--threads 2]
-[--option-connections 8] [--no-options] [--access-log all|errors|FRACTION] [--json]``
+[--option-connections 8] [--no-options] [--rows health,threshold,...]
+[--access-log all|errors|FRACTION] [--json]``
 """
 
 from __future__ import annotations
@@ -337,8 +338,19 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="FORECAST_ACCESS_LOG for the server (default: the service's default sample)",
     )
+    parser.add_argument(
+        "--rows",
+        default=None,
+        help="comma-separated rows to run (default all): "
+        + ",".join([*MAIN_ROWS, *OPTION_REQUESTS]),
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
+    known = [*MAIN_ROWS, *OPTION_REQUESTS]
+    chosen = known if args.rows is None else [r.strip() for r in args.rows.split(",") if r]
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        parser.error(f"--rows: unknown row(s) {', '.join(unknown)}; known: {', '.join(known)}")
 
     if shutil.which(WRK) is None:
         sys.exit("wrk is not installed (Debian package `wrk`; scripts/_env.sh installs it)")
@@ -359,10 +371,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{args.access_log or 'service default'}"
             )
             for name, url in MAIN_ROWS.items():
+                if name not in chosen:
+                    continue
                 row = Row(name, url, args.connections)
                 rows[name] = run_wrk(base, row, args.threads, args.duration, None, scratch)
             if not args.no_options:
                 for name, script in OPTION_REQUESTS.items():
+                    if name not in chosen:
+                        continue
                     script = (
                         script.replace("LOW", repr(low))
                         .replace("HIGH", repr(high))

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy import integrate
 
 from forecast.core import mcstats
-from forecast.model.paths import first_crossing
+from forecast.model.paths import first_crossing, running_max
 from forecast.model.projection import growth_integral
 
 pytestmark = pytest.mark.fast  # closed-form cases: no fit
@@ -98,6 +98,41 @@ def test_first_crossing_linear_path_closed_form(a, b, level):
         assert t == pytest.approx(exact, abs=1e-9)
 
 
+path_points = st.one_of(
+    st.floats(-50.0, 50.0, width=32),
+    st.sampled_from([np.nan, -np.inf, np.inf]),
+)
+
+
+@given(
+    rows=st.lists(st.lists(path_points, min_size=1, max_size=40), min_size=1, max_size=6),
+    levels=st.lists(st.one_of(st.floats(-60.0, 60.0), st.just(np.nan)), min_size=6, max_size=6),
+)
+@settings(max_examples=300)
+def test_first_crossing_binary_search_equals_the_scan(rows, levels):
+    # the running-maximum search gives the scan's answer on any path: wiggling, with NaN and
+    # infinite points, levels anywhere (NaN too), rows of one point
+    width = min(len(r) for r in rows)
+    path = np.array([r[:width] for r in rows], dtype=np.float32)
+    level = np.array(levels[: path.shape[0]])
+    grid = 2026.0 + 0.25 * np.arange(width)
+    scan = first_crossing(grid, path, level)
+    search = first_crossing(grid, path, level, peak=running_max(path))
+    np.testing.assert_array_equal(search, scan)
+
+
+def test_first_crossing_search_compares_float32_paths_exactly():
+    # levels a hair above, at and below a float32 point of the path: the search rounds the
+    # level to float32 upwards, so it decides each as the float64 comparison does
+    point = np.float32(0.1)  # 0.10000000149...
+    path = np.tile(np.array([0.0, point, point], dtype=np.float32), (4, 1))
+    level = np.array([0.1, float(point), np.nextafter(float(point), 1.0), 0.3])
+    grid = np.array([2026.0, 2026.25, 2026.5])
+    scan = first_crossing(grid, path, level)
+    np.testing.assert_array_equal(first_crossing(grid, path, level, running_max(path)), scan)
+    assert np.isfinite(scan[:2]).all() and np.isinf(scan[2:]).all()
+
+
 @given(
     delta=st.floats(0.0, 40.0),
     g0=st.floats(-1.0, 3.0),
@@ -122,15 +157,17 @@ def test_effective_size_iid_draws_near_n():
     assert 3000 < ess <= 4000
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
     chains=st.sampled_from([1, 2, 4]),
     stickiness=st.floats(0.0, 0.99),
     tie_share=st.floats(0.0, 0.5),
+    low_share=st.floats(0.0, 0.2),
 )
-def test_effective_size_is_arviz_bulk_ess(seed, chains, stickiness, tie_share):
-    """The rank-normalised shortcut gives arviz_stats' bulk ESS, ties and infinities included."""
+def test_effective_size_is_arviz_bulk_ess(seed, chains, stickiness, tie_share, low_share):
+    """Our bulk ESS is arviz_stats' bulk ESS, ties and infinities included (+inf ranked as one
+    value above the finite draws, -inf as one below), and the draws come back sorted."""
     from arviz_stats.base import array_stats
 
     rng = np.random.default_rng(seed)
@@ -138,9 +175,16 @@ def test_effective_size_is_arviz_bulk_ess(seed, chains, stickiness, tie_share):
     for k in range(1, x.shape[1]):  # AR(1) chains
         x[:, k] = stickiness * x[:, k - 1] + x[:, k]
     x[rng.random(x.shape) < tie_share] = np.inf  # "later than the horizon": one tied value
+    x[rng.random(x.shape) < low_share] = -np.inf
     flat = x.reshape(-1)
-    ours = mcstats.effective_size(flat, chains=chains)
-    finite = np.where(np.isfinite(flat), flat, flat[np.isfinite(flat)].max() + 1.0)
+    ordered, ours = mcstats.sorted_with_ess(flat, chains=chains)
+    assert ours == mcstats.effective_size(flat, chains=chains)
+    np.testing.assert_array_equal(ordered, np.sort(flat))
+    ok = np.isfinite(flat)
+    if not ok.any():
+        return
+    finite = np.where(flat == np.inf, flat[ok].max() + 1.0, flat)
+    finite = np.where(finite == -np.inf, flat[ok].min() - 1.0, finite)
     theirs = float(
         array_stats.ess(finite.reshape(chains, -1), chain_axis=0, draw_axis=1, method="bulk")
     )

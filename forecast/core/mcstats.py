@@ -11,6 +11,7 @@ Carlo standard errors use an effective sample size ``n_eff`` (from the draws' ch
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,39 +19,98 @@ import numpy as np
 
 def effective_size(values: np.ndarray, chains: int) -> float:
     """Bulk ESS of draws laid out chain after chain (rank-normalised, so ``inf`` is fine)."""
-    from arviz_stats.base import array_stats
-
-    values = np.asarray(values, dtype=float)
-    n = values.size
-    if chains < 1 or n % chains:
-        return float(n)
-    ok = np.isfinite(values)
-    if not ok.any():
-        return float(n)
-    finite = np.where(ok, values, values[ok].max() + 1.0)
-    if np.ptp(finite) == 0:
-        return float(n)
-    # bulk ESS is the plain ("mean") ESS of the rank-normalised draws (Vehtari et al. 2021);
-    # ranking here with numpy is a third faster than arviz_stats' scipy path, same numbers
-    z = rank_normal(finite).reshape(chains, -1)
-    ess = float(array_stats.ess(z, chain_axis=0, draw_axis=1, method="mean"))
-    return float(np.clip(ess, 1.0, n)) if np.isfinite(ess) else float(n)
+    return sorted_with_ess(values, chains)[1]
 
 
-def rank_normal(values: np.ndarray) -> np.ndarray:
-    """Rank-normalised values: the normal quantile of (average rank - 3/8) / (n + 1/4), ties
-    sharing their average rank (1-based), as for bulk ESS and R-hat."""
-    from scipy.special import ndtri
+def sorted_with_ess(values: np.ndarray, chains: int) -> tuple[np.ndarray, float]:
+    """The draws sorted, and their bulk ESS (:func:`effective_size`), from one sort.
 
+    Bulk ESS is the ESS of the rank-normalised draws over split chains (Vehtari et al. 2021,
+    arviz_stats' ``ess(method="bulk")``): computed here with numpy and a short loop over the
+    lags, the same numbers (tested against arviz_stats), in a third of the time, as an answer
+    under a new threshold or lever computes one per country.
+    """
     flat = np.asarray(values, dtype=float).reshape(-1)
     n = flat.size
-    order = np.argsort(flat, kind="mergesort")
+    order = np.argsort(flat)
     ordered = flat[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    if chains < 1 or n % chains or n == 0:
+        return ordered, float(n)
+    finite = np.isfinite(ordered)
+    if not finite.any():
+        return ordered, float(n)
+    # "later than the horizon" (inf) and NaN rank as one value above every finite draw, -inf
+    # as one below (argsort put them at the ends, so the ranked values still ascend)
+    kept = ordered[finite]
+    ranked = np.where(finite, ordered, np.where(ordered < 0, kept[0] - 1.0, kept[-1] + 1.0))
+    if ranked[-1] == ranked[0]:
+        return ordered, float(n)
+    z = np.empty(n)
+    z[order] = _normal_scores(ranked)
+    per_chain = n // chains
+    half = per_chain // 2
+    if half < 2:
+        return ordered, float(n)
+    z = z.reshape(chains, per_chain)
+    split = np.vstack((z[:, :half], z[:, -half:]))  # split chains, as bulk ESS does
+    ess = _ess(split)
+    return ordered, float(np.clip(ess, 1.0, n)) if np.isfinite(ess) else float(n)
+
+
+def _normal_scores(ascending: np.ndarray) -> np.ndarray:
+    """Rank-normal scores of sorted values: the normal quantile of (average rank - 3/8) /
+    (n + 1/4), tied values sharing their average rank (1-based)."""
+    from scipy.special import ndtri
+
+    n = ascending.size
+    starts = np.flatnonzero(np.r_[True, ascending[1:] != ascending[:-1]])
     ends = np.r_[starts[1:], n]
-    ranks = np.empty(n)
-    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
-    return ndtri((ranks - 0.375) / (n + 0.25)).reshape(np.shape(values))
+    ranks = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    return ndtri((ranks - 0.375) / (n + 0.25))
+
+
+def _ess(chains: np.ndarray) -> float:
+    """ESS of (chains, draws) values: autocovariances by FFT, Geyer's initial positive and
+    monotone sequences (the steps of arviz_stats' ``_ess``, with the lag loop on Python
+    floats: it stops after a few lags for well-mixed draws)."""
+    from scipy.fft import next_fast_len
+
+    m, n = chains.shape
+    total = m * n
+    if chains.max() - chains.min() < np.finfo(float).resolution:
+        return float(total)
+    centred = chains - chains.mean(axis=1, keepdims=True)
+    size = next_fast_len(2 * n, real=True)
+    spectrum = np.fft.rfft(centred, n=size, axis=1)
+    acov = np.fft.irfft(spectrum * np.conjugate(spectrum), n=size, axis=1)[:, :n] / n
+    mean_acov = acov.mean(axis=0)
+    mean_var = float(mean_acov[0]) * n / (n - 1.0)
+    var_plus = mean_var * (n - 1.0) / n
+    if m > 1:
+        var_plus += float(np.var(chains.mean(axis=1), ddof=1))
+    r = (1.0 - (mean_var - mean_acov) / var_plus).tolist()
+    rho = [0.0] * n
+    rho[0] = even = 1.0
+    rho[1] = odd = r[1]
+    t = 1
+    while t < n - 3 and even + odd > 0.0:
+        even, odd = r[t + 1], r[t + 2]
+        if even + odd >= 0:
+            rho[t + 1], rho[t + 2] = even, odd
+        t += 2
+    max_t = t - 2
+    if even > 0:
+        rho[max_t + 1] = even
+    t = 1
+    while t <= max_t - 2:
+        if rho[t + 1] + rho[t + 2] > rho[t - 1] + rho[t]:
+            rho[t + 1] = rho[t + 2] = (rho[t - 1] + rho[t]) / 2.0
+        t += 2
+    tau = -1.0 + 2.0 * sum(rho[: max_t + 1]) + sum(rho[max_t + 1 : max_t + 2])
+    tau = max(tau, 1.0 / np.log10(total))
+    if math.isnan(sum(rho)) and any(math.isnan(x) for x in rho):
+        return float("nan")
+    return total / tau
 
 
 def probability(indicator: np.ndarray, n_eff: float) -> tuple[float, float]:

@@ -44,6 +44,10 @@ class CountryPaths:
         default_factory=dict, init=False, repr=False, compare=False
     )
     """Racing paths already summed (``replace`` starts a new, empty one)."""
+    _peaks: dict[bool, np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Running maxima of the racing paths already made (see :meth:`crossing`)."""
 
     def racing(self, base: bool = False) -> np.ndarray:
         """The path arrival is judged on: the capability (``base``: the status quo's) plus the
@@ -62,6 +66,19 @@ class CountryPaths:
             summed.flags.writeable = False
             self._racing[key] = summed
         return summed
+
+    def crossing(self, grid: np.ndarray, level: np.ndarray, base: bool = False) -> np.ndarray:
+        """:func:`first_crossing` of the racing path (``base``: the status quo's) through
+        ``level``, searching the path's running maximum, made once per paths object: a new
+        threshold on a held projection costs a binary search per draw, not a scan of its path."""
+        key = bool(base and self.base_capability is not None)
+        peak = self._peaks.get(key)
+        path = self.racing(base)
+        if peak is None:
+            peak = running_max(path)
+            peak.flags.writeable = False
+            self._peaks[key] = peak
+        return first_crossing(grid, path, level, peak=peak)
 
     def delta(self, name: str, k: int) -> np.ndarray | float:
         """The scenario's change of a path at grid column k (0 before ``start``)."""
@@ -121,15 +138,61 @@ class Deferred:
         return self.value[key]
 
 
-def first_crossing(grid: np.ndarray, path: np.ndarray, level: np.ndarray) -> np.ndarray:
+def running_max(path: np.ndarray) -> np.ndarray:
+    """Each row's running maximum along the grid, NaN counted as -inf (a comparison with NaN
+    is false, so a NaN point reaches no level)."""
+    peak = np.fmax.accumulate(path, axis=1)
+    if np.isnan(peak).any():
+        peak = np.where(np.isnan(peak), -np.inf, peak).astype(path.dtype)
+    return np.ascontiguousarray(peak)
+
+
+def first_at_or_above(peak: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Per row, the first column where the non-decreasing row ``peak`` is at or above its
+    ``level`` (the row's length when it never is): a branch-free binary search, all rows at
+    once, in about log2(columns) steps."""
+    rows, columns = peak.shape
+    if columns == 0:
+        return np.zeros(rows, dtype=np.intp)
+    flat = np.ascontiguousarray(peak).reshape(-1)
+    level = np.asarray(level, dtype=float)
+    if flat.dtype == np.float32:
+        # compare in float32 with the level rounded up: for a float32 value v, v < level
+        # exactly when v < that rounding (no float32 lies between the level and it)
+        rounded = level.astype(np.float32)
+        level = np.where(rounded < level, np.nextafter(rounded, np.float32(np.inf)), rounded)
+    at = np.arange(rows, dtype=np.intp) * columns  # each row's candidate, as a flat index
+    end = at + columns
+    n = columns
+    # the answer lies in [at, at + n]; each step halves n
+    while n > 1:
+        half = n // 2
+        step = at + half
+        at = np.where(flat[step] < level, step, at)
+        n -= half
+    k = at + (flat[at] < level) - (end - columns)
+    # a NaN level is reached nowhere (every comparison with it is false)
+    return np.where(np.isnan(level), columns, k)
+
+
+def first_crossing(
+    grid: np.ndarray, path: np.ndarray, level: np.ndarray, peak: np.ndarray | None = None
+) -> np.ndarray:
     """First time each row of ``path`` reaches ``level`` (per row), linearly interpolated.
 
     Rows already at or above the level at the first grid point return ``grid[0]``; rows that
-    never reach it return ``inf``.
+    never reach it return ``inf``. ``peak``, the path's :func:`running_max`, makes the search
+    a binary one (the same first column: a row first reaches the level where its running
+    maximum does).
     """
-    above = path >= level[:, None]
-    hit = above.any(axis=1)
-    k = np.argmax(above, axis=1)
+    if peak is None:
+        above = path >= level[:, None]
+        hit = above.any(axis=1)
+        k = np.argmax(above, axis=1)
+    else:
+        k = first_at_or_above(peak, level)
+        hit = k < path.shape[1]
+        k = np.where(hit, k, 0)
     out = np.full(path.shape[0], np.inf)
     at_start = hit & (k == 0)
     out[at_start] = grid[0]

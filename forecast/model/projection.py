@@ -371,9 +371,7 @@ class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
         if (levers == Levers() and no_channels) or not np.isfinite(t_s) or t_s > self.grid[-1]:
             if level is self.threshold_capability:
                 return base.paths
-            return replace(
-                base.paths, arrival=first_crossing(self.grid, base.paths.racing(), level)
-            )
+            return replace(base.paths, arrival=base.paths.crossing(self.grid, level))
         d = self.draws
         k0 = int(np.searchsorted(self.grid, t_s - 1e-9))
         after = slice(k0, None)
@@ -402,9 +400,10 @@ class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
                 efficiency_change[rows] = (d["efficiency_rate"][rows, None] * years).astype(
                     np.float32
                 )
-                change = np.array(
-                    np.broadcast_to(change, efficiency_change.shape), dtype=np.float32
-                )
+                if np.shape(change) != efficiency_change.shape:  # else a fresh array already
+                    change = np.array(
+                        np.broadcast_to(change, efficiency_change.shape), dtype=np.float32
+                    )
                 rate = (d["capability_per_oom"] * d["efficiency_rate"])[rows, None]
                 change[rows] += (rate * years).astype(np.float32)
         extra: np.ndarray | float = float(levers.efficiency_jump_oom)
@@ -416,17 +415,20 @@ class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
             ).astype(np.float32) + extra
         if not (isinstance(extra, float) and extra == 0.0):
             change = change + beta * extra
-        capability = paths.capability.copy()
-        capability[:, after] += change
-        racing = capability if paths.shocks is None else capability + paths.shocks
+        capability = np.empty_like(paths.capability)
+        capability[:, :k0] = paths.capability[:, :k0]
+        np.add(paths.capability[:, after], change, out=capability[:, after])
         # columns before k0 - 1 hold the status quo's path: a row that crossed there has
         # ``before`` < t_s and keeps it, so the search starts one column before the change
         lo = max(k0 - 1, 0)
-        crossing = np.maximum(first_crossing(self.grid[lo:], racing[:, lo:], level), t_s)
+        racing = capability[:, lo:]
+        if paths.shocks is not None:
+            racing = racing + paths.shocks[:, lo:]
+        crossing = np.maximum(first_crossing(self.grid[lo:], racing, level), t_s)
         if level is self.threshold_capability:
             before = paths.arrival  # the status quo's own crossing of the same level
         else:
-            before = first_crossing(self.grid, paths.racing(), level)
+            before = paths.crossing(self.grid, level)
         arrival = np.where(before < t_s, before, crossing)
         return replace(
             paths,

@@ -31,7 +31,7 @@ import numpy as np
 from forecast.core import mcstats
 from forecast.core.definitions import BASELINE_SCENARIO, COUNTRIES
 from forecast.core.errors import UsageError
-from forecast.model.paths import CountryPaths, first_crossing
+from forecast.model.paths import CountryPaths
 from forecast.priors.scenarios import get_scenario
 from forecast.questions import thresholds as th
 from forecast.questions.conditional import (
@@ -109,10 +109,10 @@ def parse_options(
 
 def arrival_at(grid: np.ndarray, paths: CountryPaths, level: np.ndarray) -> np.ndarray:
     """Arrival per draw at another threshold level, with the scenario's start rule."""
-    crossing = first_crossing(grid, paths.racing(), level)
+    crossing = paths.crossing(grid, level)
     if paths.base_capability is None:
         return crossing
-    before = first_crossing(grid, paths.racing(base=True), level)
+    before = paths.crossing(grid, level, base=True)
     t_s = paths.start_year
     return np.where(before < t_s, before, np.maximum(crossing, t_s))
 
@@ -214,9 +214,10 @@ def projection(
     if levers and options.levers:
         summary["levers"] = [s.text for s in options.levers]
         summary["applied"] = chosen.to_dict()
-    n_eff: Mapping[str, float] = PerCountry(
-        lambda c, p=paths: mcstats.effective_size(p[c].arrival, f.run.chains)
-    )
+    # each country's draws sorted and their ESS come from one sort
+    stats = PerCountry(lambda c, p=paths: mcstats.sorted_with_ess(p[c].arrival, f.run.chains))
+    n_eff: Mapping[str, float] = PerCountry(lambda c, s=stats: s[c][1])
+    ordered: Mapping[str, np.ndarray] = PerCountry(lambda c, s=stats: s[c][0])
     if options.given:
         if given_from is not None:
             source, source_levers = given_from
@@ -246,7 +247,7 @@ def projection(
         rows = np.flatnonzero(mask)
         paths = PerCountry(lambda c, p=paths: _subset(p[c], rows, mask.size))
         n_eff = effective
-    ordered = PerCountry(lambda c, p=paths: np.sort(p[c].arrival))
+        ordered = PerCountry(lambda c, p=paths: np.sort(p[c].arrival))
     answer = ScenarioAnswer(chosen, paths, n_eff, ordered)  # type: ignore[arg-type]
     with _LOCK:
         _CACHE[key] = (answer, summary)

@@ -296,10 +296,9 @@ class Forecaster:
         if name not in self._cache:
             scenario = get_scenario(name, self.scenarios)
             paths = {c: self.projector.country(c, scenario) for c in COUNTRIES}
-            n_eff = {
-                c: mcstats.effective_size(paths[c].arrival, self.run.chains) for c in COUNTRIES
-            }
-            ordered = {c: np.sort(paths[c].arrival) for c in COUNTRIES}
+            stats = {c: mcstats.sorted_with_ess(paths[c].arrival, self.run.chains) for c in paths}
+            n_eff = {c: stats[c][1] for c in COUNTRIES}
+            ordered = {c: stats[c][0] for c in COUNTRIES}
             self._cache[name] = ScenarioAnswer(scenario, paths, n_eff, ordered)
         return self._cache[name]
 
