@@ -135,8 +135,12 @@ def test_compare_reports_difference(forecaster):
     assert set(c["answers"]) == {"tightened_controls", "status_quo"}
     median = next(q for q in c["difference"]["quantile_shift"] if q["q"] == 0.5)
     assert median["delta_years"] >= 0
+    # relaxed controls raise legal imports x7 but cut smuggling x0.8: in draws where smuggling
+    # dominates China's additions they fall, so the paired change of P may be zero within its
+    # Monte Carlo error, not below it
     c = forecaster.compare("probability", "relaxed_controls", country="CN", by="2030-01-01")
-    assert c["difference"]["p"]["delta"] >= 0
+    p = c["difference"]["p"]
+    assert p["delta"] >= -2.0 * p["mcse"] - 1e-9
 
 
 def test_surprise_percentiles(forecaster):

@@ -406,15 +406,21 @@ class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
                     )
                 rate = (d["capability_per_oom"] * d["efficiency_rate"])[rows, None]
                 change[rows] += (rate * years).astype(np.float32)
+        # efficiency levers: OOM of effective compute beyond the clock's own change (which is
+        # in ``change`` already, on its rows only)
         extra: np.ndarray | float = float(levers.efficiency_jump_oom)
-        if efficiency_change is not None:
-            extra = efficiency_change + np.float32(levers.efficiency_jump_oom)
         if levers.efficiency_rate_multiplier != 1.0:
             extra = (levers.efficiency_rate_multiplier - 1.0) * (
                 d["efficiency_rate"][:, None] * self._effort_since(base, k0, t_s)
             ).astype(np.float32) + extra
         if not (isinstance(extra, float) and extra == 0.0):
             change = change + beta * extra
+        if efficiency_change is not None:  # the change of algorithms, clock included
+            extra = (
+                efficiency_change
+                if isinstance(extra, float) and extra == 0.0
+                else (efficiency_change + extra)
+            )
         capability = np.empty_like(paths.capability)
         capability[:, :k0] = paths.capability[:, :k0]
         np.add(paths.capability[:, after], change, out=capability[:, after])

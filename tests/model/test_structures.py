@@ -127,6 +127,21 @@ def test_compute_driven_progress_makes_chips_slow_algorithms(forecaster):
     drop = base.capability[:, k] - cut.capability[:, k]
     drop0 = p0.country("CN").capability[:, k] - p0.country("CN", _cut()).capability[:, k]
     assert np.all(drop >= drop0 - 1e-4) and np.mean(drop > drop0 + 1e-3) > 0.9
+    # and by exactly the slower clock's years, counted once: capability moves by
+    # capability_per_oom x efficiency_rate x (change of clock years)
+    t_s = 2026.5
+    k0 = int(np.searchsorted(p.grid, t_s - 1e-9))
+    base_b = p.baseline("CN")
+    scenario = _cut()
+    factors = p.channel_factors("CN", scenario, base_b, k0, t_s)
+    _, dlog_add, _ = p._stock_change("CN", base_b, k0, t_s, scenario.lever("CN"), factors)
+    rows, years = p._effort_change(
+        base_b, k0, t_s, dlog_add, p.draws["efficiency_compute_exponent"]
+    )
+    slower = np.zeros(p.n_draws)
+    rate = p.draws["capability_per_oom"] * p.draws["efficiency_rate"]
+    slower[rows] = -(rate[rows] * years[:, k - k0])
+    np.testing.assert_allclose(drop - drop0, slower, rtol=1e-3, atol=5e-4)
     assert np.all(
         cut.capability[:, : int(np.searchsorted(p.grid, 2026.5))]
         == base.capability[:, : int(np.searchsorted(p.grid, 2026.5))]
