@@ -161,8 +161,8 @@ def first_at_or_above(peak: np.ndarray, level: np.ndarray) -> np.ndarray:
         # exactly when v < that rounding (no float32 lies between the level and it)
         rounded = level.astype(np.float32)
         level = np.where(rounded < level, np.nextafter(rounded, np.float32(np.inf)), rounded)
-    at = np.arange(rows, dtype=np.intp) * columns  # each row's candidate, as a flat index
-    end = at + columns
+    row_start = np.arange(rows, dtype=np.intp) * columns
+    at = row_start  # each row's candidate, as a flat index
     n = columns
     # the answer lies in [at, at + n]; each step halves n
     while n > 1:
@@ -170,7 +170,7 @@ def first_at_or_above(peak: np.ndarray, level: np.ndarray) -> np.ndarray:
         step = at + half
         at = np.where(flat[step] < level, step, at)
         n -= half
-    k = at + (flat[at] < level) - (end - columns)
+    k = at + (flat[at] < level) - row_start
     # a NaN level is reached nowhere (every comparison with it is false)
     return np.where(np.isnan(level), columns, k)
 
