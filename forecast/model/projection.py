@@ -413,14 +413,11 @@ class Projector(ChannelProjection, ProjectionNoise, EfficiencyClock):
             extra = (levers.efficiency_rate_multiplier - 1.0) * (
                 d["efficiency_rate"][:, None] * self._effort_since(base, k0, t_s)
             ).astype(np.float32) + extra
-        if not (isinstance(extra, float) and extra == 0.0):
+        no_extra = isinstance(extra, float) and extra == 0.0
+        if not no_extra:
             change = change + beta * extra
         if efficiency_change is not None:  # the change of algorithms, clock included
-            extra = (
-                efficiency_change
-                if isinstance(extra, float) and extra == 0.0
-                else (efficiency_change + extra)
-            )
+            extra = efficiency_change if no_extra else efficiency_change + extra
         capability = np.empty_like(paths.capability)
         capability[:, :k0] = paths.capability[:, :k0]
         np.add(paths.capability[:, after], change, out=capability[:, after])
